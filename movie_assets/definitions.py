@@ -1,0 +1,77 @@
+"""The one Dagster ``Definitions`` object: assets, checks, jobs, schedules, sensors, resources.
+
+Resources are chosen by configuration (environment / ``.env``), never inside assets:
+with TMDB credentials the live API, without them the snapshot server over
+``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port.
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    define_asset_job,
+    in_process_executor,
+    load_assets_from_modules,
+)
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from movie_assets import dbt_assets
+from movie_assets.bronze import tmdb as bronze_tmdb
+from movie_assets.partitions import daily_partitions
+from movie_assets.reports import excel
+from movie_assets.resources import PipelinePaths
+from movie_assets.settings import Settings, load_settings
+from movie_assets.tmdb_client import SnapshotTMDBResource, TMDBResource
+
+
+def build_tmdb_resource(settings: Settings) -> TMDBResource:
+    """The live API when credentials are configured, else the local snapshot server."""
+    tuning = dict(
+        rate_limit=settings.tmdb_rate_limit,
+        max_concurrency=settings.tmdb_max_concurrency,
+        timeout=settings.tmdb_timeout,
+        max_retries=settings.tmdb_max_retries,
+    )
+    if settings.has_tmdb_credentials:
+        # EnvVar keeps the secret out of the resource config shown in the UI.
+        credentials = {}
+        if settings.tmdb_read_access_token:
+            credentials["read_access_token"] = EnvVar("TMDB_READ_ACCESS_TOKEN")
+        if settings.tmdb_api_key:
+            credentials["api_key"] = EnvVar("TMDB_API_KEY")
+        return TMDBResource(base_url=settings.tmdb_base_url, **credentials, **tuning)
+    return SnapshotTMDBResource(snapshot_dir=str(settings.input_dir / "tmdb"), **tuning)
+
+
+def build_resources(settings: Settings) -> dict:
+    """Resource instances for ``settings`` (also used by tests with a temp warehouse)."""
+    return {
+        "tmdb": build_tmdb_resource(settings),
+        "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+        "dbt": DbtCliResource(project_dir=dbt_assets.dbt_project, dbt_executable=dbt_assets.dbt_executable()),
+        "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
+    }
+
+
+all_assets = load_assets_from_modules([bronze_tmdb, dbt_assets, excel])
+
+# One job for the whole graph, partitioned by day; unpartitioned assets run once per run.
+daily_refresh_job = define_asset_job(
+    "daily_refresh",
+    selection=AssetSelection.all(),
+    partitions_def=daily_partitions,
+    description="Fetch today's TMDB snapshot and rebuild silver, gold and the reports.",
+)
+
+settings = load_settings()
+
+# DuckDB allows one writing process: steps run one at a time in the run's own process.
+defs = Definitions(
+    assets=all_assets,
+    jobs=[daily_refresh_job],
+    resources=build_resources(settings),
+    executor=in_process_executor,
+)

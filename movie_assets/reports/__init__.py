@@ -1,0 +1,1 @@
+"""Report assets: files people open (Excel workbook, PNG charts)."""

@@ -1,0 +1,41 @@
+"""The analyst's ID list parses exactly as ../shared/data/ids/EXPECTED.md says."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from movie_assets.ids import IdListError, parse_id_list
+
+
+def test_sample_id_list_matches_expected(sample_data: Path):
+    result = parse_id_list(sample_data / "ids" / "movies.csv")
+    assert len(result.ids) == 310
+    assert len(set(result.ids)) == 310
+    # EXPECTED.md: blank 3, non-numeric 3 + the decimal, non-positive 2, duplicate 5.
+    assert Counter(r.reason for r in result.rejected) == {
+        "blank": 3,
+        "non-numeric": 4,
+        "non-positive": 2,
+        "duplicate": 5,
+    }
+    by_row = {r.row_number: r for r in result.rejected}
+    assert by_row[290].raw_value == "399S79" and by_row[290].reason == "non-numeric"
+    assert by_row[155].raw_value == "550.0" and by_row[155].reason == "non-numeric"
+    assert by_row[221].reason == "non-positive"
+    assert by_row[235].raw_value == "   " and by_row[235].reason == "blank"
+    assert by_row[254].raw_value == " 20352" and by_row[254].reason == "duplicate"
+    # Padded ids are accepted after trimming, on their own rows.
+    assert result.id_rows[20352] == 64 and result.id_rows[6479] == 230 and result.id_rows[100042] == 250
+
+
+def test_missing_header_names_file_and_header(tmp_path: Path):
+    path = tmp_path / "ids.csv"
+    path.write_text("movie\n550\n", encoding="utf-8")
+    with pytest.raises(IdListError, match=r"ids\.csv: expected a header column 'ID', found \['movie'\]"):
+        parse_id_list(path)
+
+
+def test_missing_file_is_named(tmp_path: Path):
+    with pytest.raises(IdListError, match="nope.csv: ID list not found"):
+        parse_id_list(tmp_path / "nope.csv")
