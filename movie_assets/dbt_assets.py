@@ -21,13 +21,22 @@ dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project")
 dbt_project.prepare_if_dev()
 
 
-def ensure_manifest() -> None:
-    """Parse the dbt project when no manifest exists yet (a fresh clone before ``make install``).
+def _newest_source_mtime() -> float:
+    sources = [dbt_project.project_dir / "dbt_project.yml", dbt_project.project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests"):
+        sources.extend((dbt_project.project_dir / folder).rglob("*.*"))
+    return max(path.stat().st_mtime for path in sources if path.is_file())
 
-    ``dagster dev`` re-parses on every load through ``prepare_if_dev``; other entry points
-    (CLI, tests, ``make run``) reuse the manifest written by ``make install``.
+
+def ensure_manifest() -> None:
+    """Run ``dbt parse`` when the manifest is missing or older than any dbt source file.
+
+    ``dagster dev`` re-parses on every load through ``prepare_if_dev``; this keeps the CLI,
+    tests and ``make run`` from loading a stale graph after models change (a few stat
+    calls when the manifest is current).
     """
-    if not dbt_project.manifest_path.exists():
+    manifest = dbt_project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         dbt_project.preparer.prepare(dbt_project)
 
 

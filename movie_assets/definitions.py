@@ -3,9 +3,10 @@
 Resources are chosen by configuration (environment / ``.env``), never inside assets:
 with TMDB credentials the live API, without them the snapshot server over
 ``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port.
-"""
 
-from __future__ import annotations
+To add a layer or source, add its module to ``ASSET_MODULES``; ``@asset_check`` functions in
+those modules are picked up too.
+"""
 
 from dagster import (
     AssetSelection,
@@ -13,6 +14,7 @@ from dagster import (
     EnvVar,
     define_asset_job,
     in_process_executor,
+    load_asset_checks_from_modules,
     load_assets_from_modules,
 )
 from dagster_dbt import DbtCliResource
@@ -25,6 +27,8 @@ from movie_assets.reports import excel
 from movie_assets.resources import PipelinePaths
 from movie_assets.settings import Settings, load_settings
 from movie_assets.tmdb_client import SnapshotTMDBResource, TMDBResource
+
+ASSET_MODULES = [bronze_tmdb, dbt_assets, excel]
 
 
 def build_tmdb_resource(settings: Settings) -> TMDBResource:
@@ -56,7 +60,8 @@ def build_resources(settings: Settings) -> dict:
     }
 
 
-all_assets = load_assets_from_modules([bronze_tmdb, dbt_assets, excel])
+all_assets = load_assets_from_modules(ASSET_MODULES)
+all_asset_checks = load_asset_checks_from_modules(ASSET_MODULES)
 
 # One job for the whole graph, partitioned by day; unpartitioned assets run once per run.
 daily_refresh_job = define_asset_job(
@@ -71,6 +76,7 @@ settings = load_settings()
 # DuckDB allows one writing process: steps run one at a time in the run's own process.
 defs = Definitions(
     assets=all_assets,
+    asset_checks=all_asset_checks,
     jobs=[daily_refresh_job],
     resources=build_resources(settings),
     executor=in_process_executor,

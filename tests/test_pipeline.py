@@ -6,14 +6,14 @@ import duckdb
 import openpyxl
 from dagster import materialize
 
-from movie_assets.definitions import all_assets, build_resources
+from movie_assets.definitions import all_asset_checks, all_assets, build_resources
 from movie_assets.settings import Settings
 
 PARTITION = "2026-11-20"
 
 
 def run_graph(settings: Settings, partition: str = PARTITION):
-    result = materialize(all_assets, resources=build_resources(settings), partition_key=partition)
+    result = materialize([*all_assets, *all_asset_checks], resources=build_resources(settings), partition_key=partition)
     assert result.success
     return result
 

@@ -15,6 +15,7 @@ latest_fetch as (
 
 select
     movie_id,
+    nullif(payload ->> '$.imdb_id', '') as imdb_id,
     payload ->> '$.title' as title,
     payload ->> '$.original_title' as original_title,
     try_cast(nullif(payload ->> '$.release_date', '') as date) as release_date,
