@@ -4,10 +4,11 @@
 import time
 
 import pyarrow as pa
-from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.ids import parse_id_list
+from movie_assets.metadata import table_metadata
 from movie_assets.partitions import daily_partitions
 from movie_assets.resources import PipelinePaths
 from movie_assets.tmdb_client import FetchResult, TMDBResource
@@ -90,6 +91,7 @@ def tmdb_movies(
     with duckdb.get_connection() as conn:
         ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
         replace_rows(conn, TMDB_MOVIES_TABLE, rows, "partition_date = ?", [partition_date])
+        table_info = table_metadata(conn, TMDB_MOVIES_TABLE)
     not_found = sum(1 for r in results if r.http_status == 404)
     return MaterializeResult(
         metadata={
@@ -99,7 +101,7 @@ def tmdb_movies(
             "failed": len(results) - rows.num_rows - not_found,
             "skipped_from_input": len(id_list.rejected),
             "elapsed_seconds": round(elapsed, 3),
-            "dagster/row_count": rows.num_rows,
-            "table": MetadataValue.text(TMDB_MOVIES_TABLE),
+            **table_info,
+            "partition_row_count": rows.num_rows,
         }
     )
