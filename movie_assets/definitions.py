@@ -9,22 +9,19 @@ those modules are picked up too.
 """
 
 from dagster import (
-    AssetSelection,
     Definitions,
     EnvVar,
-    define_asset_job,
     in_process_executor,
     load_asset_checks_from_modules,
     load_assets_from_modules,
 )
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from movie_assets import dbt_assets
 from movie_assets.bronze import tmdb as bronze_tmdb
-from movie_assets.partitions import daily_partitions
 from movie_assets.reports import excel
-from movie_assets.resources import PipelinePaths
+from movie_assets.resources import DuckDBWarehouseResource, PipelinePaths, lock_timeout_from_env
+from movie_assets.schedules import daily_refresh_job, daily_refresh_schedule
 from movie_assets.settings import Settings, load_settings
 from movie_assets.tmdb_client import SnapshotTMDBResource, TMDBResource
 
@@ -54,7 +51,9 @@ def build_resources(settings: Settings) -> dict:
     """Resource instances for ``settings`` (also used by tests with a temp warehouse)."""
     return {
         "tmdb": build_tmdb_resource(settings),
-        "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+        "duckdb": DuckDBWarehouseResource(
+            database=str(settings.duckdb_path), lock_timeout_seconds=lock_timeout_from_env()
+        ),
         "dbt": DbtCliResource(project_dir=dbt_assets.dbt_project, dbt_executable=dbt_assets.dbt_executable()),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
     }
@@ -63,21 +62,15 @@ def build_resources(settings: Settings) -> dict:
 all_assets = load_assets_from_modules(ASSET_MODULES)
 all_asset_checks = load_asset_checks_from_modules(ASSET_MODULES)
 
-# One job for the whole graph, partitioned by day; unpartitioned assets run once per run.
-daily_refresh_job = define_asset_job(
-    "daily_refresh",
-    selection=AssetSelection.all(),
-    partitions_def=daily_partitions,
-    description="Fetch today's TMDB snapshot and rebuild silver, gold and the reports.",
-)
-
 settings = load_settings()
 
-# DuckDB allows one writing process: steps run one at a time in the run's own process.
+# DuckDB allows one writing process: steps run one at a time in the run's own process;
+# runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_asset_checks,
     jobs=[daily_refresh_job],
+    schedules=[daily_refresh_schedule],
     resources=build_resources(settings),
     executor=in_process_executor,
 )

@@ -1,8 +1,134 @@
-"""Non-API resources: where inputs are read from and reports are written to."""
+"""Non-API resources: the warehouse file, and where inputs are read from and reports written to."""
 
+import os
+import re
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from dagster import ConfigurableResource
+import duckdb
+from dagster import ConfigurableResource, Failure, MetadataValue, get_dagster_logger
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_timeout_from_env() -> float:
+    """Seconds a run waits for a locked warehouse, from ``MOVIES_DUCKDB_LOCK_TIMEOUT`` (default 60).
+
+    Raises:
+        ValueError: the variable is set but is not a non-negative number.
+    """
+    raw = os.environ.get("MOVIES_DUCKDB_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"MOVIES_DUCKDB_LOCK_TIMEOUT must be a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """True when ``error`` is DuckDB refusing to open a file another process holds."""
+    return isinstance(error, duckdb.IOException) and "Could not set lock on file" in str(error)
+
+
+class DuckDBLockedError(Failure):
+    """The warehouse file stayed locked by another process for the whole wait.
+
+    ``description`` names the file, the holding program and PID when DuckDB reports them,
+    and how to release the lock; ``metadata`` carries ``locked_file``, ``holder_pid`` and
+    ``waited_seconds``. Raised instead of DuckDB's raw ``IOException``.
+    """
+
+    def __init__(self, database: str, waited_seconds: float, duckdb_message: str):
+        holder = _HOLDER.search(duckdb_message)
+        pid = holder.group("pid") if holder else None
+        who = f"{holder.group('program')} (PID {pid})" if holder else "another process"
+        description = (
+            f"The DuckDB warehouse {database} is locked by {who}; waited {waited_seconds:.0f} s "
+            "(MOVIES_DUCKDB_LOCK_TIMEOUT). DuckDB allows one process to open a file for writing, "
+            "and no other process may open it at all meanwhile. Release it: close the "
+            "connection holding it (conn.close() in a notebook, or restart its kernel; quit a "
+            "duckdb CLI), or wait for / cancel the other Dagster run (UI → Runs)"
+            + (f", or stop the process: kill {pid}" if pid else "")
+            + ". Then re-run."
+        )
+        super().__init__(
+            description=description,
+            metadata={
+                "locked_file": MetadataValue.path(database),
+                "waited_seconds": round(waited_seconds, 1),
+                **({"holder_pid": int(pid)} if pid else {}),
+            },
+            allow_retries=True,
+        )
+        self.database = database
+
+
+class DuckDBWarehouseResource(DuckDBResource):
+    """The warehouse DuckDB file (``MOVIES_DUCKDB_PATH``), opened read-write.
+
+    When another process holds the file (a notebook, a second run, the DuckDB CLI), opening
+    it waits, retrying every ``poll_seconds`` up to ``lock_timeout_seconds``, and then raises
+    :class:`DuckDBLockedError` naming the file and how to release it. Other DuckDB errors
+    propagate unchanged.
+    """
+
+    lock_timeout_seconds: float = Field(
+        default=DEFAULT_LOCK_TIMEOUT_SECONDS,
+        description="Seconds to wait for another process to release the file before failing.",
+    )
+    poll_seconds: float = Field(default=1.0, description="Seconds between attempts to open a locked file.")
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new read-write connection; the caller closes it.
+
+        Raises:
+            DuckDBLockedError: the file stayed locked for ``lock_timeout_seconds``.
+        """
+        started = time.monotonic()
+        announced = False
+        while True:
+            try:
+                return duckdb.connect(self.database, read_only=False, config=dict(self.connection_config))
+            except duckdb.IOException as error:
+                if not is_lock_conflict(error):
+                    raise
+                waited = time.monotonic() - started
+                if waited >= self.lock_timeout_seconds:
+                    raise DuckDBLockedError(self.database, waited, str(error)) from None
+                if not announced:
+                    get_dagster_logger().warning(
+                        f"{self.database} is locked by another process; waiting up to "
+                        f"{self.lock_timeout_seconds:.0f} s for it to be released"
+                    )
+                    announced = True
+                time.sleep(min(self.poll_seconds, max(self.lock_timeout_seconds - waited, 0.01)))
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Context manager around :meth:`connect` that closes the connection on exit."""
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def wait_until_writable(self) -> None:
+        """Block until this process could open the file for writing (for steps such as dbt
+        that open it in a child process), then release it at once.
+
+        Raises:
+            DuckDBLockedError: the file stayed locked for ``lock_timeout_seconds``.
+        """
+        self.connect().close()
 
 
 class PipelinePaths(ConfigurableResource):

@@ -1,0 +1,97 @@
+"""A warehouse file held by another process: runs wait a bounded time, then fail clearly."""
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from movie_assets.bronze.tmdb import tmdb_movies
+from movie_assets.definitions import build_resources
+from movie_assets.resources import DuckDBLockedError, DuckDBWarehouseResource
+from movie_assets.settings import Settings
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    conn = duckdb.connect(sys.argv[1])
+    conn.execute("CREATE TABLE IF NOT EXISTS held (x INTEGER)")
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    conn.close()
+    """
+)
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """A second process with a write connection on ``path`` for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_locked_file_fails_with_file_and_remedy(tmp_path: Path):
+    path = tmp_path / "warehouse.duckdb"
+    holder = hold_lock(path, 30)
+    try:
+        resource = DuckDBWarehouseResource(database=str(path), lock_timeout_seconds=1.5, poll_seconds=0.2)
+        started = time.monotonic()
+        with pytest.raises(DuckDBLockedError) as raised:
+            with resource.get_connection():
+                pass
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert 1.5 <= waited < 10
+    message = raised.value.description
+    assert str(path) in message
+    assert f"PID {holder.pid}" in message and f"kill {holder.pid}" in message
+    assert "conn.close()" in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_waits_for_a_lock_released_within_the_timeout(tmp_path: Path):
+    path = tmp_path / "warehouse.duckdb"
+    holder = hold_lock(path, 1.0)
+    try:
+        resource = DuckDBWarehouseResource(database=str(path), lock_timeout_seconds=30, poll_seconds=0.2)
+        with resource.get_connection() as conn:
+            assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
+    finally:
+        holder.wait(timeout=30)
+
+
+def test_other_duckdb_errors_are_not_retried(tmp_path: Path):
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not a DuckDB file\n")
+    resource = DuckDBWarehouseResource(database=str(not_a_database), lock_timeout_seconds=30)
+    started = time.monotonic()
+    with pytest.raises(duckdb.Error):
+        resource.connect()
+    assert time.monotonic() - started < 5
+
+
+def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "2")
+    holder = hold_lock(settings.duckdb_path, 60)
+    try:
+        result = materialize(
+            [tmdb_movies], resources=build_resources(settings), partition_key="2026-11-20", raise_on_error=False
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    error = failure.step_failure_data.error
+    assert f"The DuckDB warehouse {settings.duckdb_path} is locked" in error.message
+    assert "IOException" not in error.message and error.cause is None
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
