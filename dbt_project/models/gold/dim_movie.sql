@@ -1,4 +1,4 @@
--- Movie dimension: one row per TMDB movie with its descriptive attributes.
+-- Movie dimension: one row per TMDB movie, attributes as of its latest fetch.
 with movies as (
     select * from {{ ref('tmdb_movies') }}
 )
@@ -8,8 +8,25 @@ select
     title,
     original_title,
     release_date,
+    cast(strftime(release_date, '%Y%m%d') as integer) as release_date_id,
+    original_language,
+    status,
+    runtime_minutes,
+    budget_usd,
+    revenue_usd,
+    profit_usd,
+    roi,
+    collection_id,
+    collection_name,
+    case
+        when collection_id is not null then 'franchise'
+        when collection_known then 'standalone'
+        else 'unknown'
+    end as franchise_segment,
+    imdb_id,
     vote_average,
     vote_count,
     popularity,
-    array_to_string(genre_names, ', ') as genres
+    array_to_string(genre_names, ', ') as genres,
+    snapshot_date as last_snapshot_date
 from movies

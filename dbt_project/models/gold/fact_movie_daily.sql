@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='date_id',
+        tags=['daily'],
+    )
+}}
+-- Daily movie facts: one row per (date_id, movie_id) fetched that day. Built per Dagster
+-- partition: the window [var min_date, var max_date) is selected from silver and its days
+-- replace the same days in this table (delete+insert on date_id); other days are untouched.
+with snapshots as (
+    select * from {{ ref('tmdb_movie_snapshots') }}
+    where true
+    {%- if var('min_date') %}
+        and snapshot_date >= cast('{{ var("min_date") }}' as date)
+    {%- endif %}
+    {%- if var('max_date') %}
+        and snapshot_date < cast('{{ var("max_date") }}' as date)
+    {%- endif %}
+)
+
+select
+    cast(strftime(snapshot_date, '%Y%m%d') as integer) as date_id,
+    movie_id,
+    popularity,
+    vote_average,
+    vote_count,
+    budget_usd,
+    revenue_usd,
+    fetched_at
+from snapshots

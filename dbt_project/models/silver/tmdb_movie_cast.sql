@@ -1,0 +1,27 @@
+-- One row per (movie_id, person_id) of the top-billed cast (var top_cast_size) in the latest fetch; empty when the responses carry no credits.
+with latest_payloads as (
+    select snapshots.movie_id, snapshots.payload
+    from {{ ref('tmdb_movie_snapshots') }} as snapshots
+    inner join {{ ref('tmdb_movies') }} as movies
+        on snapshots.movie_id = movies.movie_id
+        and snapshots.snapshot_date = movies.snapshot_date
+),
+
+credited_cast as (
+    select
+        movie_id,
+        unnest(from_json(payload -> '$.credits.cast', '[{"id":"BIGINT","name":"VARCHAR","character":"VARCHAR","order":"INTEGER"}]'), recursive := true),
+        generate_subscripts(from_json(payload -> '$.credits.cast', '[{"id":"BIGINT","name":"VARCHAR","character":"VARCHAR","order":"INTEGER"}]'), 1) as list_position
+    from latest_payloads
+)
+
+select
+    movie_id,
+    id as person_id,
+    name as person_name,
+    nullif(character, '') as character_name,
+    "order" as cast_order
+from credited_cast
+where id is not null and "order" < {{ var('top_cast_size') }}
+-- The API can repeat an entry; keep its first (highest-billed) occurrence.
+qualify row_number() over (partition by movie_id, id order by list_position) = 1

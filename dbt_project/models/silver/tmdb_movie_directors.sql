@@ -1,0 +1,25 @@
+-- One row per (movie_id, person_id) credited with the job Director in the latest fetch; empty when the responses carry no credits (append_to_response=credits).
+with latest_payloads as (
+    select snapshots.movie_id, snapshots.payload
+    from {{ ref('tmdb_movie_snapshots') }} as snapshots
+    inner join {{ ref('tmdb_movies') }} as movies
+        on snapshots.movie_id = movies.movie_id
+        and snapshots.snapshot_date = movies.snapshot_date
+),
+
+credited_crew as (
+    select
+        movie_id,
+        unnest(from_json(payload -> '$.credits.crew', '[{"id":"BIGINT","name":"VARCHAR","job":"VARCHAR"}]'), recursive := true),
+        generate_subscripts(from_json(payload -> '$.credits.crew', '[{"id":"BIGINT","name":"VARCHAR","job":"VARCHAR"}]'), 1) as list_position
+    from latest_payloads
+)
+
+select
+    movie_id,
+    id as person_id,
+    name as person_name
+from credited_crew
+where id is not null and job = 'Director'
+-- The API can repeat an entry; keep its first (highest-billed) occurrence.
+qualify row_number() over (partition by movie_id, id order by list_position) = 1
