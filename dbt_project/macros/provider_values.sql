@@ -1,0 +1,75 @@
+{#- Readers for provider deliveries (bronze.critic_agg, audience_pulse, box_office_*), whose
+    values arrive as text: OMDb strings ("7.8", "1,064,516", "82%", "83/100", "N/A"),
+    money as "$1,234,567" or 41711, dates as "Jun 12 1998" or "1998-06-12".
+    Each reader returns NULL for text it cannot read; models pair it with provider_flag so
+    an unreadable or out-of-range value is NULL plus a reason, never a dropped row. -#}
+
+{#- Trimmed text, with empty and OMDb's "N/A" as NULL. -#}
+{% macro provider_text(column) -%}
+    nullif(nullif(trim({{ column }}), ''), 'N/A')
+{%- endmacro %}
+
+{#- Whole number (USD amount or count) as BIGINT: "$1,234,567", "1,064,516", "41711".
+    A decimal such as "126.404" is NULL: cast would round it, and whether the dot is a
+    thousands separator cannot be told. -#}
+{% macro provider_whole_number(column) -%}
+    case
+        when regexp_full_match(regexp_replace({{ provider_text(column) }}, '[$,\s]', '', 'g'), '[0-9]{1,18}')
+            then cast(regexp_replace({{ provider_text(column) }}, '[$,\s]', '', 'g') as bigint)
+    end
+{%- endmacro %}
+
+{#- Decimal number with an optional fixed suffix regex: suffix='%' reads "82%",
+    suffix='/10' reads "7.8/10" on its own 0-10 scale; without a suffix a bare "7.8". -#}
+{% macro provider_decimal(column, suffix='') -%}
+    try_cast(nullif(regexp_extract({{ provider_text(column) }}, '^([0-9]+(\.[0-9]+)?)\s*{{ suffix }}$', 1), '') as double)
+{%- endmacro %}
+
+{#- Date from "Jun 12 1998" (vega-datasets) or ISO "1998-06-12". -#}
+{% macro provider_date(column) -%}
+    cast(coalesce(
+        try_strptime({{ provider_text(column) }}, '%b %d %Y'),
+        try_strptime({{ provider_text(column) }}, '%Y-%m-%d')
+    ) as date)
+{%- endmacro %}
+
+{#- Four-digit year at the start: "2009", and OMDb series ranges such as "2017–". -#}
+{% macro provider_year(column) -%}
+    try_cast(nullif(regexp_extract({{ provider_text(column) }}, '^([0-9]{4})(–|-)?([0-9]{4})?$', 1), '') as integer)
+{%- endmacro %}
+
+{#- The value if it lies in [min_value, max_value], else NULL. -#}
+{% macro provider_in_range(parsed, min_value, max_value) -%}
+    case when {{ parsed }} between {{ min_value }} and {{ max_value }} then {{ parsed }} end
+{%- endmacro %}
+
+{#- Why `parsed` (read from `raw`) became NULL: 'name: unreadable "raw"' or
+    'name: out of range [min, max] "raw"' (range checked only when given); NULL when the
+    value is fine or absent. -#}
+{% macro provider_flag(name, raw, parsed, min_value=none, max_value=none) -%}
+    case
+        when {{ provider_text(raw) }} is not null and {{ parsed }} is null
+            then '{{ name }}: unreadable "' || {{ provider_text(raw) }} || '"'
+        {%- if min_value is not none %}
+        when not ({{ parsed }} between {{ min_value }} and {{ max_value }})
+            then '{{ name }}: out of range [' || cast({{ min_value }} as varchar) || ', ' || cast({{ max_value }} as varchar) || '] "' || {{ provider_text(raw) }} || '"'
+        {%- endif %}
+    end
+{%- endmacro %}
+
+{#- Non-NULL entries of a list of provider_flag results. -#}
+{% macro provider_flags(flags) -%}
+    list_filter([{{ flags | join(', ') }}], lambda flag: flag is not null)
+{%- endmacro %}
+
+{#- Title key for matching across sources: lower case, accents stripped, "&" read as
+    "and", a leading "The " or trailing ", The" dropped, then only letters and digits. -#}
+{% macro normalize_title(column) -%}
+    nullif(regexp_replace(
+        regexp_replace(
+            regexp_replace(strip_accents(lower(trim({{ column }}))), '^the\s+|,\s*the$', '', 'g'),
+            '&', 'and', 'g'
+        ),
+        '[^a-z0-9]+', '', 'g'
+    ), '')
+{%- endmacro %}

@@ -1,0 +1,144 @@
+-- Box office (provider 3, vega-datasets): the domestic, international and financials files
+-- merged into one row per film, keyed by normalized title + release date. The three files
+-- list the same films; rows are paired by title, release date as delivered and, for a
+-- repeated pair, its occurrence in file order, so a film missing from one file still keeps
+-- its row.
+with domestic as (
+    select
+        source_row_number,
+        "Title" as title,
+        "Release Date" as release_date_text,
+        "US Gross" as raw_us_gross,
+        {{ provider_whole_number('"US Gross"') }} as parsed_us_gross_usd,
+        loaded_at,
+        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+    from {{ source('bronze', 'box_office_domestic') }}
+),
+
+international as (
+    select
+        source_row_number,
+        "Title" as title,
+        "Release Date" as release_date_text,
+        "Worldwide Gross" as raw_worldwide_gross,
+        "International Gross" as raw_international_gross,
+        {{ provider_whole_number('"Worldwide Gross"') }} as parsed_worldwide_gross_usd,
+        {{ provider_whole_number('"International Gross"') }} as parsed_reported_international_gross_usd,
+        loaded_at,
+        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+    from {{ source('bronze', 'box_office_international') }}
+),
+
+financials as (
+    select
+        source_row_number,
+        "Title" as title,
+        "Release Date" as release_date_text,
+        "Production Budget" as raw_production_budget,
+        "US DVD Sales" as raw_us_dvd_sales,
+        "Running Time min" as raw_running_time,
+        {{ provider_whole_number('"Production Budget"') }} as parsed_production_budget_usd,
+        {{ provider_whole_number('"US DVD Sales"') }} as parsed_us_dvd_sales_usd,
+        {{ provider_whole_number('"Running Time min"') }} as parsed_running_time_minutes,
+        {{ provider_text('"Distributor"') }} as distributor,
+        {{ provider_text('"MPAA Rating"') }} as mpaa_rating,
+        {{ provider_text('"Major Genre"') }} as major_genre,
+        {{ provider_text('"Creative Type"') }} as creative_type,
+        {{ provider_text('"Source"') }} as source_material,
+        {{ provider_text('"Director"') }} as director,
+        loaded_at,
+        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+    from {{ source('bronze', 'box_office_financials') }}
+),
+
+paired as (
+    select
+        coalesce(domestic.title, international.title, financials.title) as raw_title,
+        coalesce(domestic.release_date_text, international.release_date_text, financials.release_date_text) as raw_release_date,
+        coalesce(domestic.occurrence, international.occurrence, financials.occurrence) as occurrence,
+        domestic.source_row_number as domestic_row_number,
+        international.source_row_number as international_row_number,
+        financials.source_row_number as financials_row_number,
+        domestic.raw_us_gross,
+        domestic.parsed_us_gross_usd,
+        international.raw_worldwide_gross,
+        international.raw_international_gross,
+        international.parsed_worldwide_gross_usd,
+        international.parsed_reported_international_gross_usd,
+        financials.* exclude (source_row_number, title, release_date_text, loaded_at, occurrence),
+        greatest(domestic.loaded_at, international.loaded_at, financials.loaded_at) as loaded_at
+    from domestic
+    full outer join international
+        on domestic.title is not distinct from international.title
+        and domestic.release_date_text is not distinct from international.release_date_text
+        and domestic.occurrence = international.occurrence
+    full outer join financials
+        on coalesce(domestic.title, international.title) is not distinct from financials.title
+        and coalesce(domestic.release_date_text, international.release_date_text) is not distinct from financials.release_date_text
+        and coalesce(domestic.occurrence, international.occurrence) = financials.occurrence
+),
+
+parsed as (
+    select
+        *,
+        {{ provider_date('raw_release_date') }} as parsed_release_date,
+        -- vega-datasets covers releases up to 2010; its later dates are two-digit-year
+        -- century errors ("Dec 31 2046"), so anything after this is not a real date.
+        cast('{{ var("box_office_latest_release_date", "2017-12-31") }}' as date) as latest_release_date,
+        case
+            when parsed_reported_international_gross_usd is not null then 'reported'
+            when parsed_worldwide_gross_usd >= parsed_us_gross_usd then 'worldwide_minus_us_gross'
+        end as international_gross_method
+    from paired
+),
+
+checked as (
+    select
+        {{ normalize_title('raw_title') }} as title_key,
+        {{ provider_text('raw_title') }} as title,
+        {{ provider_in_range('parsed_release_date', "date '1888-01-01'", 'latest_release_date') }} as release_date,
+        {{ provider_text('raw_release_date') }} as release_date_as_delivered,
+        occurrence,
+        {{ provider_in_range('parsed_us_gross_usd', 0, 10000000000) }} as us_gross_usd,
+        {{ provider_in_range('parsed_worldwide_gross_usd', 0, 10000000000) }} as worldwide_gross_usd,
+        case international_gross_method
+            when 'reported' then parsed_reported_international_gross_usd
+            when 'worldwide_minus_us_gross' then parsed_worldwide_gross_usd - parsed_us_gross_usd
+        end as international_gross_usd,
+        international_gross_method,
+        {{ provider_in_range('parsed_production_budget_usd', 0, 10000000000) }} as production_budget_usd,
+        {{ provider_in_range('parsed_us_dvd_sales_usd', 0, 10000000000) }} as us_dvd_sales_usd,
+        {{ provider_in_range('parsed_running_time_minutes', 1, 1000) }} as running_time_minutes,
+        distributor,
+        mpaa_rating,
+        major_genre,
+        creative_type,
+        source_material,
+        director,
+        {{ provider_flags([
+            "case when " ~ provider_text('raw_title') ~ " is null then 'title: missing' end",
+            provider_flag('release_date', 'raw_release_date', 'parsed_release_date', "date '1888-01-01'", 'latest_release_date'),
+            provider_flag('us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd', 0, 10000000000),
+            provider_flag('worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd', 0, 10000000000),
+            provider_flag('international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd', 0, 10000000000),
+            "case when parsed_worldwide_gross_usd < parsed_us_gross_usd then 'international_gross_usd: worldwide gross below US gross' end",
+            provider_flag('production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd', 0, 10000000000),
+            provider_flag('us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd', 0, 10000000000),
+            provider_flag('running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes', 1, 1000),
+        ]) }} as quality_flags,
+        domestic_row_number is not null as in_domestic,
+        international_row_number is not null as in_international,
+        financials_row_number is not null as in_financials,
+        domestic_row_number,
+        international_row_number,
+        financials_row_number,
+        loaded_at
+    from parsed
+)
+
+select
+    coalesce(title_key, '') || '|' || coalesce(cast(release_date as varchar), release_date_as_delivered, '')
+        || case when occurrence > 1 then '|' || occurrence else '' end as box_office_id,
+    year(release_date) as release_year,
+    * exclude (occurrence)
+from checked
