@@ -19,6 +19,7 @@ from dagster_dbt import DbtCliResource
 
 from movie_assets import dbt_assets
 from movie_assets.bronze import tmdb as bronze_tmdb
+from movie_assets.jobs import retry_dead_letters_job
 from movie_assets.reports import excel
 from movie_assets.resources import DuckDBWarehouseResource, PipelinePaths, lock_timeout_from_env
 from movie_assets.schedules import daily_refresh_job, daily_refresh_schedule
@@ -69,7 +70,7 @@ settings = load_settings()
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_asset_checks,
-    jobs=[daily_refresh_job],
+    jobs=[daily_refresh_job, retry_dead_letters_job],
     schedules=[daily_refresh_schedule],
     resources=build_resources(settings),
     executor=in_process_executor,

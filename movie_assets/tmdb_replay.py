@@ -13,6 +13,16 @@ Endpoints (TMDB API v3 shapes):
 - ``GET /3/discover/movie``: ``sort_by=popularity.desc``, 20 results a page, ``page`` 1–500
   (others → 400 with ``status_code`` 22), ``total_pages`` and ``total_results``.
 - ``GET /3/genre/movie/list``.
+- ``GET /3/movie/changes``: ``start_date`` / ``end_date`` (YYYY-MM-DD, at most 14 days
+  apart, like TMDB), 100 results a page. A replay holds one observation, so its change
+  feed is the difference from a *baseline* observation (``baseline_file``): every id whose
+  body differs from, or is missing in, the baseline. It is reported for whatever window is
+  asked; without a baseline the feed is empty (a day with no changes).
+
+Fault options (:class:`Faults`) make it misbehave the way a real API does: latency, a
+share of 5xx answers, 429 bursts with ``Retry-After``, stalls past the client's timeout,
+malformed bodies. Every request is recorded in ``request_log`` (arrival time, path without
+credentials, status) so benchmarks can measure the achieved rate on the server's side.
 
 Credentials are checked like TMDB: ``api_key`` query parameter or ``Authorization: Bearer``;
 missing or wrong → 401 with ``status_code`` 7. It is what offline runs and tests talk to,
@@ -30,13 +40,18 @@ import math
 import os
 import re
 import threading
+import time
+import zlib
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 PAGE_SIZE = 20
+CHANGES_PAGE_SIZE = 100
 MAX_PAGE = 500
+MAX_CHANGES_DAYS = 14
 
 NOT_FOUND = {
     "success": False,
@@ -54,7 +69,66 @@ INVALID_PAGE = {
     "status_message": "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.",
 }
 
+INVALID_DATE = {
+    "success": False,
+    "status_code": 47,
+    "status_message": "The input is not valid: start_date and end_date must be YYYY-MM-DD, at most 14 days apart.",
+}
+SERVER_ERROR = {"success": False, "status_code": 11, "status_message": "Internal error: Something went wrong, contact TMDb."}
+RATE_LIMITED = {"success": False, "status_code": 25, "status_message": "Your request count is over the allowed limit."}
+
 _MOVIE_PATH = re.compile(r"^/3/movie/(\d+)$")
+_CREDENTIAL_PARAMS = {"api_key"}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Ways the replay server misbehaves, for tests and benchmarks. All default to off.
+
+    Attributes:
+        latency: seconds added before every answer.
+        error_share: share (0-1) of movie ids, picked by a stable hash of ``seed`` and the
+            id, whose first ``error_attempts`` requests answer 500/502/503/504 in turn.
+        error_attempts: see ``error_share``.
+        failing_ids: movie ids that always answer 503.
+        burst_429_after: after this many requests (server-wide), a burst of
+            ``burst_429_length`` requests answers 429 with ``Retry-After: retry_after``.
+        burst_429_length: length of that burst, requests.
+        retry_after: the ``Retry-After`` value, whole seconds.
+        stall_ids: movie id -> how many of its first requests stall for ``stall_seconds``
+            before answering (past a client's read timeout).
+        stall_seconds: how long a stall lasts, seconds.
+        malformed_ids: movie ids answered 200 with a body cut in the middle (not JSON).
+        idless_ids: movie ids answered 200 with a JSON object that lacks ``id``.
+        seed: changes which ids ``error_share`` picks.
+    """
+
+    latency: float = 0.0
+    error_share: float = 0.0
+    error_attempts: int = 1
+    failing_ids: frozenset[int] = frozenset()
+    burst_429_after: int | None = None
+    burst_429_length: int = 0
+    retry_after: int = 1
+    stall_ids: dict[int, int] = field(default_factory=dict)
+    stall_seconds: float = 5.0
+    malformed_ids: frozenset[int] = frozenset()
+    idless_ids: frozenset[int] = frozenset()
+    seed: int = 0
+
+    def flaky(self, movie_id: int) -> bool:
+        """Whether ``movie_id`` is one of the ``error_share`` ids."""
+        return zlib.crc32(f"{self.seed}:{movie_id}".encode()) % 10_000 < self.error_share * 10_000
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the server saw it: ``at`` (``time.monotonic()`` on arrival, seconds),
+    ``path`` (path and query without credentials), ``status`` (HTTP status answered)."""
+
+    at: float
+    path: str
+    status: int
 
 
 @dataclass
@@ -73,19 +147,34 @@ class Snapshot:
     adult: set[int]
     genres_body: bytes
     discover_order: list[int] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)
 
     @classmethod
-    def load(cls, folder: Path, movies_file: str = "movies.jsonl.gz") -> "Snapshot":
+    def load(cls, folder: Path, movies_file: str = "movies.jsonl.gz", baseline_file: str | None = None) -> "Snapshot":
         """Load ``folder/movies_file`` and ``folder/genres.json``.
 
+        With ``baseline_file`` (an earlier observation in the same folder), ``changed_ids``
+        holds, sorted, every id whose body differs from the baseline's or that the baseline
+        lacks: the change feed.
+
         Raises:
-            FileNotFoundError: either file is missing.
+            FileNotFoundError: a file is missing.
             ValueError: a line is not a JSON object with an integer ``id`` (names file and line).
         """
+        movies, popularity, adult = cls._read_movies(folder / movies_file)
+        genres_body = (folder / "genres.json").read_bytes()
+        order = sorted(movies, key=lambda movie_id: (-popularity[movie_id], movie_id))
+        changed: list[int] = []
+        if baseline_file is not None:
+            baseline, _, _ = cls._read_movies(folder / baseline_file)
+            changed = sorted(i for i, body in movies.items() if baseline.get(i) != body)
+        return cls(movies, popularity, adult, genres_body, order, changed)
+
+    @staticmethod
+    def _read_movies(path: Path) -> tuple[dict[int, bytes], dict[int, float], set[int]]:
         movies: dict[int, bytes] = {}
         popularity: dict[int, float] = {}
         adult: set[int] = set()
-        path = folder / movies_file
         with gzip.open(path, "rb") as lines:
             for number, line in enumerate(lines, start=1):
                 line = line.strip()
@@ -100,9 +189,15 @@ class Snapshot:
                 popularity[movie_id] = float(record.get("popularity") or 0.0)
                 if record.get("adult"):
                     adult.add(movie_id)
-        genres_body = (folder / "genres.json").read_bytes()
-        order = sorted(movies, key=lambda movie_id: (-popularity[movie_id], movie_id))
-        return cls(movies, popularity, adult, genres_body, order)
+        return movies, popularity, adult
+
+    def changes_page(self, page: int) -> dict:
+        """One ``/movie/changes`` page in TMDB's shape: ``results`` of ``{id, adult}``."""
+        total_results = len(self.changed_ids)
+        total_pages = max(1, math.ceil(total_results / CHANGES_PAGE_SIZE))
+        chunk = self.changed_ids[(page - 1) * CHANGES_PAGE_SIZE : page * CHANGES_PAGE_SIZE]
+        results = [{"id": movie_id, "adult": movie_id in self.adult} for movie_id in chunk]
+        return {"results": results, "page": page, "total_pages": total_pages, "total_results": total_results}
 
     def discover_page(self, page: int, include_adult: bool) -> dict:
         """One ``/discover/movie`` page in TMDB's shape (results carry the list fields)."""
@@ -134,6 +229,15 @@ class Snapshot:
         return {"page": page, "results": results, "total_pages": total_pages, "total_results": total_results}
 
 
+def _valid_window(query: dict[str, list[str]]) -> bool:
+    try:
+        start = date.fromisoformat(query.get("start_date", [""])[0])
+        end = date.fromisoformat(query.get("end_date", [""])[0])
+    except ValueError:
+        return False
+    return 0 <= (end - start).days <= MAX_CHANGES_DAYS
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: "TMDBReplayServer"
     protocol_version = "HTTP/1.1"
@@ -141,15 +245,18 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # the default writes every request to stderr
         return
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.server.record(self._arrived, self._public_path, status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_json(self, status: int, payload: dict) -> None:
-        self._send(status, json.dumps(payload).encode())
+    def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode(), headers)
 
     def _authorized(self, query: dict[str, list[str]]) -> bool:
         key = query.get("api_key", [None])[0]
@@ -160,19 +267,25 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def do_GET(self) -> None:
+        self._arrived = time.monotonic()
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
+        public_query = {k: v for k, v in query.items() if k not in _CREDENTIAL_PARAMS}
+        self._public_path = parts.path + (f"?{urlencode(public_query, doseq=True)}" if public_query else "")
+        number = self.server.count_request()
+        faults = self.server.faults
+        if faults.latency:
+            time.sleep(faults.latency)
         if not self._authorized(query):
             self._send_json(401, INVALID_KEY)
+            return
+        if faults.burst_429_after is not None and faults.burst_429_after < number <= faults.burst_429_after + faults.burst_429_length:
+            self._send_json(429, RATE_LIMITED, {"Retry-After": str(faults.retry_after)})
             return
         snapshot = self.server.snapshot
         match = _MOVIE_PATH.match(parts.path)
         if match:
-            body = snapshot.movies.get(int(match.group(1)))
-            if body is None:
-                self._send_json(404, NOT_FOUND)
-            else:
-                self._send(200, body)
+            self._movie(int(match.group(1)))
             return
         if parts.path == "/3/discover/movie":
             raw_page = query.get("page", ["1"])[0]
@@ -182,10 +295,43 @@ class _Handler(BaseHTTPRequestHandler):
             include_adult = query.get("include_adult", ["false"])[0] == "true"
             self._send_json(200, snapshot.discover_page(int(raw_page), include_adult))
             return
+        if parts.path == "/3/movie/changes":
+            raw_page = query.get("page", ["1"])[0]
+            if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+                self._send_json(400, INVALID_PAGE)
+                return
+            if not _valid_window(query):
+                self._send_json(422, INVALID_DATE)
+                return
+            self._send_json(200, snapshot.changes_page(int(raw_page)))
+            return
         if parts.path == "/3/genre/movie/list":
             self._send(200, snapshot.genres_body)
             return
         self._send_json(404, NOT_FOUND)
+
+    def _movie(self, movie_id: int) -> None:
+        faults = self.server.faults
+        attempt = self.server.count_attempt(movie_id)
+        if attempt <= faults.stall_ids.get(movie_id, 0):
+            time.sleep(faults.stall_seconds)
+        if movie_id in faults.failing_ids:
+            self._send_json(503, SERVER_ERROR)
+            return
+        if faults.flaky(movie_id) and attempt <= faults.error_attempts:
+            self._send_json((500, 502, 503, 504)[(attempt - 1) % 4], SERVER_ERROR)
+            return
+        body = self.server.snapshot.movies.get(movie_id)
+        if body is None:
+            self._send_json(404, NOT_FOUND)
+        elif movie_id in faults.malformed_ids:
+            self._send(200, body[: len(body) // 2])
+        elif movie_id in faults.idless_ids:
+            record = json.loads(body)
+            del record["id"]
+            self._send_json(200, record)
+        else:
+            self._send(200, body)
 
 
 class TMDBReplayServer(ThreadingHTTPServer):
@@ -194,9 +340,15 @@ class TMDBReplayServer(ThreadingHTTPServer):
     Use as a context manager: ``with TMDBReplayServer(snapshot, api_key="k") as server:``
     starts serving in a daemon thread on ``127.0.0.1`` (port 0 picks a free port) and
     ``server.base_url`` is the ``.../3`` root to give the client.
+
+    Attributes:
+        faults: the :class:`Faults` in force (default: none).
+        request_log: every request answered, as :class:`LoggedRequest`, in answer order.
     """
 
     daemon_threads = True
+    # Many client threads connect at once in benchmarks; the default backlog of 5 drops some.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -206,6 +358,7 @@ class TMDBReplayServer(ThreadingHTTPServer):
         access_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        faults: Faults | None = None,
     ) -> None:
         if not (api_key or access_token):
             raise ValueError("the replay server needs an api_key or an access_token to check requests against")
@@ -213,7 +366,33 @@ class TMDBReplayServer(ThreadingHTTPServer):
         self.snapshot = snapshot
         self.api_key = api_key
         self.access_token = access_token
+        self.faults = faults or Faults()
+        self.request_log: list[LoggedRequest] = []
+        self._requests = 0
+        self._attempts: dict[int, int] = {}
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    def count_request(self) -> int:
+        """Count a request on arrival; returns its 1-based number, server-wide."""
+        with self._lock:
+            self._requests += 1
+            return self._requests
+
+    def count_attempt(self, movie_id: int) -> int:
+        """Count a request for ``movie_id``; returns how many it has had, this one included."""
+        with self._lock:
+            self._attempts[movie_id] = self._attempts.get(movie_id, 0) + 1
+            return self._attempts[movie_id]
+
+    def record(self, arrived: float, path: str, status: int) -> None:
+        """Append a request to ``request_log``."""
+        with self._lock:
+            self.request_log.append(LoggedRequest(arrived, path, status))
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up on a stalled answer closes its socket: nothing to report.
+        return
 
     @property
     def base_url(self) -> str:
@@ -242,14 +421,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshot", type=Path, required=True, help="folder with movies.jsonl.gz and genres.json")
     parser.add_argument("--movies-file", default="movies.jsonl.gz", help="snapshot file inside --snapshot")
+    parser.add_argument("--baseline-file", help="earlier snapshot file: /movie/changes reports the differences from it")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added before every answer")
+    parser.add_argument("--error-share", type=float, default=0.0, help="share of movie ids whose first request answers 5xx")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="v3 key clients must send (default: $TMDB_API_KEY)")
     parser.add_argument("--access-token", help="v4 bearer token clients may send instead")
     args = parser.parse_args(argv)
     api_key = args.api_key or os.environ.get("TMDB_API_KEY")
-    snapshot = Snapshot.load(args.snapshot, args.movies_file)
-    server = TMDBReplayServer(snapshot, api_key=api_key, access_token=args.access_token, host=args.host, port=args.port)
+    snapshot = Snapshot.load(args.snapshot, args.movies_file, args.baseline_file)
+    faults = Faults(latency=args.latency, error_share=args.error_share)
+    server = TMDBReplayServer(
+        snapshot, api_key=api_key, access_token=args.access_token, host=args.host, port=args.port, faults=faults
+    )
     print(f"serving {len(snapshot.movies)} movies at {server.base_url}", flush=True)
     try:
         server.serve_forever()

@@ -1,18 +1,48 @@
-"""Bronze TMDB assets: movie details landed in DuckDB as they arrived from the API."""
+"""Bronze TMDB assets: movie details landed in DuckDB as they arrived from the API.
 
+Where the ids come from is run configuration (:class:`TMDBMoviesConfig.id_sources`):
+
+- ``ids-file``: the analyst's list ``$MOVIES_INPUT_DIR/ids/movies.csv``; rejected rows become
+  dead letters with source ``ids-file``.
+- ``discover``: the first ``discover_pages`` pages of ``/discover/movie`` by popularity.
+- ``changes``: ``/movie/changes`` for the partition's day. It narrows the fetch to the ids
+  that changed and are already known (in an earlier partition) or listed by the other
+  sources, so an incremental run with no changes fetches no details.
+
+The default is ``["ids-file"]``: the analyst's list is what the product reports on, and a
+full daily fetch of it is what ``gold.fact_movie_daily`` needs (popularity and vote counts
+move every day without TMDB listing the movie as changed). At the default 40
+requests/second the 310 ids take about 8 seconds. ``discover`` widens the catalogue and
+``changes`` makes a run incremental; both are opt-in.
+"""
 
 import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
+import duckdb
 import pyarrow as pa
-from dagster import AssetExecutionContext, Config, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, multi_asset
 from dagster_duckdb import DuckDBResource
+from pydantic import Field, field_validator
 
+from movie_assets.dead_letter import (
+    DEAD_LETTER_TABLE,
+    DeadLetter,
+    dead_letter_rows,
+    ensure_dead_letter_table,
+    export_dead_letters_csv,
+    replace_in_one_transaction,
+)
 from movie_assets.ids import parse_id_list
 from movie_assets.metadata import table_metadata
 from movie_assets.partitions import daily_partitions
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import FetchResult, TMDBResource
-from movie_assets.warehouse import ensure_table, replace_rows
+from movie_assets.tmdb_client import FetchResult, TMDBClient, TMDBResource
+from movie_assets.tmdb_replay import MAX_PAGE
+from movie_assets.warehouse import ensure_table
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
 TMDB_MOVIES_COLUMNS = """
@@ -24,17 +54,195 @@ TMDB_MOVIES_COLUMNS = """
     http_status INTEGER NOT NULL,
     request_path VARCHAR NOT NULL
 """
+ID_SOURCES = ("ids-file", "discover", "changes")
+PROGRESS_EVERY_SECONDS = 5.0
+OWNERS = ["team:data-engineering"]
 
 
 class TMDBMoviesConfig(Config):
     """Run configuration for :func:`tmdb_movies`.
 
     Attributes:
+        id_sources: any of ``ids-file``, ``discover``, ``changes`` (see the module docstring).
+        discover_pages: how many ``/discover/movie`` pages (20 ids each) ``discover`` reads;
+            TMDB serves at most 500.
         append_credits: ask for ``append_to_response=credits`` so silver can derive
             directors and top cast.
     """
 
+    id_sources: list[str] = Field(default_factory=lambda: ["ids-file"])
+    discover_pages: int = 5
     append_credits: bool = True
+
+    @field_validator("id_sources")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ID_SOURCES))
+        if unknown or not value:
+            raise ValueError(f"id_sources must be a non-empty subset of {list(ID_SOURCES)}, got {value!r}")
+        return value
+
+    @field_validator("discover_pages")
+    @classmethod
+    def _page_range(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PAGE:
+            raise ValueError(f"discover_pages must be 1-{MAX_PAGE} (TMDB serves no page above {MAX_PAGE}), got {value}")
+        return value
+
+
+@dataclass
+class IdPlan:
+    """Which movie ids a run fetches, and what the id sources rejected.
+
+    Attributes:
+        ids: ids to fetch, unique, in source order.
+        listed: unique ids named by ``ids-file`` and ``discover``.
+        changed: ids in the change feed for the day, or None when ``changes`` is not used.
+        skipped_from_input: rows of the ID list that yield no id.
+        dead_letters: ids-file rejections and unreadable discover / changes pages.
+    """
+
+    ids: list[int] = field(default_factory=list)
+    listed: int = 0
+    changed: int | None = None
+    skipped_from_input: int = 0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+
+
+def ids_from_discover(client: TMDBClient, pages: int) -> tuple[list[int], list[DeadLetter]]:
+    """Ids of the first ``pages`` pages of ``/discover/movie?sort_by=popularity.desc&include_adult=false``.
+
+    Stops early at the last page TMDB has, and never asks for a page above 500. A page that
+    cannot be read becomes a ``discover`` dead letter and the others are still used.
+    """
+    ids: list[int] = []
+    letters: list[DeadLetter] = []
+    page, last_page = 1, min(pages, MAX_PAGE)
+    while page <= last_page:
+        params = {"sort_by": "popularity.desc", "include_adult": "false", "page": page}
+        result = client.fetch("/discover/movie", params, required_key="results")
+        if result.ok:
+            body = result.json()
+            ids.extend(int(movie["id"]) for movie in body["results"])
+            last_page = min(last_page, int(body.get("total_pages") or last_page))
+        else:
+            letters.append(DeadLetter.from_fetch("discover", result))
+        page += 1
+    return ids, letters
+
+
+def ids_from_changes(client: TMDBClient, day: str) -> tuple[set[int], list[DeadLetter]]:
+    """Ids in ``/movie/changes?start_date=day&end_date=day``, all pages.
+
+    A page that cannot be read becomes a ``changes`` dead letter; if the first page fails
+    the feed's length is unknown and no further pages are asked for.
+    """
+    changed: set[int] = set()
+    letters: list[DeadLetter] = []
+    page, last_page = 1, 1
+    while page <= min(last_page, MAX_PAGE):
+        result = client.fetch("/movie/changes", {"start_date": day, "end_date": day, "page": page}, required_key="results")
+        if result.ok:
+            body = result.json()
+            changed.update(int(entry["id"]) for entry in body["results"])
+            last_page = int(body.get("total_pages") or 1)
+        else:
+            letters.append(DeadLetter.from_fetch("changes", result))
+        page += 1
+    return changed, letters
+
+
+def plan_ids(
+    config: TMDBMoviesConfig,
+    client: TMDBClient,
+    id_list_path: Path,
+    day: str,
+    known_ids: Callable[[], set[int]],
+) -> IdPlan:
+    """Gather the ids to fetch from the configured sources.
+
+    ``known_ids`` is called only for ``changes``: the ids already in bronze from other days.
+
+    Raises:
+        movie_assets.ids.IdListError: the ID list is missing or has no ``ID`` header.
+    """
+    plan = IdPlan()
+    listed: list[int] = []
+    if "ids-file" in config.id_sources:
+        id_list = parse_id_list(id_list_path)
+        listed.extend(id_list.ids)
+        plan.skipped_from_input = len(id_list.rejected)
+        plan.dead_letters.extend(DeadLetter.from_rejected_id(rejected) for rejected in id_list.rejected)
+    if "discover" in config.id_sources:
+        discovered, letters = ids_from_discover(client, config.discover_pages)
+        listed.extend(discovered)
+        plan.dead_letters.extend(letters)
+    listed = list(dict.fromkeys(listed))
+    plan.listed = len(listed)
+    if "changes" in config.id_sources:
+        changed, letters = ids_from_changes(client, day)
+        plan.dead_letters.extend(letters)
+        plan.changed = len(changed)
+        wanted = known_ids() | set(listed)
+        in_order = [i for i in listed if i in changed] + sorted((changed & wanted) - set(listed))
+        plan.ids = in_order
+    else:
+        plan.ids = listed
+    return plan
+
+
+@dataclass
+class FetchSummary:
+    """What fetching details did: every result, plus the client's counters.
+
+    Attributes:
+        results: one :class:`FetchResult` per requested id.
+        retries: retries made by the client (id-source pages included).
+        http_requests: HTTP requests sent for the details, retries included.
+        elapsed_seconds: wall time of the detail fetch, seconds.
+    """
+
+    results: list[FetchResult]
+    retries: int
+    http_requests: int
+    elapsed_seconds: float
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.http_requests / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+
+def fetch_details(
+    client: TMDBClient,
+    ids: list[int],
+    append_to_response: str | None,
+    log: Callable[[str], None],
+    progress_every: float = PROGRESS_EVERY_SECONDS,
+) -> FetchSummary:
+    """Fetch ``/movie/{id}`` for ``ids``; every ``progress_every`` seconds call ``log`` with a
+    ``PROGRESS`` line (done/total, fetched, not-found, failed, requests/second).
+
+    Raises:
+        movie_assets.tmdb_client.TMDBAuthError: TMDB rejected the credentials.
+    """
+    started = time.monotonic()
+    requests_before = client.requests_sent
+    last_report = started
+    counts = {"fetched": 0, "not-found": 0, "failed": 0}
+    results: list[FetchResult] = []
+    for result in client.fetch_movies(ids, append_to_response):
+        results.append(result)
+        counts["fetched" if result.ok else "not-found" if result.reason == "not-found" else "failed"] += 1
+        now = time.monotonic()
+        if now - last_report >= progress_every:
+            last_report = now
+            rate = (client.requests_sent - requests_before) / (now - started)
+            log(
+                f"PROGRESS tmdb details: {len(results)}/{len(ids)} done, {counts['fetched']} fetched, "
+                f"{counts['not-found']} not-found, {counts['failed']} failed, {client.retries} retries, "
+                f"{rate:.1f} requests/s"
+            )
+    return FetchSummary(results, client.retries, client.requests_sent - requests_before, time.monotonic() - started)
 
 
 def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -> pa.Table:
@@ -43,7 +251,7 @@ def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -
     Columns: movie_id BIGINT, payload JSON text, fetched_at TIMESTAMPTZ (UTC),
     partition_date DATE, run_id, http_status INTEGER, request_path (no credentials).
     """
-    ok = [r for r in results if r.http_status == 200 and r.body is not None]
+    ok = [r for r in results if r.ok and r.movie_id is not None]
     return pa.table(
         {
             "movie_id": pa.array([r.movie_id for r in ok], pa.int64()),
@@ -57,12 +265,41 @@ def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -
     )
 
 
-@asset(
-    key_prefix=["bronze"],
-    group_name="bronze",
+def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set[int]:
+    """Ids in ``bronze.tmdb_movies`` from partitions other than ``partition_date``."""
+    rows = conn.execute(
+        f"SELECT DISTINCT movie_id FROM {TMDB_MOVIES_TABLE} WHERE partition_date <> ?", [partition_date]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+@multi_asset(
+    name="tmdb_movies",
+    specs=[
+        AssetSpec(
+            ["bronze", "tmdb_movies"],
+            description=(
+                "TMDB GET /movie/{id} responses, one row per (partition_date, movie_id) fetched: movie_id, "
+                "payload (raw JSON as received), fetched_at (UTC), partition_date, run_id, http_status, "
+                "request_path (without credentials)."
+            ),
+            group_name="bronze",
+            kinds={"duckdb", "python"},
+            owners=OWNERS,
+        ),
+        AssetSpec(
+            ["bronze", "tmdb_dead_letter"],
+            description=(
+                "Inputs of a TMDB run that yielded no movie: rejected ID-list rows, unreadable discover/changes "
+                "pages, failed fetches (source, raw_value, movie_id, row_number, reason, http_status, attempts, "
+                "last_error, partition_date, run_id, recorded_at). Also exported as dead_letter_queue.csv."
+            ),
+            group_name="bronze",
+            kinds={"duckdb", "csv"},
+            owners=OWNERS,
+        ),
+    ],
     partitions_def=daily_partitions,
-    kinds={"duckdb", "python"},
-    owners=["team:data-engineering"],
 )
 def tmdb_movies(
     context: AssetExecutionContext,
@@ -70,38 +307,77 @@ def tmdb_movies(
     tmdb: TMDBResource,
     duckdb: DuckDBResource,
     paths: PipelinePaths,
-) -> MaterializeResult:
-    """TMDB ``GET /movie/{id}`` responses for the ids in the analyst's list, one row per movie.
+):
+    """Fetch the partition's TMDB movie details and land them with their dead letters.
 
-    Source: TMDB API v3 (or the local snapshot server). Table ``bronze.tmdb_movies``:
-    movie_id, payload (raw JSON as received), fetched_at (UTC), partition_date, run_id,
-    http_status, request_path (without credentials). Re-materializing a day replaces that
-    day's rows in one transaction.
+    Source: TMDB API v3 (or the local snapshot server). Replaces the partition's rows of
+    ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` in one transaction, then exports
+    the dead-letter queue to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
+
+    Raises:
+        TMDBAuthError: TMDB rejected the credentials (the run stops at once).
+        IdListError: the ID list cannot be read.
     """
     partition_date = context.partition_key
-    id_list = parse_id_list(paths.id_list)
-    started = time.monotonic()
     client = tmdb.get_client()
     try:
-        results = list(client.fetch_movies(id_list.ids, "credits" if config.append_credits else None))
+        with duckdb.get_connection() as conn:
+            ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+            ensure_dead_letter_table(conn)
+            plan = plan_ids(config, client, paths.id_list, partition_date, lambda: known_movie_ids(conn, partition_date))
+        context.log.info(
+            f"tmdb ids for {partition_date} from {config.id_sources}: {len(plan.ids)} to fetch, "
+            f"{plan.listed} listed, changed {plan.changed}, {plan.skipped_from_input} skipped from input"
+        )
+        summary = fetch_details(client, plan.ids, "credits" if config.append_credits else None, context.log.info)
     finally:
         client.close()
-    elapsed = time.monotonic() - started
-    rows = fetched_rows(results, partition_date, context.run_id)
+    letters = plan.dead_letters + [DeadLetter.from_fetch("fetch", r) for r in summary.results if not r.ok]
+    rows = fetched_rows(summary.results, partition_date, context.run_id)
+    letter_rows = dead_letter_rows(letters, partition_date, context.run_id)
     with duckdb.get_connection() as conn:
-        ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-        replace_rows(conn, TMDB_MOVIES_TABLE, rows, "partition_date = ?", [partition_date])
-        table_info = table_metadata(conn, TMDB_MOVIES_TABLE)
-    not_found = sum(1 for r in results if r.http_status == 404)
-    return MaterializeResult(
+        replace_in_one_transaction(
+            conn,
+            [
+                (TMDB_MOVIES_TABLE, "partition_date = ?", [partition_date], rows),
+                (DEAD_LETTER_TABLE, "partition_date = ?", [partition_date], letter_rows),
+            ],
+        )
+        csv_path = export_dead_letters_csv(conn, paths.reports)
+        movies_info = table_metadata(conn, TMDB_MOVIES_TABLE)
+        letters_info = table_metadata(conn, DEAD_LETTER_TABLE)
+    not_found = sum(1 for r in summary.results if r.reason == "not-found")
+    context.log.info(
+        f"tmdb details for {partition_date}: {rows.num_rows} fetched, {not_found} not-found, "
+        f"{len(summary.results) - rows.num_rows - not_found} failed, {summary.retries} retries, "
+        f"{summary.elapsed_seconds:.1f} s, {summary.requests_per_second:.1f} requests/s"
+    )
+    yield MaterializeResult(
+        asset_key=["bronze", "tmdb_movies"],
         metadata={
-            "requested": len(id_list.ids),
+            "id_sources": ", ".join(config.id_sources),
+            "requested": len(plan.ids),
             "fetched": rows.num_rows,
             "not_found": not_found,
-            "failed": len(results) - rows.num_rows - not_found,
-            "skipped_from_input": len(id_list.rejected),
-            "elapsed_seconds": round(elapsed, 3),
-            **table_info,
+            "failed": len(summary.results) - rows.num_rows - not_found,
+            "skipped_from_input": plan.skipped_from_input,
+            "changed_in_feed": plan.changed if plan.changed is not None else -1,
+            "retries": summary.retries,
+            "http_requests": summary.http_requests,
+            "elapsed_seconds": round(summary.elapsed_seconds, 3),
+            "requests_per_second": round(summary.requests_per_second, 2),
+            "rate_limit": tmdb.rate_limit,
+            **movies_info,
             "partition_row_count": rows.num_rows,
-        }
+        },
     )
+    yield MaterializeResult(
+        asset_key=["bronze", "tmdb_dead_letter"],
+        metadata={
+            "partition_row_count": letter_rows.num_rows,
+            "by_reason": ", ".join(f"{reason}: {n}" for reason, n in sorted(Counter(d.reason for d in letters).items())),
+            "csv_path": str(csv_path),
+            **letters_info,
+        },
+    )
+

@@ -1,0 +1,154 @@
+"""The TMDB dead-letter queue: ``bronze.tmdb_dead_letter`` and its CSV export.
+
+A dead letter is an input that yielded no movie row: a rejected row of the analyst's ID
+list, a discover or changes page that could not be read, or a movie whose details could
+not be fetched. The table is loaded together with ``bronze.tmdb_movies`` in one
+transaction per partition, and exported whole to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``
+after every change.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from movie_assets.ids import RejectedId
+from movie_assets.tmdb_client import FetchResult
+
+DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
+DEAD_LETTER_COLUMNS = """
+    source VARCHAR NOT NULL,
+    raw_value VARCHAR,
+    movie_id BIGINT,
+    row_number INTEGER,
+    reason VARCHAR NOT NULL,
+    http_status INTEGER,
+    attempts INTEGER NOT NULL,
+    last_error VARCHAR,
+    partition_date DATE NOT NULL,
+    run_id VARCHAR NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL
+"""
+DEAD_LETTER_CSV = "dead_letter_queue.csv"
+SOURCES = ("ids-file", "discover", "changes", "fetch")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead letter (a row of ``bronze.tmdb_dead_letter`` before partition and run are known).
+
+    Attributes:
+        source: ``ids-file``, ``discover``, ``changes`` or ``fetch``.
+        raw_value: the input as given: the CSV cell, the page request path, or the movie id.
+        movie_id: the TMDB id when known, else None.
+        row_number: the physical line in the ID list (header = 1) for ``ids-file``, else None.
+        reason: ``blank``, ``non-numeric``, ``non-positive``, ``duplicate`` (ids-file), or a
+            fetch reason (see :class:`movie_assets.tmdb_client.FetchResult`).
+        http_status: the last HTTP status, None when no response arrived or none was made.
+        attempts: HTTP requests made (0 for ids-file rows).
+        last_error: the last error text, credentials removed, or None.
+    """
+
+    source: str
+    raw_value: str | None
+    movie_id: int | None
+    row_number: int | None
+    reason: str
+    http_status: int | None
+    attempts: int
+    last_error: str | None
+
+    @classmethod
+    def from_rejected_id(cls, rejected: RejectedId) -> "DeadLetter":
+        return cls("ids-file", rejected.raw_value, None, rejected.row_number, rejected.reason, None, 0,
+                   f"row {rejected.row_number}: {rejected.reason} ID {rejected.raw_value!r}")
+
+    @classmethod
+    def from_fetch(cls, source: str, result: FetchResult) -> "DeadLetter":
+        raw_value = str(result.movie_id) if result.movie_id is not None else result.request_path
+        return cls(source, raw_value, result.movie_id, None, result.reason or "unknown", result.http_status,
+                   result.attempts, result.error)
+
+
+def dead_letter_rows(letters: list[DeadLetter], partition_date: str, run_id: str) -> pa.Table:
+    """Arrow rows for ``bronze.tmdb_dead_letter`` (columns as in ``DEAD_LETTER_COLUMNS``)."""
+    now = datetime.now(timezone.utc)
+    return pa.table(
+        {
+            "source": pa.array([d.source for d in letters], pa.string()),
+            "raw_value": pa.array([d.raw_value for d in letters], pa.string()),
+            "movie_id": pa.array([d.movie_id for d in letters], pa.int64()),
+            "row_number": pa.array([d.row_number for d in letters], pa.int32()),
+            "reason": pa.array([d.reason for d in letters], pa.string()),
+            "http_status": pa.array([d.http_status for d in letters], pa.int32()),
+            "attempts": pa.array([d.attempts for d in letters], pa.int32()),
+            "last_error": pa.array([d.last_error for d in letters], pa.string()),
+            "partition_date": pa.array([partition_date] * len(letters), pa.string()).cast(pa.date32()),
+            "run_id": pa.array([run_id] * len(letters), pa.string()),
+            "recorded_at": pa.array([now] * len(letters), pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def ensure_dead_letter_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS bronze")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {DEAD_LETTER_TABLE} ({DEAD_LETTER_COLUMNS})")
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    columns = ", ".join(f'"{name}"' for name in rows.column_names)
+    conn.register("_incoming_rows", rows)
+    try:
+        conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming_rows")
+    finally:
+        conn.unregister("_incoming_rows")
+
+
+def replace_in_one_transaction(conn: duckdb.DuckDBPyConnection, steps: list[tuple[str, str, list[Any], pa.Table | None]]) -> None:
+    """Run ``(table, where, params, rows)`` steps as one transaction: for each, delete the
+    rows of ``table`` matching ``where`` and insert ``rows`` (if any). On any error
+    everything is rolled back, so the tables keep what they held before.
+    """
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for table, where, params, rows in steps:
+            conn.execute(f"DELETE FROM {table} WHERE {where}", params)
+            if rows is not None and rows.num_rows:
+                _insert(conn, table, rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def export_dead_letters_csv(conn: duckdb.DuckDBPyConnection, reports_dir: Path) -> Path:
+    """Write the whole ``bronze.tmdb_dead_letter`` table to ``reports_dir/dead_letter_queue.csv``.
+
+    Sorted by partition_date, source, row_number, movie_id. Written to a temp file in the
+    same folder and moved into place, so a reader never sees a half-written file.
+
+    Returns:
+        the CSV's path.
+    """
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    rows = conn.sql(
+        f"SELECT * FROM {DEAD_LETTER_TABLE} ORDER BY partition_date, source, row_number, movie_id, raw_value"
+    ).to_arrow_table()
+    target = reports_dir / DEAD_LETTER_CSV
+    handle, temp_name = tempfile.mkstemp(prefix=".dead_letter_queue.", suffix=".csv", dir=reports_dir)
+    os.close(handle)
+    try:
+        pa_csv.write_csv(rows, temp_name)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target

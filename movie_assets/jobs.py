@@ -1,0 +1,144 @@
+"""The dead-letter retry job: re-fetch a partition's retryable TMDB dead letters.
+
+Retryable are fetch dead letters whose reason may pass with time (``retries-exhausted``,
+``timeout``, ``connection-error``, ``bad-payload``); ``not-found`` and the ID-list
+rejections are final. A movie fetched now joins the partition in ``bronze.tmdb_movies`` and
+leaves the queue; one that fails again stays, with its attempts added up and the new
+error. Both tables change in one transaction, then the CSV export is rewritten.
+"""
+
+from dataclasses import dataclass, replace
+
+import duckdb
+from dagster import AssetMaterialization, Config, OpExecutionContext, job, op
+from dagster_duckdb import DuckDBResource
+
+from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, fetched_rows
+from movie_assets.dead_letter import (
+    DEAD_LETTER_TABLE,
+    DeadLetter,
+    dead_letter_rows,
+    ensure_dead_letter_table,
+    export_dead_letters_csv,
+    replace_in_one_transaction,
+)
+from movie_assets.partitions import daily_partitions
+from movie_assets.resources import PipelinePaths
+from movie_assets.tmdb_client import RETRYABLE_REASONS, TMDBClient, TMDBResource
+from movie_assets.warehouse import ensure_table
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """What a retry did: ``retried`` ids asked for again, ``recovered`` ids now in bronze,
+    ``still_failing`` ids left in the queue, ``retries`` HTTP retries made."""
+
+    retried: list[int]
+    recovered: list[int]
+    still_failing: list[int]
+    retries: int
+
+
+def retryable_dead_letters(conn: duckdb.DuckDBPyConnection, partition_date: str) -> dict[int, int]:
+    """Movie id -> attempts so far, for the partition's retryable fetch dead letters."""
+    rows = conn.execute(
+        f"SELECT movie_id, attempts FROM {DEAD_LETTER_TABLE} "
+        "WHERE partition_date = ? AND source = 'fetch' AND movie_id IS NOT NULL AND list_contains(?, reason) "
+        "ORDER BY movie_id",
+        [partition_date, sorted(RETRYABLE_REASONS)],
+    ).fetchall()
+    return {movie_id: attempts for movie_id, attempts in rows}
+
+
+def retry_dead_letters(
+    conn: duckdb.DuckDBPyConnection,
+    client: TMDBClient,
+    partition_date: str,
+    run_id: str,
+    append_to_response: str | None,
+    log=print,
+) -> RetryOutcome:
+    """Re-fetch the retryable dead letters of ``partition_date`` and update bronze and the queue.
+
+    Raises:
+        movie_assets.tmdb_client.TMDBAuthError: TMDB rejected the credentials (nothing changes).
+    """
+    ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+    ensure_dead_letter_table(conn)
+    previous_attempts = retryable_dead_letters(conn, partition_date)
+    ids = list(previous_attempts)
+    summary = fetch_details(client, ids, append_to_response, log)
+    recovered = [r.movie_id for r in summary.results if r.ok]
+    failing = [r for r in summary.results if not r.ok]
+    letters = [
+        replace(DeadLetter.from_fetch("fetch", r), attempts=previous_attempts[r.movie_id] + r.attempts) for r in failing
+    ]
+    in_partition = "partition_date = ? AND list_contains(?::BIGINT[], movie_id)"
+    replace_in_one_transaction(
+        conn,
+        [
+            (TMDB_MOVIES_TABLE, in_partition, [partition_date, recovered], fetched_rows(summary.results, partition_date, run_id)),
+            (
+                DEAD_LETTER_TABLE,
+                f"source = 'fetch' AND {in_partition}",
+                [partition_date, ids],
+                dead_letter_rows(letters, partition_date, run_id),
+            ),
+        ],
+    )
+    return RetryOutcome(ids, recovered, [r.movie_id for r in failing], summary.retries)
+
+
+class RetryDeadLettersConfig(Config):
+    """Run configuration of :func:`retry_tmdb_dead_letters`.
+
+    Attributes:
+        append_credits: ask for ``append_to_response=credits``, as the daily fetch does.
+    """
+
+    append_credits: bool = True
+
+
+@op(description="Re-fetch the partition's retryable TMDB dead letters; successes join bronze.tmdb_movies.")
+def retry_tmdb_dead_letters(
+    context: OpExecutionContext,
+    config: RetryDeadLettersConfig,
+    tmdb: TMDBResource,
+    duckdb: DuckDBResource,
+    paths: PipelinePaths,
+) -> None:
+    partition_date = context.partition_key
+    client = tmdb.get_client()
+    try:
+        with duckdb.get_connection() as conn:
+            outcome = retry_dead_letters(
+                conn, client, partition_date, context.run_id, "credits" if config.append_credits else None, context.log.info
+            )
+            csv_path = export_dead_letters_csv(conn, paths.reports)
+    finally:
+        client.close()
+    context.log.info(
+        f"dead-letter retry for {partition_date}: {len(outcome.retried)} retried, {len(outcome.recovered)} recovered, "
+        f"{len(outcome.still_failing)} still failing"
+    )
+    metadata = {
+        "retried": len(outcome.retried),
+        "recovered": len(outcome.recovered),
+        "still_failing": len(outcome.still_failing),
+        "retries": outcome.retries,
+    }
+    if outcome.retried:
+        context.log_event(AssetMaterialization(["bronze", "tmdb_movies"], partition=partition_date, metadata=metadata))
+        context.log_event(
+            AssetMaterialization(
+                ["bronze", "tmdb_dead_letter"], partition=partition_date, metadata={**metadata, "csv_path": str(csv_path)}
+            )
+        )
+
+
+@job(
+    partitions_def=daily_partitions,
+    description="Re-fetch one day's retryable TMDB dead letters (timeouts, 429/5xx, bad payloads).",
+)
+def retry_dead_letters_job():
+    retry_tmdb_dead_letters()
