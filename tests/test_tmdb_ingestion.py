@@ -1,0 +1,185 @@
+"""bronze/tmdb_movies and the dead-letter queue, against the local TMDB server with faults."""
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from dagster import materialize
+from dagster_duckdb import DuckDBResource
+
+from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, tmdb_movies
+from movie_assets.dead_letter import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
+from movie_assets.ids import parse_id_list
+from movie_assets.jobs import retry_dead_letters_job
+from movie_assets.resources import PipelinePaths
+from movie_assets.tmdb_client import TMDBResource
+from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
+from movie_assets.warehouse import ensure_table
+
+KEY = "ingestion-test-key"
+DAY = "2026-11-20"
+MISSING = {9000013, 9104821, 9217330, 9320457, 9433918, 9541276, 9658034, 9762519, 9870042, 9988861}
+
+
+@pytest.fixture(scope="module")
+def snapshot(sample_data: Path) -> Snapshot:
+    return Snapshot.load(sample_data / "tmdb")
+
+
+@pytest.fixture(scope="module")
+def listed(sample_data: Path) -> list[int]:
+    return parse_id_list(sample_data / "ids" / "movies.csv").ids
+
+
+def resources(server: TMDBReplayServer, tmp_path: Path, sample_data: Path) -> dict:
+    return {
+        "tmdb": TMDBResource(
+            base_url=server.base_url, api_key=KEY, rate_limit=1000, max_concurrency=8, timeout=0.5, max_retries=3,
+            backoff_factor=0.05,
+        ),
+        "duckdb": DuckDBResource(database=str(tmp_path / "warehouse.duckdb")),
+        "paths": PipelinePaths(input_dir=str(sample_data), reports_dir=str(tmp_path / "reports")),
+    }
+
+
+def run_tmdb(server, tmp_path, sample_data, day=DAY, **config):
+    result = materialize(
+        [tmdb_movies],
+        resources=resources(server, tmp_path, sample_data),
+        partition_key=day,
+        run_config={"ops": {"tmdb_movies": {"config": config}}} if config else None,
+    )
+    assert result.success
+    return {
+        event.asset_key.path[-1]: {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def query(tmp_path: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(snapshot, listed, tmp_path, sample_data):
+    malformed, idless, failing, stalled = listed[:4]
+    faults = Faults(
+        error_share=0.2,
+        burst_429_after=40,
+        burst_429_length=3,
+        retry_after=1,
+        stall_ids={stalled: 1},
+        stall_seconds=1.5,
+        malformed_ids=frozenset({malformed}),
+        idless_ids=frozenset({idless}),
+        failing_ids=frozenset({failing}),
+    )
+    with TMDBReplayServer(snapshot, api_key=KEY, faults=faults) as server:
+        metadata = run_tmdb(server, tmp_path, sample_data)
+        statuses = Counter(entry.status for entry in server.request_log)
+        assert statuses[429] == 3 and statuses[503] >= 3 and statuses[500] >= 1
+        expected_movies = set(listed) - MISSING - {malformed, idless, failing}
+        assert len(expected_movies) == 297
+        assert {row[0] for row in query(tmp_path, f"SELECT movie_id FROM {TMDB_MOVIES_TABLE}")} == expected_movies
+        fetch_letters = query(
+            tmp_path, f"SELECT movie_id, reason, http_status, attempts FROM {DEAD_LETTER_TABLE} WHERE source = 'fetch'"
+        )
+        assert sorted(row[:3] for row in fetch_letters) == sorted(
+            [(i, "not-found", 404) for i in MISSING]
+            + [(malformed, "bad-payload", 200), (idless, "bad-payload", 200), (failing, "retries-exhausted", 503)]
+        )
+        # Attempts: 1, one more for an error_share id, one more if the 429 burst hit it; 4 when exhausted.
+        attempts = {row[0]: row[3] for row in fetch_letters}
+        assert attempts[failing] == 4
+        assert all(1 + faults.flaky(i) <= attempts[i] <= 2 + faults.flaky(i) for i in MISSING | {malformed, idless})
+        file_letters = Counter(
+            row[0] for row in query(tmp_path, f"SELECT reason FROM {DEAD_LETTER_TABLE} WHERE source = 'ids-file'")
+        )
+        assert file_letters == {"blank": 3, "non-numeric": 4, "non-positive": 2, "duplicate": 5}
+        movies = metadata["tmdb_movies"]
+        assert (movies["requested"], movies["fetched"], movies["not_found"], movies["failed"]) == (310, 297, 10, 3)
+        assert movies["skipped_from_input"] == 14 and movies["retries"] >= 10
+        assert movies["requests_per_second"] > 0 and movies["elapsed_seconds"] > 0
+
+        # A re-run of the partition replaces it: no duplicates in bronze or the queue.
+        run_tmdb(server, tmp_path, sample_data)
+        assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(297, 297)]
+        assert query(tmp_path, f"SELECT count(*) FROM {DEAD_LETTER_TABLE}") == [(27,)]
+
+        # The API recovers: the retry job lands the retryable ones and empties them from the queue.
+        server.faults = Faults()
+        job_result = retry_dead_letters_job.execute_in_process(
+            partition_key=DAY, resources=resources(server, tmp_path, sample_data)
+        )
+        assert job_result.success
+    assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(300, 300)]
+    remaining = query(tmp_path, f"SELECT source, reason, count(*) FROM {DEAD_LETTER_TABLE} GROUP BY ALL ORDER BY ALL")
+    assert remaining == [("fetch", "not-found", 10), ("ids-file", "blank", 3), ("ids-file", "duplicate", 5),
+                         ("ids-file", "non-numeric", 4), ("ids-file", "non-positive", 2)]
+    with open(tmp_path / "reports" / "dead_letter_queue.csv", newline="", encoding="utf-8") as handle:
+        exported = list(csv.DictReader(handle))
+    assert len(exported) == 24
+    assert {row["raw_value"] for row in exported if row["reason"] == "non-numeric"} >= {"399S79", "550.0"}
+    assert {int(row["row_number"]) for row in exported if row["raw_value"] == "399S79"} == {290}
+    assert not list((tmp_path / "reports").glob(".dead_letter_queue.*"))
+
+
+def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, sample_data):
+    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+        metadata = run_tmdb(server, tmp_path, sample_data, id_sources=["discover"], discover_pages=2)
+        pages = [entry.path for entry in server.request_log if entry.path.startswith("/3/discover/movie")]
+    assert pages == [
+        f"/3/discover/movie?sort_by=popularity.desc&include_adult=false&page={page}" for page in (1, 2)
+    ]
+    expected = [i for i in snapshot.discover_order if i not in snapshot.adult][:40]
+    assert sorted(row[0] for row in query(tmp_path, f"SELECT movie_id FROM {TMDB_MOVIES_TABLE}")) == sorted(expected)
+    assert metadata["tmdb_movies"]["skipped_from_input"] == 0
+
+
+def test_discover_pages_above_500_are_refused(snapshot, tmp_path, sample_data):
+    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+        with pytest.raises(Exception, match="discover_pages must be 1-500"):
+            run_tmdb(server, tmp_path, sample_data, id_sources=["discover"], discover_pages=501)
+
+
+def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_path, sample_data):
+    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+        run_tmdb(server, tmp_path, sample_data, day="2026-11-19")
+        # No baseline: the change feed is empty, so the incremental run fetches no details.
+        quiet = run_tmdb(server, tmp_path, sample_data, day="2026-11-20", id_sources=["ids-file", "changes"])
+        paths = [entry.path for entry in server.request_log[310:]]
+    assert paths == ["/3/movie/changes?start_date=2026-11-20&end_date=2026-11-20&page=1"]
+    assert (quiet["tmdb_movies"]["requested"], quiet["tmdb_movies"]["fetched"]) == (0, 0)
+
+    later = Snapshot.load(sample_data / "tmdb", "movies_2017-07.jsonl.gz", baseline_file="movies.jsonl.gz")
+    expected = set(listed) & set(later.changed_ids)
+    assert 0 < len(expected) < 300
+    with TMDBReplayServer(later, api_key=KEY) as server:
+        changed = run_tmdb(server, tmp_path, sample_data, day="2026-11-21", id_sources=["changes"])
+        pages = [entry.path for entry in server.request_log if "/changes" in entry.path]
+    # Known ids are the earlier partitions' 300; the feed lists thousands more that are not fetched.
+    assert len(pages) == -(-len(later.changed_ids) // 100)
+    day3 = query(tmp_path, f"SELECT movie_id FROM {TMDB_MOVIES_TABLE} WHERE partition_date = '2026-11-21'")
+    assert {row[0] for row in day3} == expected
+    assert changed["tmdb_movies"]["changed_in_feed"] == len(later.changed_ids)
+    assert query(tmp_path, f"SELECT count(*) FROM {TMDB_MOVIES_TABLE} WHERE partition_date = '2026-11-19'") == [(300,)]
+
+
+def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+        ensure_dead_letter_table(conn)
+        conn.execute(f"INSERT INTO {TMDB_MOVIES_TABLE} VALUES (1, '{{}}', now(), DATE '{DAY}', 'r1', 200, '/3/movie/1')")
+        broken = pa.table({"movie_id": [2], "no_such_column": ["x"]})
+        with pytest.raises(duckdb.Error):
+            replace_in_one_transaction(
+                conn,
+                [
+                    (TMDB_MOVIES_TABLE, "partition_date = ?", [DAY], None),
+                    (DEAD_LETTER_TABLE, "partition_date = ?", [DAY], broken),
+                ],
+            )
+        assert conn.execute(f"SELECT movie_id, run_id FROM {TMDB_MOVIES_TABLE}").fetchall() == [(1, "r1")]
