@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from movie_assets.tmdb_replay import Snapshot, TMDBReplayServer
+from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,55 @@ def test_discover_rejects_pages_outside_1_to_500(server, page):
     response = get(server, "/discover/movie", api_key="local-key", page=page)
     assert response.status_code == 400
     assert json.loads(response.text)["status_code"] == 22
+
+
+def test_change_feed_is_the_difference_from_the_baseline(sample_data: Path):
+    earlier = Snapshot.load(sample_data / "tmdb")
+    later = Snapshot.load(sample_data / "tmdb", "movies_2017-07.jsonl.gz", baseline_file="movies.jsonl.gz")
+    only_later = set(later.movies) - set(earlier.movies)
+    differing = {i for i in set(later.movies) & set(earlier.movies) if later.movies[i] != earlier.movies[i]}
+    assert set(later.changed_ids) == only_later | differing
+    assert differing and len(later.changed_ids) <= len(later.movies) == 3086
+    with TMDBReplayServer(later, api_key="k") as server:
+        window = {"api_key": "k", "start_date": "2026-11-20", "end_date": "2026-11-20"}
+        first = get(server, "/movie/changes", page=1, **window).json()
+        last = get(server, "/movie/changes", page=first["total_pages"], **window).json()
+        too_long = get(server, "/movie/changes", api_key="k", start_date="2026-11-01", end_date="2026-11-20")
+    assert first["total_results"] == len(later.changed_ids) and len(first["results"]) == 100
+    assert first["total_pages"] == -(-len(later.changed_ids) // 100)
+    assert [r["id"] for r in first["results"]] == later.changed_ids[:100]
+    assert last["results"] and last["results"][-1]["id"] == later.changed_ids[-1]
+    assert too_long.status_code == 422
+
+
+def test_change_feed_without_baseline_is_empty(server):
+    body = get(server, "/movie/changes", api_key="local-key", start_date="2026-11-20", end_date="2026-11-20").json()
+    assert body == {"results": [], "page": 1, "total_pages": 1, "total_results": 0}
+
+
+def test_faults_and_the_request_log(sample_data: Path):
+    faults = Faults(
+        latency=0.05,
+        burst_429_after=1,
+        burst_429_length=1,
+        retry_after=2,
+        malformed_ids=frozenset({19995}),
+        idless_ids=frozenset({597}),
+        failing_ids=frozenset({135397}),
+    )
+    with TMDBReplayServer(Snapshot.load(sample_data / "tmdb"), api_key="secret-k", faults=faults) as server:
+        first = get(server, "/movie/19995", api_key="secret-k")
+        limited = get(server, "/movie/19995", api_key="secret-k")
+        idless = get(server, "/movie/597", api_key="secret-k")
+        failing = get(server, "/movie/135397", api_key="secret-k")
+        log = list(server.request_log)
+    assert first.status_code == 200 and first.content == server.snapshot.movies[19995][: len(first.content)]
+    with pytest.raises(ValueError):
+        first.json()
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
+    assert idless.status_code == 200 and "id" not in idless.json() and idless.json()["title"] == "Titanic"
+    assert failing.status_code == 503
+    assert [(e.path, e.status) for e in log] == [
+        ("/3/movie/19995", 200), ("/3/movie/19995", 429), ("/3/movie/597", 200), ("/3/movie/135397", 503)
+    ]
+    assert all(b.at - a.at >= 0.05 for a, b in zip(log, log[1:]))

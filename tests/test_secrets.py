@@ -1,0 +1,96 @@
+"""TMDB credentials never reach logs, exceptions, stored request paths, tables, the DLQ or files."""
+
+import logging
+import secrets
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+from dagster_duckdb import DuckDBResource
+
+from movie_assets.bronze.tmdb import tmdb_movies
+from movie_assets.ids import parse_id_list
+from movie_assets.jobs import retry_dead_letters_job
+from movie_assets.resources import PipelinePaths
+from movie_assets.tmdb_client import TMDBResource
+from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
+
+DAY = "2026-11-20"
+
+
+def everything_written(root: Path) -> list[tuple[Path, bytes]]:
+    return [(path, path.read_bytes()) for path in sorted(root.rglob("*")) if path.is_file()]
+
+
+def table_text(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        tables = conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+        assert ("bronze", "tmdb_movies") in tables and ("bronze", "tmdb_dead_letter") in tables
+        return "\n".join(
+            str(row) for schema, table in tables for row in conn.execute(f"SELECT * FROM {schema}.{table}").fetchall()
+        )
+
+
+@pytest.mark.parametrize("credential", ["api_key", "read_access_token"])
+def test_credentials_appear_nowhere(credential, sample_data, tmp_path, caplog, capfd):
+    key = f"secret-{credential}-{secrets.token_hex(12)}"
+    wrong = f"wrong-{secrets.token_hex(12)}"
+    caplog.set_level(logging.DEBUG)
+    snapshot = Snapshot.load(sample_data / "tmdb")
+    listed = parse_id_list(sample_data / "ids" / "movies.csv").ids
+    # Faults that put URLs and error texts into logs and dead letters: retries, timeouts, 404s.
+    faults = Faults(
+        error_share=0.1,
+        burst_429_after=20,
+        burst_429_length=2,
+        retry_after=1,
+        stall_ids={listed[0]: 99},
+        stall_seconds=1.0,
+        malformed_ids=frozenset({listed[1]}),
+        failing_ids=frozenset({listed[2]}),
+    )
+    server_credentials = {"api_key": key} if credential == "api_key" else {"access_token": key}
+    (tmp_path / "dagster_home").mkdir()
+    instance = DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
+    paths = PipelinePaths(input_dir=str(sample_data), reports_dir=str(tmp_path / "reports"))
+    warehouse = DuckDBResource(database=str(tmp_path / "warehouse.duckdb"))
+    tuning = dict(rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2, backoff_factor=0.02)
+
+    def tmdb(secret: str) -> TMDBResource:
+        return TMDBResource(base_url=server.base_url, **{credential: secret}, **tuning)
+
+    with TMDBReplayServer(snapshot, faults=faults, **server_credentials) as server:
+        ok = materialize([tmdb_movies], resources={"tmdb": tmdb(key), "duckdb": warehouse, "paths": paths},
+                         partition_key=DAY, instance=instance)
+        retried = retry_dead_letters_job.execute_in_process(
+            partition_key=DAY, resources={"tmdb": tmdb(key), "duckdb": warehouse, "paths": paths}, instance=instance
+        )
+        rejected = materialize([tmdb_movies], resources={"tmdb": tmdb(wrong), "duckdb": warehouse, "paths": paths},
+                               partition_key=DAY, instance=instance, raise_on_error=False)
+        stored_paths = "\n".join(entry.path for entry in server.request_log)
+    assert ok.success and retried.success and not rejected.success
+    failure = rejected.failure_data_for_node("tmdb_movies")
+    error_text = str(failure.error.to_string())
+    assert "rejected the configured credentials" in error_text
+
+    events = "\n".join(str(event) for result in (ok, retried, rejected) for event in result.all_events)
+    places = {
+        "exception": error_text,
+        "dagster events": events,
+        "captured logs": caplog.text,
+        "stdout/stderr": "".join(capfd.readouterr()),
+        "server request log": stored_paths,
+        "warehouse tables": table_text(tmp_path / "warehouse.duckdb"),
+    }
+    for place, text in places.items():
+        for secret in (key, wrong):
+            assert secret not in text, f"a credential leaked into the {place}"
+    files = everything_written(tmp_path)
+    assert any(path.name == "dead_letter_queue.csv" for path, _ in files)
+    assert any(path.suffix == ".duckdb" for path, _ in files)
+    for path, content in files:
+        for secret in (key, wrong):
+            assert secret.encode() not in content, f"a credential leaked into {path}"
+    # The sanity check that the greps can see something: the URLs did reach the logs, redacted.
+    assert "***" in caplog.text or credential == "read_access_token"
