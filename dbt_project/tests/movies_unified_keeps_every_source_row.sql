@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'asset_key': ['gold', 'movies_unified']}}) }}
 -- gold.movies_unified is a full outer union: every TMDB movie and every provider row lands
 -- in exactly one film. Returns the sources whose counts differ.
 with expected as (
