@@ -424,6 +424,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-file", help="earlier snapshot file: /movie/changes reports the differences from it")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added before every answer")
     parser.add_argument("--error-share", type=float, default=0.0, help="share of movie ids whose first request answers 5xx")
+    parser.add_argument(
+        "--request-log", type=Path, help="on exit, write the request log here as JSON lines {at, path, status}"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="v3 key clients must send (default: $TMDB_API_KEY)")
@@ -442,6 +445,10 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.server_close()
+        if args.request_log is not None:
+            with args.request_log.open("w", encoding="utf-8") as out:
+                for entry in server.request_log:
+                    out.write(json.dumps({"at": entry.at, "path": entry.path, "status": entry.status}) + "\n")
 
 
 if __name__ == "__main__":
