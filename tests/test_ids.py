@@ -39,3 +39,27 @@ def test_missing_header_names_file_and_header(tmp_path: Path):
 def test_missing_file_is_named(tmp_path: Path):
     with pytest.raises(IdListError, match="nope.csv: ID list not found"):
         parse_id_list(tmp_path / "nope.csv")
+
+
+def test_bom_crlf_whitespace_and_every_reason(tmp_path: Path):
+    path = tmp_path / "movies.csv"
+    rows = ["ID", " 550 ", "", "550", "550.0", "399S79", "0", "-12", "\t27205\t"]
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    result = parse_id_list(path)
+    assert result.ids == [550, 27205]
+    assert result.id_rows == {550: 2, 27205: 9}
+    assert [(r.raw_value, r.row_number, r.reason) for r in result.rejected] == [
+        ("", 3, "blank"),
+        ("550", 4, "duplicate"),
+        ("550.0", 5, "non-numeric"),
+        ("399S79", 6, "non-numeric"),
+        ("0", 7, "non-positive"),
+        ("-12", 8, "non-positive"),
+    ]
+
+
+def test_header_found_is_shown_even_with_a_bom(tmp_path: Path):
+    path = tmp_path / "ids.csv"
+    path.write_bytes("\ufeffmovie_id;title\r\n550;x\r\n".encode("utf-8"))
+    with pytest.raises(IdListError, match=r"ids\.csv: expected a header column 'ID', found \['movie_id;title'\]"):
+        parse_id_list(path)
