@@ -1,0 +1,99 @@
+"""The provider-folder sensor against a real temp folder, evaluated with build_sensor_context."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, build_sensor_context
+
+from movie_assets.definitions import defs
+from movie_assets.resources import PipelinePaths
+from movie_assets.sensors import provider_files_sensor
+
+EVERY_FILE = {
+    "critic_agg.csv",
+    "audience_pulse.json",
+    "box_office/domestic.csv",
+    "box_office/international.csv",
+    "box_office/financials.csv",
+}
+
+
+@pytest.fixture
+def input_dir(tmp_path: Path, sample_data: Path) -> Path:
+    shutil.copytree(sample_data / "providers", tmp_path / "providers")
+    for path in (tmp_path / "providers").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return tmp_path
+
+
+def evaluate(input_dir: Path, cursor: str | None):
+    context = build_sensor_context(
+        cursor=cursor,
+        definitions=defs,
+        resources={"paths": PipelinePaths(input_dir=str(input_dir), reports_dir=str(input_dir / "reports"))},
+    )
+    return provider_files_sensor(context)
+
+
+def keys(run_request) -> set[str]:
+    return {key.to_user_string() for key in run_request.asset_selection}
+
+
+def test_first_evaluation_requests_every_provider_and_records_hashes(input_dir: Path):
+    result = evaluate(input_dir, None)
+    by_provider = {r.tags["provider"]: r for r in result.run_requests}
+    assert set(by_provider) == {"critic", "audience", "box_office"}
+    assert {"bronze/box_office_domestic", "bronze/box_office_international", "bronze/box_office_financials",
+            "silver/box_office", "gold/movies_unified"} <= keys(by_provider["box_office"])
+    assert set(json.loads(result.cursor)) == EVERY_FILE
+
+
+def test_unchanged_files_request_nothing_even_when_touched(input_dir: Path):
+    cursor = evaluate(input_dir, None).cursor
+    critic = input_dir / "providers" / "critic_agg.csv"
+    os.utime(critic, (critic.stat().st_atime + 60, critic.stat().st_mtime + 60))
+    result = evaluate(input_dir, cursor)
+    assert not result.run_requests
+    assert result.skip_reason is not None
+    assert result.cursor == cursor
+
+
+def test_changed_file_requests_its_provider_and_everything_downstream(input_dir: Path):
+    cursor = evaluate(input_dir, None).cursor
+    critic = input_dir / "providers" / "critic_agg.csv"
+    critic.write_bytes(critic.read_bytes() + b"Alien,1979,tt0078748,97,,,,8.9,89,,\n")
+    result = evaluate(input_dir, cursor)
+    assert [r.tags["provider"] for r in result.run_requests] == ["critic"]
+    selected = keys(result.run_requests[0])
+    assert {"bronze/critic_agg", "silver/critic_scores", "gold/movies_unified_critic_matches",
+            "gold/movies_unified", "gold/movies_unified_match_summary"} <= selected
+    # Nothing of other providers' bronze, and nothing daily-partitioned (the run has no partition).
+    assert "bronze/audience_pulse" not in selected and "bronze/tmdb_movies" not in selected
+    graph = defs.resolve_asset_graph()
+    assert all(graph.get(AssetKey.from_user_string(k)).partitions_def is None for k in selected)
+    assert json.loads(result.cursor)["critic_agg.csv"] != json.loads(cursor)["critic_agg.csv"]
+
+
+def test_run_key_is_the_content_so_a_reverted_file_is_not_rerun_twice(input_dir: Path):
+    first = evaluate(input_dir, None)
+    original_key = next(r.run_key for r in first.run_requests if r.tags["provider"] == "audience")
+    audience = input_dir / "providers" / "audience_pulse.json"
+    original = audience.read_bytes()
+    audience.write_bytes(b"[]")
+    changed = evaluate(input_dir, first.cursor)
+    assert changed.run_requests[0].run_key != original_key
+    audience.write_bytes(original)
+    reverted = evaluate(input_dir, changed.cursor)
+    # Same content as the first delivery: same run key, which Dagster launches only once.
+    assert reverted.run_requests[0].run_key == original_key
+
+
+def test_a_removed_file_requests_nothing(input_dir: Path):
+    cursor = evaluate(input_dir, None).cursor
+    (input_dir / "providers" / "box_office" / "financials.csv").unlink()
+    result = evaluate(input_dir, cursor)
+    assert not result.run_requests
+    assert "box_office/financials.csv" not in json.loads(result.cursor)
