@@ -1,0 +1,193 @@
+"""End-to-end benchmark: the whole asset graph on the real sample data, twice.
+
+Starts the project's local TMDB server (:mod:`movie_assets.tmdb_replay`, no added latency)
+over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
+were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this process owns
+the server and reads its request log. Everything else is the project's own configuration,
+with a fresh warehouse, reports folder and Dagster instance in ``--out``.
+
+1. **first run**: the ``daily_refresh`` job for day D on an empty warehouse;
+2. **second run**: the same job for day D+1 with nothing changed on the server (its change
+   feed is empty).
+
+For each run: wall time of ``execute_in_process``, the time of each step from the Dagster
+event log, grouped into bronze / dbt / reports by the group of the assets the step
+materialized or checked, the orchestration overhead (wall time not inside any step:
+resource set-up, the TMDB server's snapshot load, run bookkeeping), peak RSS of this
+process and its children (dbt), and the requests the server saw (``GET /movie/{id}`` detail
+fetches counted apart). Importing the definitions (which may re-parse the dbt project) is
+timed apart.
+
+Run::
+
+    .venv/bin/python bench/end_to_end.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from _common import RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, machine_info, markdown_table, save_json
+
+sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_DAY = "2026-11-20"
+DETAIL_PATH = re.compile(r"^/3/movie/\d+(\?|$)")
+STAGES = {"bronze": "bronze", "silver": "dbt", "gold": "dbt", "reports": "reports"}
+
+
+def configure(out: Path, base_url: str, api_key: str, input_dir: Path) -> None:
+    """Point the project's settings at ``out`` and the local server (before importing definitions)."""
+    os.environ.update(
+        {
+            "MOVIES_DUCKDB_PATH": str(out / "warehouse.duckdb"),
+            "MOVIES_REPORTS_DIR": str(out / "reports"),
+            "MOVIES_INPUT_DIR": str(input_dir),
+            "DAGSTER_HOME": str(out / "dagster_home"),
+            "TMDB_BASE_URL": base_url,
+            "TMDB_API_KEY": api_key,
+            "TMDB_READ_ACCESS_TOKEN": "",
+            "MOVIES_SCHEDULE_ENABLED": "false",
+            # A failed step must not leave the next run waiting a minute for the file.
+            "MOVIES_DUCKDB_LOCK_TIMEOUT": "10",
+        }
+    )
+
+
+def step_stages(defs) -> dict[str, str]:
+    """step key (op name) → stage: bronze, dbt (silver/gold), reports, or another group's name.
+
+    A step's stage is the group of the assets it materializes, or of the asset it checks.
+    """
+    graph = defs.resolve_asset_graph()
+    stages: dict[str, str] = {}
+    for assets_def in graph.assets_defs:
+        keys = list(assets_def.keys) or [check_key.asset_key for check_key in assets_def.check_keys]
+        if not keys or not assets_def.is_executable:
+            continue
+        group = graph.get(keys[0]).group_name
+        stages[assets_def.node_def.name] = STAGES.get(group, group)
+    return stages
+
+
+def step_times(records) -> dict[str, float]:
+    """step key → seconds from STEP_START to STEP_SUCCESS/STEP_FAILURE (event-log timestamps)."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in records:
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = record.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            seconds[event.step_key] = round(record.timestamp - started[event.step_key], 3)
+    return seconds
+
+
+def run_day(job, instance, partition: str, server, stages: dict[str, str]) -> dict:
+    """Execute ``job`` for ``partition``; returns its timings, requests and success."""
+    first_request = len(server.request_log)
+    with PeakRSS() as rss, Stopwatch() as watch:
+        result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
+    requests = server.request_log[first_request:]
+    records = instance.all_logs(result.run_id)
+    seconds = step_times(records)
+    by_stage: dict[str, float] = defaultdict(float)
+    for step_key, step_seconds in seconds.items():
+        by_stage[stages.get(step_key, "other")] += step_seconds
+    failed = [r.dagster_event.step_key for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_FAILURE"]
+    return {
+        "partition": partition,
+        "success": result.success,
+        "failed_steps": failed,
+        "wall_seconds": watch.seconds,
+        "stage_seconds": {stage: round(value, 3) for stage, value in sorted(by_stage.items())},
+        "orchestration_seconds": round(watch.seconds - sum(seconds.values()), 3),
+        "steps": [{"step": key, "stage": stages.get(key, "other"), "seconds": value} for key, value in seconds.items()],
+        "requests": len(requests),
+        "detail_fetches": sum(1 for r in requests if DETAIL_PATH.match(r.path)),
+        "peak_rss_gib": rss.peak_gib,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--day", default=DEFAULT_DAY, help="first run's partition (the second is the day after)")
+    parser.add_argument("--input-dir", type=Path, default=REPO_ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "end_to_end")
+    args = parser.parse_args(argv)
+
+    work = args.out / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "dagster_home").mkdir(parents=True)
+    from movie_assets.tmdb_replay import Snapshot, TMDBReplayServer
+
+    api_key = secrets.token_hex(16)
+    snapshot = Snapshot.load(args.input_dir / "tmdb")
+    with TMDBReplayServer(snapshot, api_key=api_key) as server:
+        configure(work, server.base_url, api_key, args.input_dir)
+        with Stopwatch() as import_watch:
+            from dagster import DagsterInstance
+
+            from movie_assets.definitions import defs
+        job = defs.resolve_job_def("daily_refresh")
+        stages = step_stages(defs)
+        second_day = (date.fromisoformat(args.day) + timedelta(days=1)).isoformat()
+        with DagsterInstance.get() as instance:
+            first = run_day(job, instance, args.day, server, stages)
+            print(f"first run: {first['wall_seconds']} s {first['stage_seconds']}", flush=True)
+            second = run_day(job, instance, second_day, server, stages)
+            print(f"second run: {second['wall_seconds']} s {second['stage_seconds']}", flush=True)
+
+    result = {
+        "machine": machine_info(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "import_seconds": import_watch.seconds,
+        "runs": {"first": first, "second": second},
+    }
+    save_json(args.out / "end_to_end.json", result)
+    rows = []
+    for name, run in result["runs"].items():
+        rows.append(
+            {
+                "run": name,
+                "partition": run["partition"],
+                "success": run["success"],
+                "wall_seconds": run["wall_seconds"],
+                **{f"{stage}_seconds": value for stage, value in run["stage_seconds"].items()},
+                "orchestration_seconds": run["orchestration_seconds"],
+                "requests": run["requests"],
+                "detail_fetches": run["detail_fetches"],
+                "peak_rss_gib": run["peak_rss_gib"],
+            }
+        )
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    steps = [
+        {"run": name, **step} for name, run in result["runs"].items() for step in sorted(run["steps"], key=lambda s: -s["seconds"])
+    ]
+    table = "\n".join(
+        [
+            f"Definitions import: {import_watch.seconds} s",
+            "",
+            markdown_table(rows, columns),
+            "",
+            markdown_table(steps, ["run", "step", "stage", "seconds"]),
+        ]
+    )
+    (args.out / "end_to_end.md").write_text(table + "\n")
+    print(table)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
