@@ -4,19 +4,35 @@ Model asset keys are ``[schema, model]`` (``["silver", "tmdb_movies"]``), source
 dagster-dbt's ``[source, table]`` (``["bronze", "tmdb_movies"]``), so the dbt graph
 attaches to the Python bronze assets and lineage reads bronze → silver → gold in the UI.
 Each dbt test becomes an asset check on the model it tests.
+
+Two asset definitions, because one ``@dbt_assets`` has one partitioning:
+
+- :func:`movie_dbt_daily_models`: models tagged ``daily`` (``gold.fact_movie_daily``),
+  partitioned by day; the partition window reaches dbt as ``--vars`` ``min_date`` /
+  ``max_date`` and the incremental model replaces exactly those days.
+- :func:`movie_dbt_models`: every other model, unpartitioned (rebuilt from all of bronze).
+
+The daily models read only unpartitioned models (silver, dimensions), never the reverse,
+so a run builds bronze → unpartitioned dbt → daily dbt without an op cycle.
 """
 
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
+from movie_assets.metadata import table_metadata
+from movie_assets.partitions import daily_partitions
 from movie_assets.settings import REPO_ROOT
+
+DAILY_MODELS = "tag:daily"
 
 dbt_project = DbtProject(project_dir=REPO_ROOT / "dbt_project")
 dbt_project.prepare_if_dev()
@@ -77,7 +93,64 @@ class MovieDbtTranslator(DagsterDbtTranslator):
 translator = MovieDbtTranslator()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, project=dbt_project)
-def movie_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Build (run + test) the selected silver and gold models in the warehouse DuckDB file."""
-    yield from dbt.cli(["build"], context=context).stream()
+def partition_vars(context: AssetExecutionContext) -> dict[str, str]:
+    """dbt vars for the run's partition window: ``{"min_date": "YYYY-MM-DD", "max_date": ...}``.
+
+    ``max_date`` is exclusive (the day after the last partition), so a one-day run of
+    ``2026-11-20`` gives ``min_date=2026-11-20, max_date=2026-11-21``; a single-run backfill
+    of several days gives the whole range.
+    """
+    window = context.partition_time_window
+    return {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+
+
+def build_and_describe(
+    context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource, args: list[str]
+) -> Iterator[Any]:
+    """Run ``dbt <args>`` for the selected models and yield its Dagster events.
+
+    Each model's materialization gets :func:`movie_assets.metadata.table_metadata` of its
+    ``schema.table``. The events are held until dbt exits, because the dbt process keeps the
+    DuckDB file open for writing and no second process may open it meanwhile.
+
+    Raises:
+        dagster_dbt.DagsterDbtCliRuntimeError: dbt failed (after the events of the models and
+            tests that did finish are yielded).
+    """
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    with duckdb.get_connection() as conn:
+        for event in events:
+            if isinstance(event, Output):
+                key = context.asset_key_for_output(event.output_name)
+            elif isinstance(event, AssetMaterialization):
+                key = event.asset_key
+            else:
+                yield event
+                continue
+            yield event.with_metadata({**event.metadata, **table_metadata(conn, ".".join(key.path))})
+    if not invocation.is_successful():
+        raise invocation.get_error()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    project=dbt_project,
+    exclude=DAILY_MODELS,
+)
+def movie_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    """Build (run + test) the unpartitioned silver and gold models in the warehouse DuckDB file."""
+    yield from build_and_describe(context, dbt, duckdb, ["build"])
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    project=dbt_project,
+    select=DAILY_MODELS,
+    partitions_def=daily_partitions,
+)
+def movie_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    """Build (run + test) the daily models for the run's partition window (delete+insert of those days)."""
+    yield from build_and_describe(context, dbt, duckdb, ["build", "--vars", json.dumps(partition_vars(context))])

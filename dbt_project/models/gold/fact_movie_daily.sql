@@ -9,6 +9,8 @@
 -- Daily movie facts: one row per (date_id, movie_id) fetched that day. Built per Dagster
 -- partition: the window [var min_date, var max_date) is selected from silver and its days
 -- replace the same days in this table (delete+insert on date_id); other days are untouched.
+-- The dimensions are declared upstream so that the fact's relationship tests run with it:
+-- depends_on: {{ ref('dim_date') }}, {{ ref('dim_movie') }}
 with snapshots as (
     select * from {{ ref('tmdb_movie_snapshots') }}
     where true
