@@ -1,38 +1,319 @@
-"""The stakeholder Excel workbook (openpyxl), written atomically."""
+"""The stakeholder Excel workbook ``movie_data.xlsx`` (openpyxl write-only mode), written atomically.
 
+Sheets: "Movies" (one row per ``gold.dim_movie`` movie), "Genre ROI" (``gold.mart_genre_roi``),
+"KPIs" (``gold.kpi_summary``, one small table per KPI), "Dead letters"
+(``bronze.tmdb_dead_letter`` for the reported partition) and "About" (run, partition,
+sources, row counts, generated at).
 
+Rows are streamed from DuckDB into openpyxl's write-only worksheets, so memory stays flat
+however many movies there are; every style is fixed before the first row is written.
+"""
+
+import itertools
 import os
+import re
 import tempfile
+from copy import copy
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
 from dagster_duckdb import DuckDBResource
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from movie_assets.resources import PipelinePaths
 
 WORKBOOK_NAME = "movie_data.xlsx"
-MOVIES_COLUMNS = ("ID", "Title", "Vote Average", "Genres")
+TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
+DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
+FETCH_BATCH_ROWS = 10_000
+
+MONEY = '"$"#,##0'
+PERCENT = "0.0%"
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
+INTEGER = "#,##0"
+DECIMAL_1 = "0.0"
+DECIMAL_2 = "#,##0.00"
+
 # Text starting with these is treated as a formula (or DDE payload) by Excel and LibreOffice.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_HEADER_FONT = Font(bold=True, color="FFFFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
+_ACTION_FONT = Font(bold=True, color="FFC00000")
+_TITLE_FONT = Font(bold=True, size=13)
+_KEY_FONT = Font(bold=True)
 
 
-def write_row(sheet: Worksheet, values: Sequence[Any]) -> None:
-    """Append ``values`` to ``sheet``, storing formula-like text as plain text.
+@dataclass(frozen=True)
+class Column:
+    """One worksheet column: header text, width in Excel character units, number format."""
 
-    openpyxl stores a string starting with ``=`` as a formula; such strings (and those
-    starting with ``+ - @``, tab or CR, which spreadsheet apps evaluate when a cell is
-    edited) are written as string cells with Excel's quote prefix, so they are shown
-    exactly as in the data and never evaluated.
+    header: str
+    width: float
+    number_format: str | None = None
+
+
+MOVIES_COLUMNS = (
+    Column("ID", 10, "0"),
+    Column("Title", 42),
+    Column("Vote Average", 13, DECIMAL_1),
+    Column("Genres", 40),
+    Column("Release Date", 13, DATE),
+    Column("Budget (USD)", 17, MONEY),
+    Column("Revenue (USD)", 17, MONEY),
+    Column("ROI", 11, PERCENT),
+)
+MOVIES_QUERY = """
+    SELECT movie_id, title, vote_average, genres, release_date, budget_usd, revenue_usd, roi
+    FROM gold.dim_movie ORDER BY movie_id
+"""
+
+GENRE_ROI_COLUMNS = (
+    Column("Genre", 18),
+    Column("Movies", 9, INTEGER),
+    Column("Mean ROI", 11, PERCENT),
+    Column("Median ROI", 12, PERCENT),
+    Column("Portfolio ROI", 14, PERCENT),
+    Column("Profitable", 11, PERCENT),
+    Column("Min ROI", 11, PERCENT),
+    Column("Max ROI", 12, PERCENT),
+    Column("ROI Rank", 10, "0"),
+    Column("Portfolio ROI Rank", 19, "0"),
+    Column("Total Budget (USD)", 20, MONEY),
+    Column("Total Revenue (USD)", 21, MONEY),
+    Column("Total Profit (USD)", 20, MONEY),
+    Column("Mean Vote Average", 18, "0.00"),
+    Column("Mean Popularity", 16, "0.00"),
+)
+GENRE_ROI_QUERY = """
+    SELECT genre_name, total_movies, avg_roi, median_roi, portfolio_roi, pct_profitable, min_roi,
+           max_roi, roi_rank, portfolio_roi_rank, total_budget, total_revenue, total_profit,
+           avg_vote_average, avg_popularity
+    FROM gold.mart_genre_roi ORDER BY roi_rank, genre_name
+"""
+
+KPI_COLUMNS = (
+    Column("Rank", 8, "0"),
+    Column("Subject", 40),
+    Column("Type", 12),
+    Column("Metric", 22),
+    Column("Value", 18),
+    Column("Unit", 10),
+)
+KPI_QUERY = """
+    SELECT kpi, rank, subject_name, subject_type, metric, value, unit
+    FROM gold.kpi_summary ORDER BY kpi, rank, subject_name
+"""
+
+DEAD_LETTER_COLUMNS = (
+    Column("Source", 10),
+    Column("Raw Value", 16),
+    Column("Movie ID", 11, "0"),
+    Column("Row Number", 12, "0"),
+    Column("Reason", 16),
+    Column("HTTP Status", 12, "0"),
+    Column("Attempts", 10, "0"),
+    Column("Last Error", 50),
+    Column("Partition Date", 15, DATE),
+    Column("Run ID", 38),
+    Column("Recorded At (UTC)", 20, DATETIME),
+)
+DEAD_LETTER_QUERY = f"""
+    SELECT source, raw_value, movie_id, row_number, reason, http_status, attempts, last_error,
+           partition_date, run_id, recorded_at
+    FROM {DEAD_LETTER_TABLE} WHERE partition_date = ?
+    ORDER BY source, row_number NULLS LAST, movie_id NULLS LAST
+"""
+
+ABOUT_COLUMNS = (Column("Item", 28), Column("Value", 90))
+
+# KPI units (gold.kpi_summary.unit, compared lower-case) mapped to Excel number formats.
+_UNIT_FORMATS = {
+    "usd": MONEY,
+    "ratio": PERCENT,
+    "score_0_10": "0.00",
+    "tmdb_popularity": "0.00",
+    "movies": INTEGER,
+}
+
+
+def excel_value(value: Any) -> Any:
+    """``value`` as openpyxl can store it: tz-aware datetimes become naive UTC, lists become
+    comma-separated text, control characters Excel forbids are dropped; other types unchanged
+    (str, int, float, Decimal, bool, date, naive datetime, None) or ``str(value)``."""
+    if value is None or isinstance(value, (bool, int, float, Decimal)):
+        return value
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def is_formula_like(value: Any) -> bool:
+    """True when ``value`` is text a spreadsheet would evaluate (starts with = + - @ tab CR)."""
+    return isinstance(value, str) and value.startswith(_FORMULA_PREFIXES)
+
+
+class StyledCells:
+    """Builds write-only cells for one worksheet, reusing one style per (format, font, fill).
+
+    openpyxl registers a style by hashing its Font/number format on every assignment;
+    copying a prepared template's style array (as openpyxl's own ``WorksheetCopy`` does)
+    makes styled cells about as cheap as plain values, which matters at 500k rows.
     """
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_PREFIXES):
+
+    def __init__(self, sheet: WriteOnlyWorksheet):
+        self.sheet = sheet
+        self._templates: dict[tuple, WriteOnlyCell] = {}
+
+    def _template(self, number_format: str | None, font: Font | None, fill: PatternFill | None,
+                  as_text: bool) -> WriteOnlyCell:
+        key = (number_format, id(font), id(fill), as_text)
+        template = self._templates.get(key)
+        if template is None:
+            template = WriteOnlyCell(self.sheet)
+            if number_format:
+                template.number_format = number_format
+            if font is not None:
+                template.font = font
+            if fill is not None:
+                template.fill = fill
+            if as_text:
+                template.quotePrefix = True
+            self._templates[key] = template
+        return template
+
+    def cell(self, value: Any, number_format: str | None = None, font: Font | None = None,
+             fill: PatternFill | None = None) -> Any:
+        """A cell for ``value``: the plain value when it needs no style, else a styled
+        ``WriteOnlyCell``. Formula-like text (see :func:`is_formula_like`) is stored as a
+        string cell with Excel's quote prefix, so it is shown as in the data and never
+        evaluated, even after the user edits the cell."""
+        value = excel_value(value)
+        as_text = is_formula_like(value)
+        if value is None and font is None and fill is None:
+            return None
+        if not (number_format or font or fill or as_text):
+            return value
+        cell = WriteOnlyCell(self.sheet)
+        # The style goes first: binding a date to an unstyled cell would register a default date format.
+        cell._style = copy(self._template(number_format, font, fill, as_text)._style)
+        cell.value = value
+        if as_text:
             cell.data_type = "s"
-            cell.quotePrefix = True
+        return cell
+
+    def row(self, values: Sequence[Any], columns: Sequence[Column], font: Font | None = None) -> list[Any]:
+        """Cells for one data row, each with its column's number format and ``font``."""
+        return [self.cell(value, column.number_format, font) for value, column in zip(values, columns)]
+
+    def header(self, columns: Sequence[Column]) -> list[Any]:
+        """Header cells: bold white on dark blue."""
+        return [self.cell(column.header, font=_HEADER_FONT, fill=_HEADER_FILL) for column in columns]
+
+
+def _table_sheet(workbook: Workbook, title: str, columns: Sequence[Column]) -> tuple[WriteOnlyWorksheet, StyledCells]:
+    sheet = workbook.create_sheet(title)
+    for index, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    return sheet, StyledCells(sheet)
+
+
+def _write_table(workbook: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+                 row_font: Callable[[Sequence[Any]], Font | None] = lambda row: None,
+                 max_rows: int | None = None) -> int:
+    """A sheet with a header, frozen top row, autofilter over all rows; returns data rows written.
+
+    The autofilter range must be known before streaming, so ``max_rows`` (when given) sizes it;
+    otherwise it covers the whole column height Excel allows.
+    """
+    sheet, cells = _table_sheet(workbook, title, columns)
+    last_row = (max_rows + 1) if max_rows is not None else 1_048_576
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(last_row, 2)}"
+    sheet.append(cells.header(columns))
+    written = 0
+    for row in rows:
+        sheet.append(cells.row(row, columns, row_font(row)))
+        written += 1
+    return written
+
+
+def _has_genre(genres: Any, genre: str) -> bool:
+    if not genres:
+        return False
+    names = genres if isinstance(genres, (list, tuple)) else str(genres).split(",")
+    return any(str(name).strip() == genre for name in names)
+
+
+def _action_font(row: Sequence[Any]) -> Font | None:
+    return _ACTION_FONT if _has_genre(row[3], "Action") else None
+
+
+def _kpi_number_format(unit: Any) -> str:
+    return _UNIT_FORMATS.get(str(unit or "").strip().lower(), DECIMAL_2)
+
+
+def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
+    """Sheet "KPIs": per KPI a bold title row, a header row and its ranked rows, then a blank row.
+
+    ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit), ordered by kpi.
+    """
+    sheet = workbook.create_sheet("KPIs")
+    for index, column in enumerate(KPI_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    cells = StyledCells(sheet)
+    written = 0
+    for kpi, group in itertools.groupby(rows, key=lambda row: row[0]):
+        if written:
+            sheet.append([])
+        sheet.append([cells.cell(str(kpi).replace("_", " ").capitalize(), font=_TITLE_FONT)])
+        sheet.append(cells.header(KPI_COLUMNS))
+        for _, rank, subject, subject_type, metric, value, unit in group:
+            sheet.append([
+                cells.cell(rank, "0"),
+                cells.cell(subject),
+                cells.cell(subject_type),
+                cells.cell(metric),
+                cells.cell(value, _kpi_number_format(unit)),
+                cells.cell(unit),
+            ])
+            written += 1
+    return written
+
+
+def _write_about(workbook: Workbook, items: Sequence[tuple[str, Any]]) -> None:
+    sheet = workbook.create_sheet("About")
+    for index, column in enumerate(ABOUT_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    cells = StyledCells(sheet)
+    sheet.append(cells.header(ABOUT_COLUMNS))
+    for key, value in items:
+        number_format = DATETIME if isinstance(value, datetime) else None
+        sheet.append([cells.cell(key, font=_KEY_FONT), cells.cell(value, number_format)])
 
 
 def save_atomically(workbook: Workbook, path: Path) -> None:
@@ -51,40 +332,151 @@ def save_atomically(workbook: Workbook, path: Path) -> None:
         raise
 
 
-def write_movies_workbook(rows: Sequence[Sequence[Any]], path: Path) -> int:
-    """Write sheet "Movies" (ID, Title, Vote Average, Genres) to ``path``; returns rows written.
+def write_report_workbook(
+    path: Path,
+    movies: Iterable[Sequence[Any]],
+    genre_roi: Iterable[Sequence[Any]] = (),
+    kpis: Iterable[Sequence[Any]] = (),
+    dead_letters: Iterable[Sequence[Any]] = (),
+    about: Sequence[tuple[str, Any]] = (),
+    movie_count: int | None = None,
+) -> dict[str, int]:
+    """Write the stakeholder workbook to ``path`` atomically; returns data rows per sheet.
 
     Args:
-        rows: tuples in column order, already sorted by ID.
+        movies: (movie_id, title, vote_average 0-10, genres "A, B" sorted, release_date DATE,
+            budget_usd, revenue_usd, roi ratio) sorted by movie_id; rows whose genres include
+            Action are bold red. Consumed once, streamed.
+        genre_roi: rows of ``gold.mart_genre_roi`` in :data:`GENRE_ROI_QUERY` column order.
+        kpis: (kpi, rank, subject_name, subject_type, metric, value, unit) ordered by kpi, rank.
+        dead_letters: rows of ``bronze.tmdb_dead_letter`` in :data:`DEAD_LETTER_QUERY` order.
+        about: (item, value) pairs for "About"; the row count of each sheet is appended.
+        movie_count: number of movie rows, to size the Movies autofilter exactly.
+
+    Raises:
+        OSError: the folder cannot be written; any previous workbook at ``path`` is kept.
     """
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Movies"
-    sheet.append(MOVIES_COLUMNS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        write_row(sheet, row)
-    sheet.freeze_panes = "A2"
+    genre_roi_rows = list(genre_roi)
+    dead_letter_rows = list(dead_letters)
+    workbook = Workbook(write_only=True)
+    counts = {
+        "Movies": _write_table(workbook, "Movies", MOVIES_COLUMNS, movies, _action_font, movie_count),
+        "Genre ROI": _write_table(workbook, "Genre ROI", GENRE_ROI_COLUMNS, genre_roi_rows,
+                                  max_rows=len(genre_roi_rows)),
+        "KPIs": _write_kpis(workbook, kpis),
+        "Dead letters": _write_table(workbook, "Dead letters", DEAD_LETTER_COLUMNS, dead_letter_rows,
+                                     max_rows=len(dead_letter_rows)),
+    }
+    _write_about(workbook, [*about, *((f"Rows: {sheet}", count) for sheet, count in counts.items())])
     save_atomically(workbook, path)
-    return len(rows)
+    return counts
+
+
+def stream_rows(cursor: Any, batch_rows: int = FETCH_BATCH_ROWS) -> Iterator[tuple]:
+    """Rows of an executed DuckDB query, fetched ``batch_rows`` at a time (flat memory)."""
+    while batch := cursor.fetchmany(batch_rows):
+        yield from batch
+
+
+def count_movies_rows(path: Path) -> int:
+    """Data rows of sheet "Movies" in the workbook at ``path``, read back with openpyxl (streamed).
+
+    Raises:
+        FileNotFoundError: no workbook at ``path``.
+        KeyError: the workbook has no "Movies" sheet.
+    """
+    workbook = load_workbook(path, read_only=True)
+    try:
+        rows = workbook["Movies"].iter_rows(min_row=2, max_col=1, values_only=True)
+        return sum(1 for (movie_id,) in rows if movie_id is not None)
+    finally:
+        workbook.close()
+
+
+def _table_exists(conn: Any, table: str) -> bool:
+    schema, name = table.split(".")
+    return conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchone()[0] > 0
 
 
 @asset(
     key_prefix=["reports"],
     group_name="reports",
-    deps=[AssetKey(["gold", "dim_movie"])],
+    deps=[
+        AssetKey(["gold", "dim_movie"]),
+        AssetKey(["gold", "mart_genre_roi"]),
+        AssetKey(["gold", "kpi_summary"]),
+        AssetKey(["bronze", "tmdb_movies"]),
+        AssetKey(["bronze", "tmdb_dead_letter"]),
+    ],
     kinds={"excel", "python"},
     owners=["team:analytics"],
 )
 def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
-    """``$MOVIES_REPORTS_DIR/movie_data.xlsx``: one row per movie of ``gold.dim_movie``, sorted by ID."""
-    with duckdb.get_connection() as conn:
-        rows = conn.execute(
-            "SELECT movie_id, title, vote_average, genres FROM gold.dim_movie ORDER BY movie_id"
-        ).fetchall()
+    """``$MOVIES_REPORTS_DIR/movie_data.xlsx``, the stakeholder workbook.
+
+    Sheets: Movies (``gold.dim_movie``, sorted by ID, Action rows bold red), Genre ROI
+    (``gold.mart_genre_roi``), KPIs (``gold.kpi_summary``), Dead letters
+    (``bronze.tmdb_dead_letter`` of the reported partition) and About. The reported partition
+    is the run's partition, else the newest day in ``bronze.tmdb_movies``.
+    """
     path = paths.reports / WORKBOOK_NAME
-    written = write_movies_workbook(rows, path)
+    with duckdb.get_connection() as conn:
+        partition = context.run.tags.get("dagster/partition") or str(
+            conn.execute("SELECT max(partition_date) FROM bronze.tmdb_movies").fetchone()[0]
+        )
+        movie_count = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
+        genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
+        kpis = conn.execute(KPI_QUERY).fetchall()
+        dead_letters = (
+            conn.execute(DEAD_LETTER_QUERY, [partition]).fetchall() if _table_exists(conn, DEAD_LETTER_TABLE) else []
+        )
+        about = [
+            ("Report", WORKBOOK_NAME),
+            ("Generated at (UTC)", datetime.now(timezone.utc)),
+            ("Dagster run id", context.run_id),
+            ("Partition", partition),
+            ("Sources", "TMDB API v3 (bronze.tmdb_movies) via dbt: gold.dim_movie, gold.mart_genre_roi, "
+                        f"gold.kpi_summary; {DEAD_LETTER_TABLE}"),
+            ("Attribution", TMDB_ATTRIBUTION),
+        ]
+        counts = write_report_workbook(
+            path,
+            stream_rows(conn.execute(MOVIES_QUERY)),
+            genre_roi,
+            kpis,
+            dead_letters,
+            about,
+            movie_count=movie_count,
+        )
     return MaterializeResult(
-        metadata={"path": MetadataValue.path(str(path)), "dagster/row_count": written}
+        metadata={
+            "path": MetadataValue.path(str(path)),
+            "dagster/row_count": counts["Movies"],
+            "partition": partition,
+            **{f"rows_{sheet.lower().replace(' ', '_')}": count for sheet, count in counts.items()},
+        }
+    )
+
+
+@asset_check(
+    asset=movie_data_xlsx,
+    description=(
+        "Protects stakeholders from a truncated or stale workbook: movie_data.xlsx, re-opened with "
+        "openpyxl, has exactly as many Movies rows as gold.dim_movie."
+    ),
+)
+def movie_data_xlsx_matches_dim_movie(duckdb: DuckDBResource, paths: PipelinePaths) -> AssetCheckResult:
+    path = paths.reports / WORKBOOK_NAME
+    with duckdb.get_connection() as conn:
+        expected = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
+    if not path.exists():
+        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
+                                description=f"{path} does not exist", metadata={"expected_rows": expected})
+    found = count_movies_rows(path)
+    return AssetCheckResult(
+        passed=found == expected,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"workbook_rows": found, "dim_movie_rows": expected, "path": MetadataValue.path(str(path))},
     )

@@ -1,0 +1,142 @@
+"""Asset checks: each passes on the sample data and fails on a deliberately broken copy.
+
+One whole-graph build (module scope) gives the passing run; the broken copies are copies of
+that warehouse and reports folder on which only the checks are executed.
+"""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetCheckKey, AssetKey, AssetSelection, materialize
+
+from movie_assets.definitions import all_asset_checks, all_assets, build_resources
+from movie_assets.settings import Settings, load_settings
+
+PARTITION = "2026-11-20"
+BRONZE = [
+    AssetCheckKey(AssetKey(["bronze", "tmdb_movies"]), "tmdb_movies_partition_not_empty"),
+    AssetCheckKey(AssetKey(["bronze", "tmdb_movies"]), "tmdb_movies_payloads_have_id"),
+    AssetCheckKey(AssetKey(["bronze", "tmdb_dead_letter"]), "tmdb_dead_letter_share_below_threshold"),
+]
+GOLD = [
+    AssetCheckKey(AssetKey(["gold", "fact_movie_daily"]), "fact_movie_daily_grain_is_unique"),
+    AssetCheckKey(AssetKey(["gold", "fact_movie_daily"]), "fact_movie_daily_vote_average_in_range"),
+    AssetCheckKey(AssetKey(["gold", "dim_movie"]), "dim_movie_vote_average_in_range"),
+    AssetCheckKey(AssetKey(["gold", "dim_movie"]), "dim_movie_roi_only_with_budget_and_revenue"),
+]
+CHARTS = ["revenue_vs_budget", "roi_by_genre", "popularity_vs_rating", "yearly_revenue", "franchise_vs_standalone"]
+REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_xlsx_matches_dim_movie")] + [
+    AssetCheckKey(AssetKey(["reports", "charts", f"{name}_png"]), "png_written") for name in CHARTS
+]
+OURS = BRONZE + GOLD + REPORTS
+
+
+def _settings_for(folder: Path, sample_data: Path, patch: pytest.MonkeyPatch) -> Settings:
+    """Settings for ``folder``; ``patch`` keeps the variables set while dbt may run (child process)."""
+    patch.setenv("MOVIES_DUCKDB_PATH", str(folder / "warehouse.duckdb"))
+    patch.setenv("MOVIES_REPORTS_DIR", str(folder / "reports"))
+    patch.setenv("MOVIES_INPUT_DIR", str(sample_data))
+    for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL"):
+        patch.setenv(name, "")
+    return load_settings()
+
+
+def _evaluations(result) -> dict[AssetCheckKey, object]:
+    return {evaluation.asset_check_key: evaluation for evaluation in result.get_asset_check_evaluations()}
+
+
+def _run_checks(settings: Settings, checks: list[AssetCheckKey], partition: str = PARTITION, extra=None):
+    selection = AssetSelection.checks(*checks)
+    if extra is not None:
+        selection = selection | extra
+    # The partition goes in as a run tag: materialize() derives a partitions definition from the
+    # selected assets only, and a checks-only selection has none.
+    return materialize(
+        [*all_assets, *all_asset_checks], selection=selection, resources=build_resources(settings),
+        tags={"dagster/partition": partition}, raise_on_error=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, sample_data: Path):
+    folder = tmp_path_factory.mktemp("sample")
+    with pytest.MonkeyPatch.context() as patch:
+        settings = _settings_for(folder, sample_data, patch)
+        result = materialize(
+            [*all_assets, *all_asset_checks], resources=build_resources(settings), partition_key=PARTITION
+        )
+        assert result.success
+        yield folder, settings, result
+
+
+def _broken_copy(built, folder: Path, sample_data: Path, patch: pytest.MonkeyPatch, statements: list[str]) -> Settings:
+    shutil.copytree(built[0], folder, dirs_exist_ok=True)
+    settings = _settings_for(folder, sample_data, patch)
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    return settings
+
+
+def test_every_check_passes_on_the_sample_data(built):
+    evaluations = _evaluations(built[2])
+    for key in OURS:
+        assert key in evaluations, f"{key} did not run"
+        assert evaluations[key].passed, (key, evaluations[key].metadata)
+
+
+def test_blocking_flags(built):
+    by_key = {key: spec for check in all_asset_checks for key, spec in zip(check.check_keys, check.check_specs)}
+    assert all(by_key[key].blocking for key in BRONZE[:2] + GOLD)
+    assert not any(by_key[key].blocking for key in BRONZE[2:] + REPORTS)
+    assert all(by_key[key].description and "Protects" in by_key[key].description for key in OURS)
+
+
+def test_empty_partition_fails(built):
+    result = _run_checks(built[1], BRONZE[:1], partition="2026-11-19")
+    assert not _evaluations(result)[BRONZE[0]].passed
+
+
+def test_checks_fail_on_a_broken_copy(built, tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch):
+    settings = _broken_copy(built, tmp_path, sample_data, monkeypatch, [
+        # A payload that lost its id, and one whose id belongs to another movie.
+        "UPDATE bronze.tmdb_movies SET payload = json_object('title', 'no id') WHERE movie_id = 19995",
+        "UPDATE bronze.tmdb_movies SET payload = json_object('id', 1) WHERE movie_id = 597",
+        # 100 more movies that failed to fetch: 110 of 400 requested.
+        "INSERT INTO bronze.tmdb_dead_letter SELECT tmdb_dead_letter.* REPLACE (movie_id + range AS movie_id) "
+        "FROM bronze.tmdb_dead_letter, range(1, 11) WHERE source = 'fetch'",
+        "INSERT INTO gold.fact_movie_daily SELECT * FROM gold.fact_movie_daily WHERE movie_id = 19995",
+        "UPDATE gold.fact_movie_daily SET vote_average = 10.5 WHERE movie_id = 597",
+        "UPDATE gold.dim_movie SET vote_average = -0.1 WHERE movie_id = 597",
+        "UPDATE gold.dim_movie SET budget_usd = NULL WHERE movie_id = 19995",
+        "DELETE FROM gold.dim_movie WHERE movie_id = 24428",
+    ])
+    charts = settings.reports_dir / "charts"
+    (charts / "revenue_vs_budget.png").unlink()
+    (charts / "roi_by_genre.png").write_bytes(b"")
+    (charts / "popularity_vs_rating.png").write_bytes(b"GIF89a not a png at all")
+    shutil.copy(charts / "yearly_revenue.png", charts / "franchise_vs_standalone.png.tmp")
+    with open(charts / "yearly_revenue.png", "r+b") as handle:
+        handle.seek(16)
+        handle.write((600).to_bytes(4, "big"))
+    evaluations = _evaluations(_run_checks(settings, OURS[1:]))
+    failing = {key for key, evaluation in evaluations.items() if not evaluation.passed}
+    assert failing == set(OURS[1:]) - {REPORTS[-1]}
+    assert evaluations[BRONZE[1]].metadata["bad_movie_ids"].value == [597, 19995]
+    assert evaluations[GOLD[0]].metadata["duplicate_keys"].value == [[20261120, 19995, 2]]
+
+
+def test_failed_blocking_check_stops_the_report(
+    built, tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch
+):
+    settings = _broken_copy(built, tmp_path, sample_data, monkeypatch, ["UPDATE gold.dim_movie SET vote_average = 11"])
+    workbook = settings.reports_dir / "movie_data.xlsx"
+    before = workbook.stat().st_mtime_ns
+    result = _run_checks(settings, GOLD[2:3], extra=AssetSelection.assets(AssetKey(["reports", "movie_data_xlsx"])))
+    assert not _evaluations(result)[GOLD[2]].passed
+    assert not result.success
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert AssetKey(["reports", "movie_data_xlsx"]) not in materialized
+    assert workbook.stat().st_mtime_ns == before

@@ -1,0 +1,159 @@
+"""The stakeholder workbook: layout, formats, formula injection, atomic save (hand-made rows)."""
+
+from datetime import date, datetime, timezone
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from movie_assets.reports import excel
+
+MOVIES = [
+    (1, "Plain Drama", 6.5, "Drama", date(2001, 2, 3), 1_000_000, 3_000_000, 2.0),
+    (2, "=HYPERLINK(\"http://evil\")", 7.25, "Action, Thriller", date(2010, 1, 1), None, None, None),
+    (3, "+1-2", 0.0, "Adventure, Fantasy", None, 5, 0, -1.0),
+    (4, "@SUM(A1)", 10.0, "Action", date(1999, 12, 31), 10, 20, 1.0),
+    (5, "-12", 5.0, "", date(2020, 6, 1), None, 7, None),
+    (6, "\tTabbed\x07bell", 5.0, "Animation, Family", date(2020, 6, 1), None, None, None),
+]
+GENRE_ROI = [
+    ("Action", 12, 1.5, 1.2, 1.7, 0.75, -0.9, 9.0, 1, 2, 1_000_000_000, 2_700_000_000, 1_700_000_000, 6.4, 40.2),
+    ("Drama", 11, 0.5, 0.3, 0.4, 0.55, -1.0, 4.0, 2, 1, 500_000_000, 700_000_000, 200_000_000, 6.9, 20.0),
+]
+KPIS = [
+    ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD"),
+    ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD"),
+    ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio"),
+]
+DEAD_LETTERS = [
+    ("ids-file", "-12", None, 221, "non-positive", None, 0, None, date(2026, 11, 20), "run-1",
+     datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)),
+    ("fetch", "9000013", 9000013, None, "not-found", 404, 1, "HTTP 404", date(2026, 11, 20), "run-1",
+     datetime(2026, 11, 20, 6, 1, tzinfo=timezone.utc)),
+]
+
+
+@pytest.fixture(scope="module")
+def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("reports") / excel.WORKBOOK_NAME
+    counts = excel.write_report_workbook(
+        path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
+        about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
+    )
+    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": 3, "Dead letters": 2}
+    return path
+
+
+@pytest.fixture(scope="module")
+def workbook(workbook_path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(workbook_path)
+
+
+def test_sheets_and_movies_layout(workbook: openpyxl.Workbook):
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    movies = workbook["Movies"]
+    header = [cell.value for cell in movies[1]]
+    assert header == ["ID", "Title", "Vote Average", "Genres", "Release Date", "Budget (USD)", "Revenue (USD)", "ROI"]
+    assert all(cell.font.bold for cell in movies[1])
+    assert movies.freeze_panes == "A2"
+    assert movies.auto_filter.ref == "A1:H7"
+    assert movies.column_dimensions["B"].width >= 30 and movies.column_dimensions["A"].width < 15
+    assert [row[0] for row in movies.iter_rows(min_row=2, values_only=True)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_number_formats(workbook: openpyxl.Workbook):
+    row = workbook["Movies"][2]
+    assert row[4].number_format == "yyyy-mm-dd" and row[4].value == datetime(2001, 2, 3)
+    assert row[5].number_format == row[6].number_format == '"$"#,##0'
+    assert row[7].number_format == "0.0%" and row[7].value == 2.0
+    genre = workbook["Genre ROI"]
+    assert [c.number_format for c in genre[2][2:6]] == ["0.0%"] * 4
+    assert genre[2][10].number_format == '"$"#,##0'
+
+
+def test_action_rows_are_bold_red_across_the_row(workbook: openpyxl.Workbook):
+    movies = workbook["Movies"]
+    for row in movies.iter_rows(min_row=2):
+        is_action = "Action" in (row[3].value or "").split(", ")
+        for cell in row:
+            if cell.value is None:
+                continue
+            red = cell.font.color is not None and cell.font.color.rgb == "FFC00000"
+            assert (bool(cell.font.bold) and red) == is_action, (cell.coordinate, cell.value)
+    assert sum(1 for row in movies.iter_rows(min_row=2) if row[0].font.bold) == 2
+
+
+def test_formula_like_text_is_stored_as_text(workbook_path: Path, workbook: openpyxl.Workbook):
+    movies = workbook["Movies"]
+    titles = {row[0].value: row[1] for row in movies.iter_rows(min_row=2)}
+    for movie_id, expected in [(2, '=HYPERLINK("http://evil")'), (3, "+1-2"), (4, "@SUM(A1)"), (5, "-12")]:
+        cell = titles[movie_id]
+        assert cell.value == expected and cell.data_type == "s" and cell.quotePrefix, movie_id
+    # Excel forbids control characters; the bell is dropped, the leading tab kept as text.
+    assert titles[6].value == "\tTabbedbell" and titles[6].quotePrefix
+    dead = workbook["Dead letters"]
+    assert dead["B2"].value == "-12" and dead["B2"].data_type == "s"
+    kpi_subjects = [c.value for c in workbook["KPIs"]["B"]]
+    assert "=cmd|' /C calc'!A0" in kpi_subjects
+    with zipfile.ZipFile(workbook_path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in archive.read(name), name
+
+
+def test_kpi_sheet_has_one_table_per_kpi(workbook: openpyxl.Workbook):
+    rows = list(workbook["KPIs"].iter_rows(values_only=True))
+    titles = [row[0] for row in rows if row and isinstance(row[0], str) and row[1] is None and row[0] != "Rank"]
+    assert titles == ["Highest revenue", "Highest roi"]
+    assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 2
+    sheet = workbook["KPIs"]
+    avatar = next(row for row in sheet.iter_rows() if row[1].value == "Avatar")
+    assert avatar[4].number_format == '"$"#,##0'
+    roi = next(row for row in sheet.iter_rows() if row[3].value == "roi")
+    assert roi[4].number_format == "0.0%"
+
+
+def test_dead_letters_and_about(workbook: openpyxl.Workbook):
+    dead = workbook["Dead letters"]
+    assert [c.value for c in dead[1]][:5] == ["Source", "Raw Value", "Movie ID", "Row Number", "Reason"]
+    assert dead["E3"].value == "not-found" and dead["K3"].value == datetime(2026, 11, 20, 6, 1)
+    about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
+    assert about["Partition"] == "2026-11-20" and about["Dagster run id"] == "run-1"
+    assert about["Rows: Movies"] == 6 and about["Rows: Dead letters"] == 2
+
+
+def test_count_movies_rows_reads_back(workbook_path: Path):
+    assert excel.count_movies_rows(workbook_path) == len(MOVIES)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_failed_write_keeps_previous_workbook(tmp_path: Path):
+    path = tmp_path / excel.WORKBOOK_NAME
+    excel.write_report_workbook(path, MOVIES[:2])
+    before = path.read_bytes()
+
+    def exploding_rows():
+        yield MOVIES[0]
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError, match="database went away"):
+        excel.write_report_workbook(path, exploding_rows())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [excel.WORKBOOK_NAME]
+
+
+def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / excel.WORKBOOK_NAME
+    excel.write_report_workbook(path, MOVIES[:2])
+    before = path.read_bytes()
+
+    def half_save(self, filename):
+        Path(filename).write_bytes(b"PK\x03\x04 truncated")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", half_save)
+    with pytest.raises(OSError, match="disk full"):
+        excel.write_report_workbook(path, MOVIES)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [excel.WORKBOOK_NAME]
