@@ -1,30 +1,98 @@
-"""``make run``: materialize the whole asset graph for today's (UTC) partition.
+"""``make run`` / ``make backfill``: materialize the graph for one day or a range of days.
 
-Uses the Dagster instance in ``$DAGSTER_HOME`` so the run shows up in ``make dev``. Without
-TMDB credentials the TMDB resource serves ``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port
-for the length of the run (see :mod:`movie_assets.definitions`).
+    python -m movie_assets.run                                   # today's (UTC) partition, whole graph
+    python -m movie_assets.run --partition 2026-11-20            # one day
+    python -m movie_assets.run --from 2026-11-18 --to 2026-11-20 # backfill: one run per day, oldest first
+    python -m movie_assets.run --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
+
+Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
+``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
+on after a failed day and exits 1 naming the failed days. ``--select`` takes what
+``dagster asset materialize --select`` takes (comma-separated). Without TMDB credentials the
+TMDB resource serves ``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port for each run (see
+:mod:`movie_assets.definitions`).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from dagster import DagsterInstance
+from movie_assets.settings import REPO_ROOT
+
+BACKFILL_TAG = "movies/backfill"
 
 
-def main() -> int:
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def partitions_to_run(partition: date | None, start: date | None, end: date | None, today: date) -> list[str]:
+    """Partition keys (``YYYY-MM-DD``, oldest first) for the command-line options.
+
+    Raises:
+        ValueError: ``--partition`` combined with a range, only one end of a range, or
+            ``--from`` after ``--to``.
+    """
+    if partition and (start or end):
+        raise ValueError("give either --partition or --from/--to, not both")
+    if bool(start) != bool(end):
+        raise ValueError("a backfill needs both --from and --to")
+    if start and end:
+        if start > end:
+            raise ValueError(f"--from {start} is after --to {end}")
+        return [(start + timedelta(days=offset)).isoformat() for offset in range((end - start).days + 1)]
+    return [(partition or today).isoformat()]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m movie_assets.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--partition", type=_day, help="the day to materialize (default: today, UTC)")
+    parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")
+    parser.add_argument("--to", dest="end", type=_day, help="last day of a backfill (inclusive)")
+    parser.add_argument("--select", default="*", help="asset selection, as for `dagster asset materialize`")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        partitions = partitions_to_run(args.partition, args.start, args.end, datetime.now(timezone.utc).date())
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "data" / "dagster_home"))
+    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+
+    from dagster import AssetSelection, DagsterInstance
+
     from movie_assets.definitions import defs, settings
 
-    partition = datetime.now(timezone.utc).date().isoformat()
     job = defs.resolve_job_def("daily_refresh")
-    print(f"materializing the whole graph for partition {partition} ({settings})", flush=True)
+    if args.select != "*":
+        keys = AssetSelection.from_coercible(args.select.split(",")).resolve(defs.resolve_asset_graph())
+        job = job.get_subset(asset_selection=keys)
+    tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
+    print(f"materializing {args.select!r} for {', '.join(partitions)} ({settings})", flush=True)
+    failed = []
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
-    if not result.success:
-        print(f"run {result.run_id} failed; see `make dev` → Runs for the step logs", file=sys.stderr)
+        for partition in partitions:
+            result = job.execute_in_process(
+                partition_key=partition, instance=instance, tags=tags, raise_on_error=False
+            )
+            status = "succeeded" if result.success else "FAILED"
+            print(f"{partition}: run {result.run_id} {status}", flush=True)
+            if not result.success:
+                failed.append(partition)
+    if failed:
+        print(f"failed partitions: {', '.join(failed)}; see `make dev` → Runs for the step logs", file=sys.stderr)
         return 1
-    print(f"run {result.run_id} succeeded: warehouse {settings.duckdb_path}, reports in {settings.reports_dir}")
+    print(f"done: warehouse {settings.duckdb_path}, reports in {settings.reports_dir}")
     return 0
 
 
