@@ -165,3 +165,35 @@ def test_bad_json_delivery_is_refused_and_the_previous_load_stays(conn, provider
     assert message in str(error.value)
     assert snapshot(conn, "bronze.audience_pulse") == before
     assert before[0] == 988
+
+
+def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(tmp_path: Path, providers_dir: Path):
+    from dagster import materialize
+    from dagster_duckdb import DuckDBResource
+
+    from movie_assets.bronze.providers import critic_agg
+    from movie_assets.resources import PipelinePaths
+
+    database = tmp_path / "assets.duckdb"
+    resources = {
+        "duckdb": DuckDBResource(database=str(database)),
+        "paths": PipelinePaths(input_dir=str(providers_dir.parent), reports_dir=str(tmp_path / "reports")),
+    }
+    first = materialize([critic_agg], resources=resources)
+    assert first.success
+    metadata = first.asset_materializations_for_node("bronze__critic_agg")[0].metadata
+    assert (metadata["status"].value, metadata["dagster/row_count"].value) == ("loaded", 17472)
+    assert materialize([critic_agg], resources=resources).asset_materializations_for_node(
+        "bronze__critic_agg"
+    )[0].metadata["status"].value == "unchanged"
+
+    (providers_dir / "critic_agg.csv").write_bytes(b"Movie Title\nAlien\n")
+    failed = materialize([critic_agg], resources=resources, raise_on_error=False)
+    assert not failed.success
+    failure = failed.get_step_failure_events()[0].step_failure_data.error
+    text = failure.message + (failure.cause.message if failure.cause else "")
+    assert "critic_agg.csv: missing required columns ['Release Year'" in text
+    # The failed step's connection may still be referenced by its traceback: open the file
+    # through the same resource, as DuckDB refuses a second configuration in one process.
+    with resources["duckdb"].get_connection() as check:
+        assert check.execute("SELECT count(*) FROM bronze.critic_agg").fetchall() == [(17472,)]
