@@ -39,6 +39,7 @@ import json
 import math
 import os
 import re
+import signal
 import threading
 import time
 import zlib
@@ -439,6 +440,8 @@ def main(argv: list[str] | None = None) -> None:
         snapshot, api_key=api_key, access_token=args.access_token, host=args.host, port=args.port, faults=faults
     )
     print(f"serving {len(snapshot.movies)} movies at {server.base_url}", flush=True)
+    # SIGTERM stops it like Ctrl-C (a background process may have SIGINT ignored).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
