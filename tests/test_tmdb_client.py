@@ -104,7 +104,7 @@ def test_429_burst_honours_retry_after_for_every_thread(snapshot):
     # Retry-After pauses the whole client, not just the thread that got the 429: only the
     # one request already in flight on the other thread arrives within the second.
     later = sorted(entry.at - first_429 for entry in log if entry.at > first_429)
-    assert len(later) == 6 and later[0] < 0.5 and later[1] >= 0.95
+    assert len(later) == 6 and sum(1 for t in later if t < 0.95) <= 1
 
 
 def test_stall_past_the_timeout_is_retried(snapshot):
