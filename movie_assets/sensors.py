@@ -1,8 +1,9 @@
 """The provider-folder sensor: a new delivery (changed file content) triggers its provider's assets.
 
 The cursor is a JSON object ``{path under providers/: sha256 hex}`` of the files seen at the
-last evaluation, so touching a file without changing its bytes requests nothing; a half-copied file that fails validation is retried when its content
-changes again (the bronze load keeps the previous delivery meanwhile).
+last evaluation, so touching a file without changing its bytes requests nothing; a
+half-copied file that fails validation is retried when its content changes again (the
+bronze load keeps the previous delivery meanwhile).
 """
 
 import hashlib
@@ -42,7 +43,11 @@ def delivery_hashes(providers_dir: Path) -> dict[str, str]:
 def changed_providers(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     """Providers (``critic``, ``audience``, ``box_office``) with a file whose hash is new or
     differs from ``previous``; a file that disappeared changes nothing (its last load stays)."""
-    changed = {d.provider for d in DELIVERIES if d.relative_path in current and current[d.relative_path] != previous.get(d.relative_path)}
+    changed = {
+        d.provider
+        for d in DELIVERIES
+        if d.relative_path in current and current[d.relative_path] != previous.get(d.relative_path)
+    }
     return sorted(changed)
 
 
@@ -70,7 +75,9 @@ def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths
     current = delivery_hashes(providers_dir)
     providers = changed_providers(previous, current)
     if not providers:
-        return SensorResult(skip_reason=SkipReason(f"no changed delivery in {providers_dir}"), cursor=json.dumps(current, sort_keys=True))
+        return SensorResult(
+            skip_reason=SkipReason(f"no changed delivery in {providers_dir}"), cursor=json.dumps(current, sort_keys=True)
+        )
     run_requests = []
     for provider in providers:
         files = sorted(d.relative_path for d in DELIVERIES if d.provider == provider and d.relative_path in current)

@@ -318,7 +318,9 @@ def _materialize(context: AssetExecutionContext, delivery: Delivery, duckdb: Duc
         result = load_delivery(conn, delivery, paths.inputs / "providers")
         table_info = table_metadata(conn, delivery.table)
     if result.ignored_columns:
-        context.log.warning(f"{delivery.relative_path}: columns not in the bronze layout, not loaded: {result.ignored_columns}")
+        context.log.warning(
+            f"{delivery.relative_path}: columns not in the bronze layout, not loaded: {result.ignored_columns}"
+        )
     return MaterializeResult(
         metadata={
             "status": result.status,
@@ -329,7 +331,9 @@ def _materialize(context: AssetExecutionContext, delivery: Delivery, duckdb: Duc
     )
 
 
-_ASSET_ARGS = dict(key_prefix=["bronze"], group_name="bronze", kinds={"duckdb", "python"}, owners=["team:data-engineering"])
+_ASSET_ARGS = dict(
+    key_prefix=["bronze"], group_name="bronze", kinds={"duckdb", "python"}, owners=["team:data-engineering"]
+)
 
 
 @asset(**_ASSET_ARGS)
@@ -355,7 +359,9 @@ def audience_pulse(context: AssetExecutionContext, duckdb: DuckDBResource, paths
 
 
 @asset(**_ASSET_ARGS)
-def box_office_domestic(context: AssetExecutionContext, duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
+def box_office_domestic(
+    context: AssetExecutionContext, duckdb: DuckDBResource, paths: PipelinePaths
+) -> MaterializeResult:
     """US gross (provider 3, vega-datasets) from ``providers/box_office/domestic.csv``.
 
     Table ``bronze.box_office_domestic``: Title, Release Date ("Jun 12 1998"), US Gross (USD),
