@@ -22,6 +22,7 @@ GENRE_ROI = [
     ("Drama", 11, 0.5, 0.3, 0.4, 0.55, -1.0, 4.0, 2, 1, 500_000_000, 700_000_000, 200_000_000, 6.9, 20.0),
 ]
 KPIS = [
+    ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies"),
     ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD"),
     ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD"),
     ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio"),
@@ -41,7 +42,7 @@ def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
         about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
     )
-    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": 3, "Dead letters": 2}
+    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": 4, "Dead letters": 2}
     return path
 
 
@@ -105,13 +106,15 @@ def test_formula_like_text_is_stored_as_text(workbook_path: Path, workbook: open
 def test_kpi_sheet_has_one_table_per_kpi(workbook: openpyxl.Workbook):
     rows = list(workbook["KPIs"].iter_rows(values_only=True))
     titles = [row[0] for row in rows if row and isinstance(row[0], str) and row[1] is None and row[0] != "Rank"]
-    assert titles == ["Highest revenue", "Highest roi"]
-    assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 2
+    assert titles == ["Highest revenue", "Highest roi", "Franchise vs standalone"]
+    assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 3
     sheet = workbook["KPIs"]
     avatar = next(row for row in sheet.iter_rows() if row[1].value == "Avatar")
     assert avatar[4].number_format == '"$"#,##0'
     roi = next(row for row in sheet.iter_rows() if row[3].value == "roi")
     assert roi[4].number_format == "0.0%"
+    count = next(row for row in sheet.iter_rows() if row[3].value == "movie_count")
+    assert count[4].number_format == "#,##0"
 
 
 def test_dead_letters_and_about(workbook: openpyxl.Workbook):

@@ -65,6 +65,7 @@ def _save(figure: Figure, path: Path) -> Path:
     os.close(handle)
     try:
         figure.savefig(temp_name, format="png", dpi=DPI)
+        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; the chart is meant to be shared
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -182,9 +183,13 @@ def plot_yearly_revenue(years: Sequence[int], total_revenue_usd: Sequence[float]
                         path: Path) -> Path:
     """Bars of total worldwide revenue (USD) per release year with the number of films
     released that year as a line on a second axis. Writes ``path``."""
-    year = np.asarray(years, dtype=int)
-    revenue = np.nan_to_num(np.asarray(total_revenue_usd, dtype=float))
-    films = np.asarray(film_count, dtype=int)
+    given = np.asarray(years, dtype=int)
+    year = np.arange(given.min(), given.max() + 1) if given.size else given
+    # Years without releases are drawn as zero, so the count line does not bridge the gaps.
+    revenue = np.zeros(year.size)
+    films = np.zeros(year.size, dtype=int)
+    revenue[given - year[0] if year.size else given] = np.nan_to_num(np.asarray(total_revenue_usd, dtype=float))
+    films[given - year[0] if year.size else given] = np.asarray(film_count, dtype=int)
     figure = _figure()
     axes = figure.add_subplot()
     if year.size:
@@ -233,7 +238,10 @@ def plot_franchise_vs_standalone(segments: Sequence[str], film_count: Sequence[i
             axes.yaxis.set_major_formatter(formatter)
     panels[1][1].set_ylim(0, 10)
     figure.suptitle("Franchise (collection) vs standalone films", fontsize=18)
-    figure.tight_layout()
+    if "Unknown" in segments:
+        figure.text(0.5, 0.01, "Unknown: the TMDB record does not say whether the film belongs to a collection.",
+                    ha="center", fontsize=11, color="dimgray")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
     return _save(figure, path)
 
 

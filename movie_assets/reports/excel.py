@@ -107,7 +107,7 @@ GENRE_ROI_QUERY = """
     SELECT genre_name, total_movies, avg_roi, median_roi, portfolio_roi, pct_profitable, min_roi,
            max_roi, roi_rank, portfolio_roi_rank, total_budget, total_revenue, total_profit,
            avg_vote_average, avg_popularity
-    FROM gold.mart_genre_roi ORDER BY roi_rank, genre_name
+    FROM gold.mart_genre_roi ORDER BY portfolio_roi_rank, genre_name
 """
 
 KPI_COLUMNS = (
@@ -120,8 +120,14 @@ KPI_COLUMNS = (
 )
 KPI_QUERY = """
     SELECT kpi, rank, subject_name, subject_type, metric, value, unit
-    FROM gold.kpi_summary ORDER BY kpi, rank, subject_name
+    FROM gold.kpi_summary ORDER BY kpi, rank, metric
 """
+# Reading order of the KPI tables; KPIs not listed follow alphabetically.
+KPI_ORDER = (
+    "highest_revenue", "highest_budget", "highest_profit", "highest_roi", "lowest_roi", "highest_rated",
+    "lowest_rated", "most_popular", "top_director_by_revenue", "top_director_by_rating",
+    "top_franchise_by_revenue", "franchise_vs_standalone",
+)
 
 DEAD_LETTER_COLUMNS = (
     Column("Source", 10),
@@ -280,14 +286,17 @@ def _kpi_number_format(unit: Any) -> str:
 def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     """Sheet "KPIs": per KPI a bold title row, a header row and its ranked rows, then a blank row.
 
-    ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit), ordered by kpi.
+    ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit), ordered by rank
+    within each kpi; KPIs are laid out in :data:`KPI_ORDER` (small: the table is read whole).
     """
     sheet = workbook.create_sheet("KPIs")
     for index, column in enumerate(KPI_COLUMNS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     cells = StyledCells(sheet)
     written = 0
-    for kpi, group in itertools.groupby(rows, key=lambda row: row[0]):
+    position = {kpi: index for index, kpi in enumerate(KPI_ORDER)}
+    ordered = sorted(rows, key=lambda row: (position.get(row[0], len(KPI_ORDER)), row[0]))
+    for kpi, group in itertools.groupby(ordered, key=lambda row: row[0]):
         if written:
             sheet.append([])
         sheet.append([cells.cell(str(kpi).replace("_", " ").capitalize(), font=_TITLE_FONT)])
@@ -326,6 +335,7 @@ def save_atomically(workbook: Workbook, path: Path) -> None:
     os.close(handle)
     try:
         workbook.save(temp_name)
+        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; the workbook is meant to be shared
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -348,7 +358,8 @@ def write_report_workbook(
             budget_usd, revenue_usd, roi ratio) sorted by movie_id; rows whose genres include
             Action are bold red. Consumed once, streamed.
         genre_roi: rows of ``gold.mart_genre_roi`` in :data:`GENRE_ROI_QUERY` column order.
-        kpis: (kpi, rank, subject_name, subject_type, metric, value, unit) ordered by kpi, rank.
+        kpis: (kpi, rank, subject_name, subject_type, metric, value, unit) ordered by rank within
+            each kpi; the KPI tables follow :data:`KPI_ORDER`.
         dead_letters: rows of ``bronze.tmdb_dead_letter`` in :data:`DEAD_LETTER_QUERY` order.
         about: (item, value) pairs for "About"; the row count of each sheet is appended.
         movie_count: number of movie rows, to size the Movies autofilter exactly.
