@@ -79,6 +79,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> di
         env.setenv("MOVIES_INPUT_DIR", str(sample_data))
         for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL"):
             env.setenv(name, "")
+        # the local snapshot server keeps up; the default 40 requests/s would only add waiting
+        env.setenv("TMDB_RATE_LIMIT", "500")
         settings = load_settings()
         resources = build_resources(settings)
         later_resources = {
