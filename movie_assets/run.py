@@ -8,7 +8,8 @@
 Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
 ``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
 on after a failed day and exits 1 naming the failed days. ``--select`` takes what
-``dagster asset materialize --select`` takes (comma-separated). Without TMDB credentials the
+``dagster asset materialize --select`` takes (comma-separated), plus the other assets of a
+step that writes several together. Without TMDB credentials the
 TMDB resource serves ``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port for each run (see
 :mod:`movie_assets.definitions`).
 """
@@ -75,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     job = defs.resolve_job_def("daily_refresh")
     if args.select != "*":
-        keys = AssetSelection.from_coercible(args.select.split(",")).resolve(defs.resolve_asset_graph())
+        # A multi-asset that cannot be split (the TMDB fetch) comes whole.
+        selection = AssetSelection.from_coercible(args.select.split(",")).required_multi_asset_neighbors()
+        keys = selection.resolve(defs.resolve_asset_graph())
         job = job.get_subset(asset_selection=keys)
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
     print(f"materializing {args.select!r} for {', '.join(partitions)} ({settings})", flush=True)

@@ -38,6 +38,8 @@ def cli_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
         MOVIES_INPUT_DIR=str(sample_data),
         TMDB_API_KEY="",
         TMDB_READ_ACCESS_TOKEN="",
+        # the local snapshot server keeps up; the default 40/s would only add waiting
+        TMDB_RATE_LIMIT="500",
     )
     return env
 
