@@ -10,12 +10,12 @@ import pytest
 from dagster import materialize
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, tmdb_movies
+from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, ids_from_discover, tmdb_movies
 from movie_assets.dead_letter import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
 from movie_assets.ids import parse_id_list
 from movie_assets.jobs import retry_dead_letters_job
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import TMDBResource
+from movie_assets.tmdb_client import TMDBClient, TMDBResource
 from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
 from movie_assets.warehouse import ensure_table
 
@@ -183,3 +183,23 @@ def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path):
                 ],
             )
         assert conn.execute(f"SELECT movie_id, run_id FROM {TMDB_MOVIES_TABLE}").fetchall() == [(1, "r1")]
+
+
+def test_unreadable_pages_become_dead_letters_and_the_rest_is_used(snapshot):
+    with TMDBReplayServer(snapshot, api_key=KEY, faults=Faults(burst_429_after=0, burst_429_length=1, retry_after=0)) as server:
+        client = TMDBClient(server.base_url, api_key=KEY, rate_limit=1000, max_retries=0)
+        ids, letters = ids_from_discover(client, 2)
+    assert ids == [i for i in snapshot.discover_order if i not in snapshot.adult][20:40]
+    assert [(d.source, d.raw_value, d.reason, d.http_status) for d in letters] == [
+        ("discover", "/3/discover/movie?sort_by=popularity.desc&include_adult=false&page=1", "retries-exhausted", 429)
+    ]
+
+
+def test_progress_lines_carry_counts_and_rate(snapshot):
+    lines: list[str] = []
+    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+        client = TMDBClient(server.base_url, api_key=KEY, rate_limit=1000)
+        summary = fetch_details(client, [19995, 597, 9000013], None, lines.append, progress_every=0.0)
+    assert len(lines) == 3 and all(line.startswith("PROGRESS tmdb details: ") for line in lines)
+    assert "3/3 done, 2 fetched, 1 not-found, 0 failed, 0 retries, " in lines[-1] and lines[-1].endswith(" requests/s")
+    assert summary.http_requests == 3 and summary.requests_per_second > 0
