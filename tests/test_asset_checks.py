@@ -4,10 +4,14 @@ One whole-graph build (module scope) gives the passing run; the broken copies ar
 that warehouse and reports folder on which only the checks are executed.
 """
 
+import csv
+import gzip
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetSelection, materialize
 
@@ -140,3 +144,34 @@ def test_failed_blocking_check_stops_the_report(
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert AssetKey(["reports", "movie_data_xlsx"]) not in materialized
     assert workbook.stat().st_mtime_ns == before
+
+
+def test_workbook_and_charts_from_the_sample_data(built, sample_data: Path):
+    _, settings, _ = built
+    ids = set()
+    with open(sample_data / "ids" / "movies.csv", encoding="utf-8-sig", newline="") as handle:
+        for (raw,) in (row for row in csv.reader(handle) if row):
+            if raw.strip().isdigit():
+                ids.add(int(raw.strip()))
+    with gzip.open(sample_data / "tmdb" / "movies.jsonl.gz", "rt") as handle:
+        action_ids = {
+            movie["id"] for movie in map(json.loads, handle)
+            if movie["id"] in ids and any(genre["name"] == "Action" for genre in movie["genres"])
+        }
+
+    workbook = openpyxl.load_workbook(settings.reports_dir / "movie_data.xlsx")
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    movies = list(workbook["Movies"].iter_rows(min_row=2))
+    assert len(movies) == 300
+    red_rows = {row[0].value for row in movies if row[1].font.bold and row[1].font.color.rgb == "FFC00000"}
+    assert red_rows == action_ids and len(action_ids) > 50
+    avatar = next(row for row in movies if row[0].value == 19995)
+    assert avatar[7].value == pytest.approx((2_787_965_087 - 237_000_000) / 237_000_000)
+    about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
+    assert about["Partition"] == PARTITION
+    # EXPECTED.md: 9 rejected and 5 duplicate rows of the ID list, 10 ids answering 404.
+    reasons = [row[4] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)]
+    assert len(reasons) == about["Rows: Dead letters"] == 24 and reasons.count("not-found") == 10
+    assert workbook["Genre ROI"].max_row - 1 == about["Rows: Genre ROI"] > 5
+    for name in CHARTS:
+        assert (settings.reports_dir / "charts" / f"{name}.png").stat().st_size > 20_000

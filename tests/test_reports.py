@@ -146,6 +146,7 @@ def test_failed_write_keeps_previous_workbook(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == [excel.WORKBOOK_NAME]
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / excel.WORKBOOK_NAME
     excel.write_report_workbook(path, MOVIES[:2])
