@@ -5,6 +5,10 @@ Retryable are fetch dead letters whose reason may pass with time (``retries-exha
 rejections are final. A movie fetched now joins the partition in ``bronze.tmdb_movies`` and
 leaves the queue; one that fails again stays, with its attempts added up and the new
 error. Both tables change in one transaction, then the CSV export is rewritten.
+
+Run it for one day from the UI (Jobs -> ``retry_dead_letters_job``, pick the partition) or:
+``.venv/bin/dagster job execute -m movie_assets.definitions -j retry_dead_letters_job
+--tags '{"dagster/partition": "2026-11-21"}'``.
 """
 
 from dataclasses import dataclass, replace
