@@ -3,7 +3,7 @@
 Each size runs in a fresh child process that streams synthetic rows (shaped like
 ``gold.dim_movie``, one in four an Action film, about one in fifty with formula-like text)
 into :func:`movie_assets.reports.excel.write_report_workbook` and reports its wall time and
-CPU time (a fairer speed figure on a shared machine) and peak RSS (``getrusage``)
+CPU time (a fairer speed figure on a shared machine) and peak RSS (sampled every 0.1 s)
 above the RSS it had before writing. Both sizes run in one
 invocation so the ratios compare like with like on a shared machine.
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import RESULTS_DIR, machine_info, markdown_table, save_json  # noqa: E402
+from bench._common import RESULTS_DIR, PeakRSS, machine_info, markdown_table, save_json  # noqa: E402
 
 GENRES = ["Action", "Adventure", "Animation", "Comedy", "Crime", "Drama", "Family", "Fantasy", "Horror",
           "Romance", "Science Fiction", "Thriller"]
@@ -53,21 +52,18 @@ def synthetic_movies(count: int, seed: int = 7):
                start + timedelta(days=rng.randint(0, 27_000)), budget, revenue, roi)
 
 
-def _max_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def measure(rows: int) -> dict:
     """Write a workbook of ``rows`` movies in this process; returns seconds, rows/s, memory, size."""
     from movie_assets.reports.excel import write_report_workbook
 
-    # Growth is taken from the RSS now, not the high-water mark: an import-time peak above the
-    # writer's own would otherwise hide it. So peak_growth_mib is an upper bound for the writer.
+    # RSS is sampled while writing (the getrusage high-water mark is set by the imports, above
+    # anything the writer needs), and growth is taken from the RSS just before writing.
     baseline = psutil.Process().memory_info().rss
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "movie_data.xlsx"
         started, cpu_started = time.perf_counter(), time.process_time()
-        counts = write_report_workbook(path, synthetic_movies(rows), movie_count=rows)
+        with PeakRSS(interval=0.1) as peak:
+            counts = write_report_workbook(path, synthetic_movies(rows), movie_count=rows)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         size = path.stat().st_size
     assert counts["Movies"] == rows
@@ -78,8 +74,9 @@ def measure(rows: int) -> dict:
         "rows_per_second": round(rows / seconds),
         "rows_per_cpu_second": round(rows / cpu_seconds),
         "baseline_rss_mib": round(baseline / 2**20, 1),
-        "peak_rss_mib": round(_max_rss_bytes() / 2**20, 1),
-        "peak_growth_mib": round((_max_rss_bytes() - baseline) / 2**20, 1),
+        "peak_rss_mib": round(peak.peak_bytes / 2**20, 1),
+        "peak_growth_mib": round((peak.peak_bytes - baseline) / 2**20, 1),
+        "rss_samples": peak.samples,
         "file_mib": round(size / 2**20, 1),
     }
 

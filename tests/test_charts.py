@@ -15,9 +15,11 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "revenue_vs_budget": charts.plot_revenue_vs_budget(
             [237e6, 30e6, 5e6, None, 0], [2.78e9, 10e6, 60e6, 1e6, 5e6], folder / "revenue_vs_budget.png"),
         "roi_by_genre": charts.plot_roi_by_genre(
-            ["Action", "Drama", "Horror"], [1.5, 0.8, 3.0], [1.7, 0.5, 2.2], [140, 88, 15], folder / "roi_by_genre.png"),
+            ["Action", "Drama", "Horror"], [1.5, 0.8, 3.0], [1.7, 0.5, 2.2], [140, 88, 15],
+            folder / "roi_by_genre.png"),
         "popularity_vs_rating": charts.plot_popularity_vs_rating(
-            [7.2, 6.1, 8.3, 5.0], [150.4, 60.2, 875.6, 1.0], [11800, 2000, 9000, 0], folder / "popularity_vs_rating.png"),
+            [7.2, 6.1, 8.3, 5.0], [150.4, 60.2, 875.6, 1.0], [11800, 2000, 9000, 0],
+            folder / "popularity_vs_rating.png"),
         "yearly_revenue": charts.plot_yearly_revenue(
             [1997, 2009, 2015], [1.8e9, 9.0e9, 1.6e10], [3, 14, 36], folder / "yearly_revenue.png"),
         "franchise_vs_standalone": charts.plot_franchise_vs_standalone(

@@ -22,7 +22,6 @@ from dagster import (  # noqa: E402
     AssetCheckResult,
     AssetCheckSeverity,
     AssetChecksDefinition,
-    AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     MaterializeResult,

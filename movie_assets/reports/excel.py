@@ -11,7 +11,6 @@ however many movies there are; every style is fixed before the first row is writ
 
 import itertools
 import os
-import re
 import tempfile
 from copy import copy
 from dataclasses import dataclass
