@@ -26,4 +26,6 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path)
     monkeypatch.setenv("TMDB_API_KEY", "")
     monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", "")
     monkeypatch.setenv("TMDB_BASE_URL", "")
+    # The loopback snapshot server keeps up; the default 40 requests/s would only add waiting.
+    monkeypatch.setenv("TMDB_RATE_LIMIT", "500")
     return load_settings()

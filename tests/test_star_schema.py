@@ -7,6 +7,7 @@ Expected values are computed here from the raw JSON, independently of the SQL.
 """
 
 import csv
+import shutil
 import gzip
 import json
 import statistics
@@ -144,6 +145,27 @@ def test_each_day_has_one_fact_row_per_movie(warehouse: dict, expected: dict):
 
 def test_rebuilding_a_day_replaces_only_that_day(warehouse: dict):
     assert warehouse["after_rebuild"] == warehouse["after_day_2"]
+
+
+def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(
+    warehouse: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path
+):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse["path"], copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("DELETE FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY_2])
+    for name, value in {"MOVIES_DUCKDB_PATH": str(copy), "MOVIES_REPORTS_DIR": str(tmp_path / "reports"),
+                        "MOVIES_INPUT_DIR": str(sample_data), "TMDB_API_KEY": "", "TMDB_READ_ACCESS_TOKEN": "",
+                        "TMDB_BASE_URL": ""}.items():
+        monkeypatch.setenv(name, value)
+    fact = AssetSelection.assets(AssetKey(["gold", "fact_movie_daily"]))
+    result = materialize([*all_assets, *all_asset_checks], selection=fact,
+                         resources=build_resources(load_settings()), partition_key=DAY_2)
+    assert result.success
+    with duckdb.connect(str(copy), read_only=True) as conn:
+        days = dict(conn.execute("SELECT date_id, count(*) FROM gold.fact_movie_daily GROUP BY date_id").fetchall())
+    assert DAY_2_ID not in days
+    assert days[DAY_1_ID] == warehouse["after_day_2"][DAY_1_ID][0]
 
 
 def test_two_days_give_two_fact_rows_per_movie_seen_twice(warehouse: dict, expected: dict):

@@ -4,11 +4,13 @@
         incremental_strategy='delete+insert',
         unique_key='date_id',
         tags=['daily'],
+        pre_hook="{{ delete_partition_window() }}",
     )
 }}
 -- Daily movie facts: one row per (date_id, movie_id) fetched that day. Built per Dagster
 -- partition: the window [var min_date, var max_date) is selected from silver and its days
--- replace the same days in this table (delete+insert on date_id); other days are untouched.
+-- replace the same days in this table (the pre-hook empties the whole window first, so a day
+-- re-loaded with no rows is emptied too); other days are untouched.
 -- The dimensions are declared upstream so that the fact's relationship tests run with it:
 -- depends_on: {{ ref('dim_date') }}, {{ ref('dim_movie') }}
 with snapshots as (
