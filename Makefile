@@ -29,8 +29,9 @@ run: $(DAGSTER_HOME)/dagster.yaml
 backfill: $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m movie_assets.run --from $(FROM) --to $(TO)
 
+# The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
 
 # PNG of the asset graph in headless Chromium (needs the Debian package chromium).
 screenshot: $(DAGSTER_HOME)/dagster.yaml
