@@ -478,6 +478,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
     ),
 )
 def movie_data_xlsx_matches_dim_movie(duckdb: DuckDBResource, paths: PipelinePaths) -> AssetCheckResult:
+    """Counts the workbook's Movies rows (streamed, read-only) against ``count(*)`` of gold.dim_movie."""
     path = paths.reports / WORKBOOK_NAME
     with duckdb.get_connection() as conn:
         expected = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
