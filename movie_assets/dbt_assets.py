@@ -117,6 +117,10 @@ def build_and_describe(
         dagster_dbt.DagsterDbtCliRuntimeError: dbt failed (after the events of the models and
             tests that did finish are yielded).
     """
+    # dbt opens the file in a child process: wait here (bounded, with a clear error) for
+    # another process to release it, rather than fail inside dbt with a raw lock error.
+    with duckdb.get_connection():
+        pass
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
     with duckdb.get_connection() as conn:

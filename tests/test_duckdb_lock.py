@@ -11,6 +11,7 @@ import pytest
 from dagster import materialize
 
 from movie_assets.bronze.tmdb import tmdb_movies
+from movie_assets.dbt_assets import movie_dbt_models
 from movie_assets.definitions import build_resources
 from movie_assets.resources import DuckDBLockedError, DuckDBWarehouseResource
 from movie_assets.settings import Settings
@@ -95,3 +96,18 @@ def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings
     assert "IOException" not in error.message and error.cause is None
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
+
+
+def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "1")
+    holder = hold_lock(settings.duckdb_path, 60)
+    try:
+        result = materialize([movie_dbt_models], resources=build_resources(settings), raise_on_error=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    assert f"The DuckDB warehouse {settings.duckdb_path} is locked" in failure.step_failure_data.error.message
