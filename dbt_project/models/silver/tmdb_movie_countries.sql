@@ -1,10 +1,6 @@
 -- One row per (movie_id, iso_3166_1): production countries of each movie's latest fetch.
 with latest_payloads as (
-    select snapshots.movie_id, snapshots.payload
-    from {{ ref('tmdb_movie_snapshots') }} as snapshots
-    inner join {{ ref('tmdb_movies') }} as movies
-        on snapshots.movie_id = movies.movie_id
-        and snapshots.snapshot_date = movies.snapshot_date
+    select * from {{ ref('tmdb_latest_payloads') }}
 ),
 
 listed_countries as (
