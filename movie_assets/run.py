@@ -73,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import AssetSelection, DagsterInstance
 
     from movie_assets.definitions import defs, settings
+    from movie_assets.partitions import daily_partitions
+
+    outside = [key for key in partitions if not daily_partitions.has_partition_key(key)]
+    if outside:
+        first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+        print(
+            f"error: {', '.join(outside)} outside the daily partitions {first} (MOVIES_PARTITION_START) to {last} (today, UTC)",
+            file=sys.stderr,
+        )
+        return 2
 
     job = defs.resolve_job_def("daily_refresh")
     if args.select != "*":

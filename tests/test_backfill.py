@@ -61,3 +61,14 @@ def test_backfill_rejects_a_reversed_range(tmp_path: Path):
     )
     assert done.returncode == 2
     assert f"--from {DAYS[-1]} is after --to {DAYS[0]}" in done.stderr
+
+
+def test_backfill_rejects_days_outside_the_partitions(tmp_path: Path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "MOVIES_PARTITION_START": "2026-11-19"}
+    done = subprocess.run(
+        [sys.executable, "-m", "movie_assets.run", "--from", DAYS[0], "--to", DAYS[-1]],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2
+    assert f"error: {DAYS[0]} outside the daily partitions 2026-11-19 (MOVIES_PARTITION_START)" in done.stderr
+    assert not list(tmp_path.iterdir())
