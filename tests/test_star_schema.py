@@ -158,8 +158,9 @@ def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(
                         "MOVIES_INPUT_DIR": str(sample_data), "TMDB_API_KEY": "", "TMDB_READ_ACCESS_TOKEN": "",
                         "TMDB_BASE_URL": ""}.items():
         monkeypatch.setenv(name, value)
-    fact = AssetSelection.assets(AssetKey(["gold", "fact_movie_daily"]))
-    result = materialize([*all_assets, *all_asset_checks], selection=fact,
+    # As in a daily run: silver is rebuilt from bronze, then the day's fact.
+    silver_and_fact = AssetSelection.assets(AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"]))
+    result = materialize([*all_assets, *all_asset_checks], selection=silver_and_fact,
                          resources=build_resources(load_settings()), partition_key=DAY_2)
     assert result.success
     with duckdb.connect(str(copy), read_only=True) as conn:
