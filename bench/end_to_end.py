@@ -6,9 +6,12 @@ were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this p
 the server and reads its request log. Everything else is the project's own configuration,
 with a fresh warehouse, reports folder and Dagster instance in ``--out``.
 
-1. **first run**: the ``daily_refresh`` job for day D on an empty warehouse;
-2. **second run**: the same job for day D+1 with nothing changed on the server (its change
-   feed is empty).
+1. **first**: the ``daily_refresh`` job for day D on an empty warehouse, default config
+   (the analyst's ID list, fetched in full);
+2. **second, incremental**: day D+1 with ``id_sources: [ids-file, changes]``, the
+   changes-driven refresh, while nothing changed on the server (its change feed is empty);
+3. **second, default config**: day D+2 with the default config, which fetches the whole list
+   again every day.
 
 For each run: wall time of ``execute_in_process``, the time of each step from the Dagster
 event log, grouped into bronze / dbt / reports by the group of the assets the step
@@ -79,6 +82,13 @@ def step_stages(defs) -> dict[str, str]:
     return stages
 
 
+def bronze_op(defs) -> str:
+    """Name of the op that materializes ``bronze/tmdb_movies`` (where its run config goes)."""
+    from dagster import AssetKey
+
+    return defs.resolve_assets_def(AssetKey(["bronze", "tmdb_movies"])).node_def.name
+
+
 def step_times(records) -> dict[str, float]:
     """step key → seconds from STEP_START to STEP_SUCCESS/STEP_FAILURE (event-log timestamps)."""
     started: dict[str, float] = {}
@@ -94,11 +104,13 @@ def step_times(records) -> dict[str, float]:
     return seconds
 
 
-def run_day(job, instance, partition: str, server, stages: dict[str, str]) -> dict:
-    """Execute ``job`` for ``partition``; returns its timings, requests and success."""
+def run_day(job, instance, partition: str, server, stages: dict[str, str], run_config: dict | None = None) -> dict:
+    """Execute ``job`` for ``partition`` (with ``run_config``); returns its timings, requests and success."""
     first_request = len(server.request_log)
     with PeakRSS() as rss, Stopwatch() as watch:
-        result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=partition, instance=instance, raise_on_error=False, run_config=run_config
+        )
     requests = server.request_log[first_request:]
     records = instance.all_logs(result.run_id)
     seconds = step_times(records)
@@ -108,6 +120,7 @@ def run_day(job, instance, partition: str, server, stages: dict[str, str]) -> di
     failed = [r.dagster_event.step_key for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_FAILURE"]
     return {
         "partition": partition,
+        "run_config": run_config,
         "success": result.success,
         "failed_steps": failed,
         "wall_seconds": watch.seconds,
@@ -122,7 +135,7 @@ def run_day(job, instance, partition: str, server, stages: dict[str, str]) -> di
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--day", default=DEFAULT_DAY, help="first run's partition (the second is the day after)")
+    parser.add_argument("--day", default=DEFAULT_DAY, help="first run's partition (the later runs take the next days)")
     parser.add_argument("--input-dir", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "end_to_end")
     args = parser.parse_args(argv)
@@ -142,18 +155,24 @@ def main(argv: list[str] | None = None) -> None:
             from movie_assets.definitions import defs
         job = defs.resolve_job_def("daily_refresh")
         stages = step_stages(defs)
-        second_day = (date.fromisoformat(args.day) + timedelta(days=1)).isoformat()
+        day = date.fromisoformat(args.day)
+        incremental = {"ops": {bronze_op(defs): {"config": {"id_sources": ["ids-file", "changes"]}}}}
+        plan = [
+            ("first", day, None),
+            ("second, incremental", day + timedelta(days=1), incremental),
+            ("second, default config", day + timedelta(days=2), None),
+        ]
+        runs = {}
         with DagsterInstance.get() as instance:
-            first = run_day(job, instance, args.day, server, stages)
-            print(f"first run: {first['wall_seconds']} s {first['stage_seconds']}", flush=True)
-            second = run_day(job, instance, second_day, server, stages)
-            print(f"second run: {second['wall_seconds']} s {second['stage_seconds']}", flush=True)
+            for name, partition, run_config in plan:
+                runs[name] = run_day(job, instance, partition.isoformat(), server, stages, run_config)
+                print(f"{name}: {runs[name]['wall_seconds']} s {runs[name]['stage_seconds']}", flush=True)
 
     result = {
         "machine": machine_info(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "import_seconds": import_watch.seconds,
-        "runs": {"first": first, "second": second},
+        "runs": runs,
     }
     save_json(args.out / "end_to_end.json", result)
     rows = []

@@ -3,12 +3,20 @@ with snapshots as (
     select * from {{ ref('tmdb_movie_snapshots') }}
 ),
 
-latest_fetch as (
-    select *
+-- Rank on the key columns alone, then join back: a window over every column sorted every
+-- day's raw payload too, to keep one row a movie.
+latest_keys as (
+    select movie_id, snapshot_date
     from snapshots
     qualify row_number() over (
         partition by movie_id order by snapshot_date desc, fetched_at desc
     ) = 1
+),
+
+latest_fetch as (
+    select snapshots.*
+    from snapshots
+    inner join latest_keys using (movie_id, snapshot_date)
 )
 
 select
