@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
+from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from movie_assets.bronze.providers import DELIVERIES
 from movie_assets.resources import PipelinePaths
@@ -61,6 +61,9 @@ def _run_selection(context: SensorEvaluationContext, provider: str) -> list[Asse
 @sensor(
     asset_selection=PROVIDER_SELECTION,
     minimum_interval_seconds=60,
+    # On like the daily schedule: a delivery should load without anyone switching this on.
+    # Its first tick (empty cursor) loads every delivery present.
+    default_status=DefaultSensorStatus.RUNNING,
     description="Watches $MOVIES_INPUT_DIR/providers; when a delivery file's sha256 changes, runs that "
     "provider's bronze assets and everything downstream of them.",
 )

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, build_sensor_context
+from dagster import AssetKey, DefaultSensorStatus, build_sensor_context
 
 from movie_assets.definitions import defs
 from movie_assets.resources import PipelinePaths
@@ -97,3 +97,7 @@ def test_a_removed_file_requests_nothing(input_dir: Path):
     result = evaluate(input_dir, cursor)
     assert not result.run_requests
     assert "box_office/financials.csv" not in json.loads(result.cursor)
+
+
+def test_sensor_is_running_by_default():
+    assert provider_files_sensor.default_status == DefaultSensorStatus.RUNNING
