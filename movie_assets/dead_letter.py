@@ -9,8 +9,6 @@ after every change.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from movie_assets.files import atomic_output
 from movie_assets.ids import RejectedId
 from movie_assets.tmdb_client import FetchResult
 
@@ -143,12 +142,6 @@ def export_dead_letters_csv(conn: duckdb.DuckDBPyConnection, reports_dir: Path) 
         f"SELECT * FROM {DEAD_LETTER_TABLE} ORDER BY partition_date, source, row_number, movie_id, raw_value"
     ).to_arrow_table()
     target = reports_dir / DEAD_LETTER_CSV
-    handle, temp_name = tempfile.mkstemp(prefix=".dead_letter_queue.", suffix=".csv", dir=reports_dir)
-    os.close(handle)
-    try:
+    with atomic_output(target) as temp_name:
         pa_csv.write_csv(rows, temp_name)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
     return target

@@ -6,9 +6,7 @@ as Markdown, so it shows in the Dagster UI.
 """
 
 import base64
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -33,6 +31,7 @@ from dagster_duckdb import DuckDBResource  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from movie_assets.files import atomic_output  # noqa: E402
 from movie_assets.resources import PipelinePaths  # noqa: E402
 
 CHARTS_DIR = "charts"
@@ -59,16 +58,9 @@ def _figure() -> Figure:
 
 def _save(figure: Figure, path: Path) -> Path:
     """Write ``figure`` as a 1200x800 PNG to ``path`` atomically (temp file + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
     try:
-        figure.savefig(temp_name, format="png", dpi=DPI)
-        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; the chart is meant to be shared
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        with atomic_output(path) as temp_name:
+            figure.savefig(temp_name, format="png", dpi=DPI)
     finally:
         plt.close(figure)
     return path

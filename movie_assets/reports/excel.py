@@ -10,8 +10,6 @@ however many movies there are; every style is fixed before the first row is writ
 """
 
 import itertools
-import os
-import tempfile
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -37,6 +35,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from movie_assets.files import atomic_output
 from movie_assets.resources import PipelinePaths
 
 WORKBOOK_NAME = "movie_data.xlsx"
@@ -329,16 +328,8 @@ def save_atomically(workbook: Workbook, path: Path) -> None:
 
     A crash mid-write leaves the previous workbook (or none), never a truncated file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_output(path) as temp_name:
         workbook.save(temp_name)
-        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; the workbook is meant to be shared
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def write_report_workbook(
