@@ -1,10 +1,12 @@
 """Shared fixtures: a temp warehouse per test, the real sample data read in place."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, Settings, load_settings
+from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings, load_settings
 
 SAMPLE_DATA = DEFAULT_SAMPLE_INPUT_DIR
 
@@ -29,3 +31,24 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path)
     # The loopback snapshot server keeps up; the default 40 requests/s would only add waiting.
     monkeypatch.setenv("TMDB_RATE_LIMIT", "500")
     return load_settings()
+
+
+@pytest.fixture
+def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
+    """Environment for a child process (``dagster`` CLI, ``movie_assets.run``, a notebook
+    kernel) running offline into ``tmp_path``: its own ``DAGSTER_HOME`` with the project's
+    instance config, warehouse and reports; none of the caller's TMDB/MOVIES/DAGSTER settings."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "scripts" / "dagster.yaml", home / "dagster.yaml")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "MOVIES_", "DAGSTER_"))}
+    env.update(
+        DAGSTER_HOME=str(home),
+        MOVIES_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+        MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
+        MOVIES_INPUT_DIR=str(sample_data),
+        TMDB_API_KEY="",
+        TMDB_READ_ACCESS_TOKEN="",
+        TMDB_RATE_LIMIT="500",
+    )
+    return env

@@ -14,19 +14,8 @@ from movie_assets.settings import REPO_ROOT
 DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 
 
-def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path, sample_data: Path):
-    home = tmp_path / "dagster_home"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "MOVIES_", "DAGSTER_"))}
-    env.update(
-        DAGSTER_HOME=str(home),
-        MOVIES_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
-        MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
-        MOVIES_INPUT_DIR=str(sample_data),
-        TMDB_API_KEY="",
-        TMDB_READ_ACCESS_TOKEN="",
-        # the local snapshot server keeps up; the default 40/s would only add waiting
-        TMDB_RATE_LIMIT="500",
-    )
+def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path, child_env: dict[str, str]):
+    env = child_env
     argv = [sys.executable, "-m", "movie_assets.run", "--from", DAYS[0], "--to", DAYS[-1]]
     done = subprocess.run(
         [*argv, "--select", "*gold/fact_movie_daily"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
@@ -47,7 +36,7 @@ def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path
         bronze_days = conn.execute("SELECT count(DISTINCT partition_date) FROM bronze.tmdb_movies").fetchone()
         assert bronze_days == (3,)
 
-    with DagsterInstance.from_config(str(home)) as instance:
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         runs = instance.get_runs()
         assert sorted(run.tags["dagster/partition"] for run in runs) == DAYS
         assert {run.tags[BACKFILL_TAG] for run in runs} == {f"{DAYS[0]}...{DAYS[-1]}"}

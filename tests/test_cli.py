@@ -1,14 +1,11 @@
 """The README's `dagster asset materialize` examples, run as written against a temp warehouse."""
 
-import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
-import pytest
 from dagster import AssetKey, DagsterInstance
 
 from movie_assets.settings import REPO_ROOT
@@ -22,26 +19,6 @@ def readme_cli_examples() -> list[str]:
     section = README.read_text().split("### The CLI", 1)[1].split("\n### ", 1)[0]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     return [line for line in block.splitlines() if "dagster asset materialize" in line]
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
-    """Environment for a CLI run into ``tmp_path``: its own DAGSTER_HOME and warehouse."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO_ROOT / "scripts" / "dagster.yaml", home / "dagster.yaml")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "MOVIES_", "DAGSTER_"))}
-    env.update(
-        DAGSTER_HOME=str(home),
-        MOVIES_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
-        MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
-        MOVIES_INPUT_DIR=str(sample_data),
-        TMDB_API_KEY="",
-        TMDB_READ_ACCESS_TOKEN="",
-        # the local snapshot server keeps up; the default 40/s would only add waiting
-        TMDB_RATE_LIMIT="500",
-    )
-    return env
 
 
 def run_example(line: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -66,11 +43,11 @@ def test_readme_has_step_group_whole_graph_and_unpartitioned_examples():
     assert [f"--partition {PARTITION}" in line for line in examples] == [True, True, True, False]
 
 
-def test_readme_cli_examples_materialize(cli_env: dict[str, str], tmp_path: Path):
+def test_readme_cli_examples_materialize(child_env: dict[str, str], tmp_path: Path):
     warehouse = tmp_path / "warehouse.duckdb"
     one_step, group, whole, unpartitioned = readme_cli_examples()
 
-    done = run_example(one_step, cli_env)
+    done = run_example(one_step, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         fetched = conn.execute("SELECT count(*) FROM bronze.tmdb_movies WHERE partition_date = ?", [PARTITION])
@@ -79,7 +56,7 @@ def test_readme_cli_examples_materialize(cli_env: dict[str, str], tmp_path: Path
     assert schemas == {"bronze"}
 
     for line in (group, whole):
-        done = run_example(line, cli_env)
+        done = run_example(line, child_env)
         assert done.returncode == 0, done.stderr[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM bronze.tmdb_movies").fetchone() == (300,)
@@ -87,11 +64,11 @@ def test_readme_cli_examples_materialize(cli_env: dict[str, str], tmp_path: Path
     assert (tmp_path / "reports" / "movie_data.xlsx").exists()
 
     dim_movie = AssetKey(["gold", "dim_movie"])
-    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+    with DagsterInstance.from_config(child_env["DAGSTER_HOME"]) as instance:
         whole_graph_run = instance.get_latest_materialization_event(dim_movie).run_id
-    done = run_example(unpartitioned, cli_env)
+    done = run_example(unpartitioned, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
-    with DagsterInstance.from_config(cli_env["DAGSTER_HOME"]) as instance:
+    with DagsterInstance.from_config(child_env["DAGSTER_HOME"]) as instance:
         latest = instance.get_latest_materialization_event(dim_movie).run_id
         assert latest != whole_graph_run
         assert instance.get_run_by_id(latest).asset_selection == {dim_movie}

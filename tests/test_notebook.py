@@ -1,6 +1,5 @@
 """notebooks/explore.ipynb runs headless against a warehouse built by the pipeline."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +17,10 @@ SELECTION = "*gold/vw_top_movies,*gold/vw_genre_popularity,*gold/mart_genre_roi"
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def warehouse(child_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
     """A warehouse with the gold views and mart for 2026-11-20, built by ``movie_assets.run``."""
-    path = tmp_path / "warehouse.duckdb"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TMDB_", "MOVIES_", "DAGSTER_"))}
-    env.update(
-        DAGSTER_HOME=str(tmp_path / "dagster_home"),
-        MOVIES_DUCKDB_PATH=str(path),
-        MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
-        MOVIES_INPUT_DIR=str(sample_data),
-        TMDB_API_KEY="",
-        TMDB_READ_ACCESS_TOKEN="",
-        TMDB_RATE_LIMIT="500",
-    )
+    env = child_env
+    path = Path(env["MOVIES_DUCKDB_PATH"])
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.run", "--partition", "2026-11-20", "--select", SELECTION],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
