@@ -64,3 +64,20 @@ select
 from {{ candidates }} as candidates
 left join matches on candidates.row_id = matches.row_id
 {% endmacro %}
+
+
+{#- The rows of one provider that matched no film so far: each becomes a film of its own in
+    gold.movies_unified, keyed '<prefix>:<row id>', that later providers can match onto.
+    Returns the spine columns (film_key, imdb_id, title_key, release_year, title_rank). -#}
+{% macro movies_unified_unmatched_films(source_model, row_id_column, matches_model, prefix) %}
+    select
+        '{{ prefix }}:' || source_rows.{{ row_id_column }} as film_key,
+        source_rows.imdb_id,
+        source_rows.title_key,
+        source_rows.release_year,
+        0 as title_rank
+    from {{ ref(source_model) }} as source_rows
+    inner join {{ ref(matches_model) }} as matched
+        on source_rows.{{ row_id_column }} = matched.row_id
+    where matched.match_method = 'unmatched'
+{% endmacro %}

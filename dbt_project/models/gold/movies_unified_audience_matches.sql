@@ -1,16 +1,7 @@
 -- silver.audience_ratings rows matched to TMDB films and to critic rows that matched no
 -- TMDB film (those are films of their own in gold.movies_unified).
 with critic_only_films as (
-    select
-        'critic:' || critic.critic_row_id as film_key,
-        critic.imdb_id,
-        critic.title_key,
-        critic.release_year,
-        0 as title_rank
-    from {{ ref('critic_scores') }} as critic
-    inner join {{ ref('movies_unified_critic_matches') }} as matched
-        on critic.critic_row_id = matched.row_id
-    where matched.match_method = 'unmatched'
+    {{ movies_unified_unmatched_films('critic_scores', 'critic_row_id', 'movies_unified_critic_matches', 'critic') }}
 ),
 
 spine as (

@@ -1,29 +1,11 @@
 -- silver.box_office films matched to TMDB films, then to critic and audience rows that
 -- are films of their own. Box office has no imdb_id: title + year only.
 with critic_only_films as (
-    select
-        'critic:' || critic.critic_row_id as film_key,
-        critic.imdb_id,
-        critic.title_key,
-        critic.release_year,
-        0 as title_rank
-    from {{ ref('critic_scores') }} as critic
-    inner join {{ ref('movies_unified_critic_matches') }} as matched
-        on critic.critic_row_id = matched.row_id
-    where matched.match_method = 'unmatched'
+    {{ movies_unified_unmatched_films('critic_scores', 'critic_row_id', 'movies_unified_critic_matches', 'critic') }}
 ),
 
 audience_only_films as (
-    select
-        'audience:' || audience.audience_row_id as film_key,
-        audience.imdb_id,
-        audience.title_key,
-        audience.release_year,
-        0 as title_rank
-    from {{ ref('audience_ratings') }} as audience
-    inner join {{ ref('movies_unified_audience_matches') }} as matched
-        on audience.audience_row_id = matched.row_id
-    where matched.match_method = 'unmatched'
+    {{ movies_unified_unmatched_films('audience_ratings', 'audience_row_id', 'movies_unified_audience_matches', 'audience') }}
 ),
 
 spine as (
