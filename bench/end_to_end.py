@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--input-dir", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "end_to_end")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()  # DAGSTER_HOME must be absolute
 
     work = args.out / "run"
     shutil.rmtree(work, ignore_errors=True)

@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench DuckDB files")
     parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
     args = parser.parse_args(argv)
+    # dbt runs in the project folder: every path it is given must be absolute.
+    args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     result = {"machine": machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
     for movies in sizes:
