@@ -87,7 +87,11 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         fetch_letters = query(
             tmp_path, f"SELECT movie_id, reason, http_status, attempts FROM {DEAD_LETTER_TABLE} WHERE source = 'fetch'"
         )
-        assert sorted(row[:3] for row in fetch_letters) == sorted(
+        # The always-503 id's last retry can land inside the server-wide 429 burst: either
+        # status is its final answer, and it is retries-exhausted either way.
+        final_status = {row[0]: row[2] for row in fetch_letters}
+        assert final_status.get(failing) in (503, 429)
+        assert sorted((row[0], row[1], 503 if row[0] == failing else row[2]) for row in fetch_letters) == sorted(
             [(i, "not-found", 404) for i in MISSING]
             + [(malformed, "bad-payload", 200), (idless, "bad-payload", 200), (failing, "retries-exhausted", 503)]
         )
