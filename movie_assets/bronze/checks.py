@@ -14,6 +14,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.bronze.tmdb import partition_row_count
 from movie_assets.partitions import daily_partitions
 
 TMDB_MOVIES = AssetKey(["bronze", "tmdb_movies"])
@@ -21,13 +22,6 @@ TMDB_DEAD_LETTER = AssetKey(["bronze", "tmdb_dead_letter"])
 # A day where more than this share of the movies asked for ended as fetch dead letters
 # points at an API or network problem worth a look (the sample list has 10 of 310 = 3 %).
 DEAD_LETTER_MAX_SHARE = 0.10
-
-
-def partition_row_count(conn, partition_date: str) -> int:
-    """Rows of ``bronze.tmdb_movies`` for ``partition_date`` (YYYY-MM-DD)."""
-    return conn.execute(
-        "SELECT count(*) FROM bronze.tmdb_movies WHERE partition_date = ?", [partition_date]
-    ).fetchone()[0]
 
 
 def payloads_without_id(conn, partition_date: str) -> list[int]:
@@ -64,7 +58,8 @@ def fetch_dead_letter_share(conn, partition_date: str) -> tuple[int, int, float]
     blocking=True,
     description=(
         "Protects silver, gold and the reports from an empty day: the partition of bronze.tmdb_movies "
-        "holds at least one fetched movie (an empty day means the ID list or the API failed)."
+        "holds at least one fetched movie (an empty day means the ID list or the API failed). A "
+        "changes day on which nothing changed does not materialize the partition, so this check does not run for it."
     ),
 )
 def tmdb_movies_partition_not_empty(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:

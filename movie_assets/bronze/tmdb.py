@@ -14,6 +14,11 @@ full daily fetch of it is what ``gold.fact_movie_daily`` needs (popularity and v
 move every day without TMDB listing the movie as changed). At the default 40
 requests/second the 310 ids take about 8 seconds. ``discover`` widens the catalogue and
 ``changes`` makes a run incremental; both are opt-in.
+
+A ``changes`` day with nothing to fetch, no unreadable feed page and no rows already in its
+partition changes nothing in bronze: :func:`tmdb_movies` then records only the day's dead
+letters and does not materialize ``bronze/tmdb_movies``, so Dagster skips silver, gold and
+the reports in that run instead of rebuilding them from unchanged data.
 """
 
 import time
@@ -265,6 +270,21 @@ def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -
     )
 
 
+def partition_row_count(conn: duckdb.DuckDBPyConnection, partition_date: str) -> int:
+    """Rows of ``bronze.tmdb_movies`` for ``partition_date`` (YYYY-MM-DD)."""
+    return conn.execute(
+        f"SELECT count(*) FROM {TMDB_MOVIES_TABLE} WHERE partition_date = ?", [partition_date]
+    ).fetchone()[0]
+
+
+def changes_nothing(plan: IdPlan, rows_before: int) -> bool:
+    """True when a run would leave ``bronze.tmdb_movies`` as it was: no id to fetch, no id
+    source page that failed (so the empty plan is an answer, not an outage), and no rows
+    already in the partition to replace."""
+    page_failures = [letter for letter in plan.dead_letters if letter.source in ("discover", "changes")]
+    return not plan.ids and not page_failures and rows_before == 0
+
+
 def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set[int]:
     """Ids in ``bronze.tmdb_movies`` from partitions other than ``partition_date``."""
     rows = conn.execute(
@@ -286,6 +306,8 @@ def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set
             group_name="bronze",
             kinds={"duckdb", "python"},
             owners=OWNERS,
+            # Not materialized on a day that changes nothing (see the module docstring).
+            skippable=True,
         ),
         AssetSpec(
             ["bronze", "tmdb_dead_letter"],
@@ -324,6 +346,7 @@ def tmdb_movies(
         with duckdb.get_connection() as conn:
             ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
             ensure_dead_letter_table(conn)
+            rows_before = partition_row_count(conn, partition_date)
             plan = plan_ids(config, client, paths.id_list, partition_date, lambda: known_movie_ids(conn, partition_date))
         context.log.info(
             f"tmdb ids for {partition_date} from {config.id_sources}: {len(plan.ids)} to fetch, "
@@ -352,25 +375,31 @@ def tmdb_movies(
         f"{len(summary.results) - rows.num_rows - not_found} failed, {summary.retries} retries, "
         f"{summary.elapsed_seconds:.1f} s, {summary.requests_per_second:.1f} requests/s"
     )
-    yield MaterializeResult(
-        asset_key=["bronze", "tmdb_movies"],
-        metadata={
-            "id_sources": ", ".join(config.id_sources),
-            "requested": len(plan.ids),
-            "fetched": rows.num_rows,
-            "not_found": not_found,
-            "failed": len(summary.results) - rows.num_rows - not_found,
-            "skipped_from_input": plan.skipped_from_input,
-            "changed_in_feed": plan.changed if plan.changed is not None else -1,
-            "retries": summary.retries,
-            "http_requests": summary.http_requests,
-            "elapsed_seconds": round(summary.elapsed_seconds, 3),
-            "requests_per_second": round(summary.requests_per_second, 2),
-            "rate_limit": tmdb.rate_limit,
-            **movies_info,
-            "partition_row_count": rows.num_rows,
-        },
-    )
+    if changes_nothing(plan, rows_before):
+        context.log.info(
+            f"tmdb: nothing changed for {partition_date}; bronze/tmdb_movies is not materialized, "
+            "so the steps downstream of it are skipped in this run"
+        )
+    else:
+        yield MaterializeResult(
+            asset_key=["bronze", "tmdb_movies"],
+            metadata={
+                "id_sources": ", ".join(config.id_sources),
+                "requested": len(plan.ids),
+                "fetched": rows.num_rows,
+                "not_found": not_found,
+                "failed": len(summary.results) - rows.num_rows - not_found,
+                "skipped_from_input": plan.skipped_from_input,
+                "changed_in_feed": plan.changed if plan.changed is not None else -1,
+                "retries": summary.retries,
+                "http_requests": summary.http_requests,
+                "elapsed_seconds": round(summary.elapsed_seconds, 3),
+                "requests_per_second": round(summary.requests_per_second, 2),
+                "rate_limit": tmdb.rate_limit,
+                **movies_info,
+                "partition_row_count": rows.num_rows,
+            },
+        )
     yield MaterializeResult(
         asset_key=["bronze", "tmdb_dead_letter"],
         metadata={
