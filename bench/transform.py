@@ -16,8 +16,8 @@ For each size (default 100k, 300k and 1M movies, 30 days each) it
 
 Bronze layout (``--history``): the newest day holds the full ``GET /movie/{id}`` body of
 every movie; each older day holds, per movie, ``slim`` bodies with only the fields that
-change daily (``id, title, popularity, vote_average, vote_count``; the title so that every
-fetch has one, as silver's tests demand), or with ``full`` the whole body
+change daily (``id, title, popularity, vote_average, vote_count``; the title because a
+real body always has one), or with ``full`` the whole body
 with that day's values patched in (``json_merge_patch``). ``slim`` is the default because
 30 full bodies of 1M movies are ~35 GB of JSON that the 2-core target cannot parse in two
 minutes; silver's latest-fetch rule still reads complete records (the newest day), and the

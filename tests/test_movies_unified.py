@@ -23,6 +23,7 @@ from movie_assets.warehouse import ensure_table, replace_rows
 PARTITION = "2026-11-20"
 UNIFIED_MODELS = [
     ["silver", "tmdb_movie_snapshots"],
+    ["silver", "tmdb_latest_bodies"],
     ["silver", "tmdb_movies"],
     ["silver", "critic_scores"],
     ["silver", "audience_ratings"],

@@ -9,7 +9,7 @@ with snapshot_dates as (
 
 release_dates as (
     select min(release_date) as first_day, max(release_date) as last_day
-    from {{ ref('tmdb_movie_snapshots') }}
+    from {{ ref('tmdb_movies') }}
 ),
 
 bounds as (

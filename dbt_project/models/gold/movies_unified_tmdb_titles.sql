@@ -11,6 +11,8 @@ titles as (
     union all
     select movie_id, imdb_id, {{ normalize_title('original_title') }} as title_key, release_date, 1 as title_rank
     from movies
+    -- An original title equal to the title gives the same key: skip its (costly) normalizing.
+    where original_title is distinct from title
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, person_id) of the top-billed cast (var top_cast_size) in the latest fetch; empty when the responses carry no credits.
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.credits.cast as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 credited_cast as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.credits.cast', '[{"id":"BIGINT","name":"VARCHAR","character":"VARCHAR","order":"INTEGER"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.credits.cast', '[{"id":"BIGINT","name":"VARCHAR","character":"VARCHAR","order":"INTEGER"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, company_id): production companies of each movie's latest fetch, in billing order.
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.production_companies as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 listed_companies as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.production_companies', '[{"id":"BIGINT","name":"VARCHAR","origin_country":"VARCHAR"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.production_companies', '[{"id":"BIGINT","name":"VARCHAR","origin_country":"VARCHAR"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, iso_3166_1): production countries of each movie's latest fetch.
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.production_countries as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 listed_countries as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.production_countries', '[{"iso_3166_1":"VARCHAR","name":"VARCHAR"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.production_countries', '[{"iso_3166_1":"VARCHAR","name":"VARCHAR"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, person_id) credited with the job Director in the latest fetch; empty when the responses carry no credits (append_to_response=credits).
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.credits.crew as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 credited_crew as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.credits.crew', '[{"id":"BIGINT","name":"VARCHAR","job":"VARCHAR"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.credits.crew', '[{"id":"BIGINT","name":"VARCHAR","job":"VARCHAR"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, genre_id) of each movie's latest fetch.
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.genres as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 listed_genres as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.genres', '[{"id":"BIGINT","name":"VARCHAR"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.genres', '[{"id":"BIGINT","name":"VARCHAR"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select

@@ -1,14 +1,15 @@
 -- One row per (movie_id, iso_639_1): spoken languages of each movie's latest fetch.
-with latest_payloads as (
-    select * from {{ ref('tmdb_latest_payloads') }}
+with latest_lists as (
+    select movie_id, body.spoken_languages as entries
+    from {{ ref('tmdb_latest_bodies') }}
 ),
 
 listed_languages as (
     select
         movie_id,
-        unnest(from_json(payload -> '$.spoken_languages', '[{"iso_639_1":"VARCHAR","name":"VARCHAR"}]'), recursive := true),
-        generate_subscripts(from_json(payload -> '$.spoken_languages', '[{"iso_639_1":"VARCHAR","name":"VARCHAR"}]'), 1) as list_position
-    from latest_payloads
+        unnest(entries, recursive := true),
+        generate_subscripts(entries, 1) as list_position
+    from latest_lists
 )
 
 select
