@@ -9,7 +9,9 @@ with a fresh warehouse, reports folder and Dagster instance in ``--out``.
 1. **first**: the ``daily_refresh`` job for day D on an empty warehouse, default config
    (the analyst's ID list, fetched in full);
 2. **second, incremental**: day D+1 with ``id_sources: [ids-file, changes]``, the
-   changes-driven refresh, while nothing changed on the server (its change feed is empty);
+   changes-driven refresh, while nothing changed on the server (its change feed is empty):
+   no detail is fetched, ``bronze/tmdb_movies`` is not materialized and the steps downstream
+   of it are skipped (counted in ``skipped_steps``);
 3. **second, default config**: day D+2 with the default config, which fetches the whole list
    again every day.
 
@@ -119,11 +121,13 @@ def run_day(job, instance, partition: str, server, stages: dict[str, str], run_c
     for step_key, step_seconds in seconds.items():
         by_stage[stages.get(step_key, "other")] += step_seconds
     failed = [r.dagster_event.step_key for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_FAILURE"]
+    skipped = [r.dagster_event.step_key for r in records if r.dagster_event and r.dagster_event.event_type_value == "STEP_SKIPPED"]
     return {
         "partition": partition,
         "run_config": run_config,
         "success": result.success,
         "failed_steps": failed,
+        "skipped_steps": skipped,
         "wall_seconds": watch.seconds,
         "stage_seconds": {stage: round(value, 3) for stage, value in sorted(by_stage.items())},
         "orchestration_seconds": round(watch.seconds - sum(seconds.values()), 3),
@@ -185,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
                 "partition": run["partition"],
                 "success": run["success"],
                 "failed_steps": ", ".join(run["failed_steps"]),
+                "skipped_steps": len(run["skipped_steps"]),
                 "wall_seconds": run["wall_seconds"],
                 **{f"{stage}_seconds": value for stage, value in run["stage_seconds"].items()},
                 "orchestration_seconds": run["orchestration_seconds"],

@@ -15,7 +15,6 @@ from dagster import (
     load_asset_checks_from_modules,
     load_assets_from_modules,
 )
-from dagster_dbt import DbtCliResource
 
 from movie_assets import dbt_assets, gold_checks, provider_matching
 from movie_assets.bronze import checks as bronze_checks
@@ -58,7 +57,9 @@ def build_resources(settings: Settings) -> dict:
         "duckdb": DuckDBWarehouseResource(
             database=str(settings.duckdb_path), lock_timeout_seconds=lock_timeout_from_env()
         ),
-        "dbt": DbtCliResource(project_dir=dbt_assets.dbt_project, dbt_executable=dbt_assets.dbt_executable()),
+        "dbt": dbt_assets.WarehouseDbtCliResource(
+            project_dir=dbt_assets.dbt_project, dbt_executable=dbt_assets.dbt_executable()
+        ),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
     }
 
