@@ -27,11 +27,10 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from packaging.version import Version
-
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
+from packaging.version import Version
 
 from movie_assets.metadata import table_metadata
 from movie_assets.partitions import daily_partitions
