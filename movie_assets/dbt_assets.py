@@ -208,5 +208,10 @@ def movie_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb
     partitions_def=daily_partitions,
 )
 def movie_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Build (run + test) the daily models for the run's partition window (delete+insert of those days)."""
-    yield from build_and_describe(context, dbt, duckdb, ["build", "--vars", json.dumps(partition_vars(context))])
+    """Build (run + test) the daily models for the run's partition window (delete+insert of those days).
+
+    A run of their checks alone (dbt tests over the whole table) builds no model, needs no
+    window and may carry no partition, so it gets no ``--vars``.
+    """
+    window_vars = ["--vars", json.dumps(partition_vars(context))] if context.selected_asset_keys else []
+    yield from build_and_describe(context, dbt, duckdb, ["build", *window_vars])

@@ -16,7 +16,7 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from movie_assets import dbt_assets, gold_checks, provider_matching
+from movie_assets import dbt_assets, provider_matching
 from movie_assets.bronze import checks as bronze_checks
 from movie_assets.bronze import providers as bronze_providers
 from movie_assets.bronze import tmdb as bronze_tmdb
@@ -28,7 +28,7 @@ from movie_assets.sensors import provider_files_sensor
 from movie_assets.settings import Settings, load_settings
 from movie_assets.tmdb_client import SnapshotTMDBResource, TMDBResource
 
-ASSET_MODULES = [bronze_tmdb, bronze_checks, bronze_providers, dbt_assets, gold_checks, provider_matching, excel, charts]
+ASSET_MODULES = [bronze_tmdb, bronze_checks, bronze_providers, dbt_assets, provider_matching, excel, charts]
 
 
 def build_tmdb_resource(settings: Settings) -> TMDBResource:
