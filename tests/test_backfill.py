@@ -1,6 +1,5 @@
 """A three-day backfill from the CLI (`python -m movie_assets.run --from --to`): one run per day."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,21 +42,24 @@ def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path
         assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}
 
 
-def test_backfill_rejects_a_reversed_range(tmp_path: Path):
+def test_backfill_rejects_a_reversed_range(child_env: dict[str, str]):
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.run", "--from", DAYS[-1], "--to", DAYS[0]],
-        cwd=REPO_ROOT, env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2
     assert f"--from {DAYS[-1]} is after --to {DAYS[0]}" in done.stderr
+    assert not Path(child_env["MOVIES_DUCKDB_PATH"]).exists()
 
 
-def test_backfill_rejects_days_outside_the_partitions(tmp_path: Path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "MOVIES_PARTITION_START": "2026-11-19"}
+def test_backfill_rejects_days_outside_the_partitions(child_env: dict[str, str]):
+    env = {**child_env, "MOVIES_PARTITION_START": "2026-11-19"}
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.run", "--from", DAYS[0], "--to", DAYS[-1]],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 2
     assert f"error: {DAYS[0]} outside the daily partitions 2026-11-19 (MOVIES_PARTITION_START)" in done.stderr
-    assert not list(tmp_path.iterdir())
+    # Nothing was run: no warehouse and no run in the Dagster instance.
+    assert not Path(env["MOVIES_DUCKDB_PATH"]).exists()
+    assert [path.name for path in Path(env["DAGSTER_HOME"]).iterdir()] == ["dagster.yaml"]

@@ -71,7 +71,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> di
     """Day 1, then day 2 (the later file), then day 1's fact rebuilt; row counts after each step.
 
     Returns ``{"path": warehouse file, "after_day_1": ..., "after_day_2": ..., "after_rebuild": ...,
-    "check_results": {dbt test name: passed}}``.
+    "check_results": {(step, dbt test name): passed}}``.
     """
     tmp = tmp_path_factory.mktemp("star_schema")
     with pytest.MonkeyPatch.context() as env:
@@ -107,7 +107,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> di
             assert result.success, step
             for evaluation in result.get_asset_check_evaluations():
                 if evaluation.asset_key.path[0] in ("silver", "gold"):
-                    observed["check_results"][evaluation.check_name] = evaluation.passed
+                    # Keyed by step too: a test failing on day 1 must not be hidden by its pass on day 2.
+                    observed["check_results"][(step, evaluation.check_name)] = evaluation.passed
             observed[step] = fact_counts()
     return observed
 
@@ -131,7 +132,7 @@ def test_dbt_tests_are_asset_checks_and_pass(warehouse: dict):
     assert "relationships_fact_movie_daily_date_id__date_id__ref_dim_date_" in fact_checks
     results = warehouse["check_results"]
     assert len(results) > 50
-    assert [name for name, passed in results.items() if not passed] == []
+    assert [key for key, passed in results.items() if not passed] == []
 
 
 def test_each_day_has_one_fact_row_per_movie(warehouse: dict, expected: dict):
