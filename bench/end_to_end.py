@@ -1,4 +1,4 @@
-"""End-to-end benchmark: the whole asset graph on the real sample data, twice.
+"""End-to-end benchmark: the whole asset graph on the real sample data, three daily runs.
 
 Starts the project's local TMDB server (:mod:`movie_assets.tmdb_replay`, no added latency)
 over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
@@ -18,7 +18,7 @@ with a fresh warehouse, reports folder and Dagster instance in ``--out``.
 For each run: wall time of ``execute_in_process``, the time of each step from the Dagster
 event log, grouped into bronze / dbt / reports by the group of the assets the step
 materialized or checked, the orchestration overhead (wall time not inside any step:
-resource set-up, the TMDB server's snapshot load, run bookkeeping), peak RSS of this
+resource set-up, the run's planned-event writes, run bookkeeping), peak RSS of this
 process and its children (dbt), and the requests the server saw (``GET /movie/{id}`` detail
 fetches counted apart). Importing the definitions (which may re-parse the dbt project) is
 timed apart.

@@ -1,7 +1,7 @@
 -- Calendar dimension: one row per day from 1 January of the earliest release year to
 -- 31 December of the year after the latest release, snapshot or today, so every release
 -- date and every fact date (including the partitions built after this table) has a row.
--- It reads bronze partition dates, not the fact, so the daily fact can depend on it.
+-- It reads silver's snapshot days and release dates, not the fact, so the daily fact can depend on it.
 with snapshot_dates as (
     select min(snapshot_date) as first_day, max(snapshot_date) as last_day
     from {{ ref('tmdb_movie_snapshots') }}

@@ -18,4 +18,3 @@ select
     coalesce(sum(revenue_usd), 0) as total_revenue_usd
 from released
 group by release_year
-order by release_year
