@@ -22,12 +22,12 @@ $(BIN)/activate:
 # Materializes the whole asset graph for today's partition (offline snapshot server
 # when no TMDB credentials are set).
 run: $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m movie_assets.run
+	$(BIN)/python -m movie_assets.cli
 
 # One run per day from FROM to TO (YYYY-MM-DD, inclusive), e.g.
 # make backfill FROM=2026-11-18 TO=2026-11-20
 backfill: $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m movie_assets.run --from $(FROM) --to $(TO)
+	$(BIN)/python -m movie_assets.cli --from $(FROM) --to $(TO)
 
 # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml

@@ -1,6 +1,6 @@
 """End-to-end benchmark: the whole asset graph on the real sample data, three daily runs.
 
-Starts the project's local TMDB server (:mod:`movie_assets.tmdb_replay`, no added latency)
+Starts the project's local TMDB server (:mod:`movie_assets.tmdb.replay_server`, no added latency)
 over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
 were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this process owns
 the server and reads its request log. Everything else is the project's own configuration,
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     work = args.out / "run"
     shutil.rmtree(work, ignore_errors=True)
     (work / "dagster_home").mkdir(parents=True)
-    from movie_assets.tmdb_replay import Snapshot, TMDBReplayServer
+    from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 
     api_key = secrets.token_hex(16)
     snapshot = Snapshot.load(args.input_dir / "tmdb")

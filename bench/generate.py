@@ -24,7 +24,7 @@ Output folder (``--out``), one catalogue:
   to the existing count), vote_average drifts only on days with new votes.
 - ``catalogue.json``: the parameters, the seed and the row counts.
 - with ``--jsonl``: ``movies.jsonl.gz`` + ``genres.json``, a snapshot the local TMDB server
-  (:mod:`movie_assets.tmdb_replay`) can serve (keep that to small catalogues).
+  (:mod:`movie_assets.tmdb.replay_server`) can serve (keep that to small catalogues).
 
 ``bench/transform.py`` turns this into ``bronze.tmdb_movies`` (see its docstring for why the
 older days are stored slim). Run::

@@ -1,6 +1,6 @@
 """Ingest benchmark: the TMDB client against the local server at 50 ms and 200 ms latency.
 
-For each latency it starts the local TMDB server (``python -m movie_assets.tmdb_replay``) in
+For each latency it starts the local TMDB server (``python -m movie_assets.tmdb.replay_server``) in
 its own process on 127.0.0.1, as TMDB is another machine, with that much delay before every
 answer, fetches ``--movies`` movie details (the most
 popular ids of ``$MOVIES_INPUT_DIR/tmdb/movies.jsonl.gz``) with :class:`TMDBClient`
@@ -43,8 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import RESULTS_DIR, machine_info, markdown_table, save_json  # noqa: E402
 
 from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR  # noqa: E402
-from movie_assets.tmdb_client import TMDBClient  # noqa: E402
-from movie_assets.tmdb_replay import Snapshot  # noqa: E402
+from movie_assets.tmdb.client import TMDBClient  # noqa: E402
+from movie_assets.tmdb.replay_server import Snapshot  # noqa: E402
 
 KEY = "bench-local-key"
 
@@ -76,7 +76,7 @@ def replay_server(snapshot_dir: Path, latency: float):
     with tempfile.TemporaryDirectory() as folder:
         log_path = Path(folder) / "requests.jsonl"
         command = [
-            sys.executable, "-m", "movie_assets.tmdb_replay", "--snapshot", str(snapshot_dir), "--port", "0",
+            sys.executable, "-m", "movie_assets.tmdb.replay_server", "--snapshot", str(snapshot_dir), "--port", "0",
             "--api-key", KEY, "--latency", str(latency), "--request-log", str(log_path),
         ]
         server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)

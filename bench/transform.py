@@ -47,8 +47,8 @@ from _common import RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, file_bytes, mach
 from generate import DEFAULT_SAMPLE, generate, parse_size
 
 sys.path.insert(0, str(REPO_ROOT))
-from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
-from movie_assets.warehouse import ensure_table  # noqa: E402
+from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
+from movie_assets.warehouse.tables import ensure_table  # noqa: E402
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 # Every model fed by the TMDB bronze table plus everything those models read ("@"), so the
@@ -70,7 +70,7 @@ def load_providers(db_path: Path, providers_dir: Path) -> int:
     Returns:
         rows loaded across the provider tables.
     """
-    from movie_assets.bronze.providers import DELIVERIES, load_delivery
+    from movie_assets.providers.assets import DELIVERIES, load_delivery
 
     with duckdb.connect(str(db_path)) as conn:
         return sum(load_delivery(conn, delivery, providers_dir).rows for delivery in DELIVERIES)

@@ -16,19 +16,20 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from movie_assets import dbt_assets, provider_matching
-from movie_assets.bronze import checks as bronze_checks
-from movie_assets.bronze import providers as bronze_providers
-from movie_assets.bronze import tmdb as bronze_tmdb
-from movie_assets.jobs import retry_dead_letters_job
+from movie_assets.providers import assets as provider_assets
+from movie_assets.tmdb import assets as tmdb_assets
+from movie_assets.tmdb import checks as tmdb_checks
+from movie_assets.transform import checks as transform_checks
+from movie_assets.transform import dbt_assets
+from movie_assets.tmdb.retry_job import retry_dead_letters_job
 from movie_assets.reports import charts, excel
 from movie_assets.resources import DuckDBWarehouseResource, PipelinePaths, lock_timeout_from_env
-from movie_assets.schedules import daily_refresh_job, daily_refresh_schedule
-from movie_assets.sensors import provider_files_sensor
+from movie_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
+from movie_assets.providers.sensor import provider_files_sensor
 from movie_assets.settings import Settings, load_settings
-from movie_assets.tmdb_client import SnapshotTMDBResource, TMDBResource
+from movie_assets.tmdb.client import SnapshotTMDBResource, TMDBResource
 
-ASSET_MODULES = [bronze_tmdb, bronze_checks, bronze_providers, dbt_assets, provider_matching, excel, charts]
+ASSET_MODULES = [tmdb_assets, tmdb_checks, provider_assets, dbt_assets, transform_checks, excel, charts]
 
 
 def build_tmdb_resource(settings: Settings) -> TMDBResource:

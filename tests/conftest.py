@@ -35,7 +35,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path)
 
 @pytest.fixture
 def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
-    """Environment for a child process (``dagster`` CLI, ``movie_assets.run``, a notebook
+    """Environment for a child process (``dagster`` CLI, ``movie_assets.cli``, a notebook
     kernel) running offline into ``tmp_path``: its own ``DAGSTER_HOME`` with the project's
     instance config, warehouse and reports; none of the caller's TMDB/MOVIES/DAGSTER settings."""
     home = tmp_path / "dagster_home"

@@ -1,4 +1,4 @@
-"""A three-day backfill from the CLI (`python -m movie_assets.run --from --to`): one run per day."""
+"""A three-day backfill from the CLI (`python -m movie_assets.cli --from --to`): one run per day."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, DagsterRunStatus
 
-from movie_assets.run import BACKFILL_TAG
+from movie_assets.cli import BACKFILL_TAG
 from movie_assets.settings import REPO_ROOT
 
 DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
@@ -15,7 +15,7 @@ DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 
 def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path, child_env: dict[str, str]):
     env = child_env
-    argv = [sys.executable, "-m", "movie_assets.run", "--from", DAYS[0], "--to", DAYS[-1]]
+    argv = [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1]]
     done = subprocess.run(
         [*argv, "--select", "*gold/fact_movie_daily"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
         timeout=900,
@@ -44,7 +44,7 @@ def test_three_day_backfill_leaves_one_fact_row_per_movie_per_day(tmp_path: Path
 
 def test_backfill_rejects_a_reversed_range(child_env: dict[str, str]):
     done = subprocess.run(
-        [sys.executable, "-m", "movie_assets.run", "--from", DAYS[-1], "--to", DAYS[0]],
+        [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[-1], "--to", DAYS[0]],
         cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2
@@ -55,7 +55,7 @@ def test_backfill_rejects_a_reversed_range(child_env: dict[str, str]):
 def test_backfill_rejects_days_outside_the_partitions(child_env: dict[str, str]):
     env = {**child_env, "MOVIES_PARTITION_START": "2026-11-19"}
     done = subprocess.run(
-        [sys.executable, "-m", "movie_assets.run", "--from", DAYS[0], "--to", DAYS[-1]],
+        [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1]],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 2

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from dagster import materialize
 
-from movie_assets.bronze.tmdb import tmdb_movies
-from movie_assets.dbt_assets import movie_dbt_models
+from movie_assets.tmdb.assets import tmdb_movies
+from movie_assets.transform.dbt_assets import movie_dbt_models
 from movie_assets.definitions import build_resources
 from movie_assets.resources import DuckDBLockedError, DuckDBWarehouseResource
 from movie_assets.settings import Settings

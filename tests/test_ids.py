@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from movie_assets.ids import IdListError, parse_id_list
+from movie_assets.tmdb.id_list import IdListError, parse_id_list
 
 
 def test_sample_id_list_matches_expected(sample_data: Path):

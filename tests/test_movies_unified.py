@@ -16,9 +16,9 @@ import pyarrow as pa
 import pytest
 from dagster import AssetCheckKey, AssetKey, AssetSelection, materialize
 
-from movie_assets.bronze.providers import DELIVERIES
-from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE
-from movie_assets.warehouse import ensure_table, replace_rows
+from movie_assets.providers.assets import DELIVERIES
+from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE
+from movie_assets.warehouse.tables import ensure_table, replace_rows
 
 PARTITION = "2026-11-20"
 UNIFIED_MODELS = [

@@ -18,11 +18,11 @@ SELECTION = "*gold/vw_top_movies,*gold/vw_genre_popularity,*gold/mart_genre_roi"
 
 @pytest.fixture
 def warehouse(child_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A warehouse with the gold views and mart for 2026-11-20, built by ``movie_assets.run``."""
+    """A warehouse with the gold views and mart for 2026-11-20, built by ``movie_assets.cli``."""
     env = child_env
     path = Path(env["MOVIES_DUCKDB_PATH"])
     done = subprocess.run(
-        [sys.executable, "-m", "movie_assets.run", "--partition", "2026-11-20", "--select", SELECTION],
+        [sys.executable, "-m", "movie_assets.cli", "--partition", "2026-11-20", "--select", SELECTION],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]

@@ -8,7 +8,7 @@ import openpyxl
 from dagster import materialize
 from dagster_dbt import DbtCliResource
 
-from movie_assets.dbt_assets import WarehouseDbtCliResource
+from movie_assets.transform.dbt_assets import WarehouseDbtCliResource
 from movie_assets.definitions import all_asset_checks, all_assets, build_resources
 from movie_assets.settings import Settings
 

@@ -10,7 +10,7 @@ from dagster import AssetKey, DefaultSensorStatus, build_sensor_context
 
 from movie_assets.definitions import defs
 from movie_assets.resources import PipelinePaths
-from movie_assets.sensors import provider_files_sensor
+from movie_assets.providers.sensor import provider_files_sensor
 
 EVERY_FILE = {
     "critic_agg.csv",

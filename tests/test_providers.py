@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from movie_assets.bronze.providers import (
+from movie_assets.providers.assets import (
     AUDIENCE_PULSE,
     BOX_OFFICE_INTERNATIONAL,
     CRITIC_AGG,
@@ -171,7 +171,7 @@ def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(tmp_pat
     from dagster import materialize
     from dagster_duckdb import DuckDBResource
 
-    from movie_assets.bronze.providers import critic_agg
+    from movie_assets.providers.assets import critic_agg
     from movie_assets.resources import PipelinePaths
 
     database = tmp_path / "assets.duckdb"

@@ -7,7 +7,7 @@ from dagster import DefaultScheduleStatus, RunRequest, build_schedule_context
 
 from movie_assets.definitions import defs
 from movie_assets.partitions import partition_start
-from movie_assets.schedules import schedule_default_status
+from movie_assets.automation.schedules import schedule_default_status
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import pytest
 from dagster import DagsterInstance, materialize
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.bronze.tmdb import tmdb_movies
-from movie_assets.ids import parse_id_list
-from movie_assets.jobs import retry_dead_letters_job
+from movie_assets.tmdb.assets import tmdb_movies
+from movie_assets.tmdb.id_list import parse_id_list
+from movie_assets.tmdb.retry_job import retry_dead_letters_job
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import TMDBResource
-from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.client import TMDBResource
+from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 
 DAY = "2026-11-20"
 

@@ -18,11 +18,11 @@ import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, materialize
 
-from movie_assets.dbt_assets import movie_dbt_daily_models, movie_dbt_models
+from movie_assets.transform.dbt_assets import movie_dbt_daily_models, movie_dbt_models
 from movie_assets.definitions import all_asset_checks, all_assets, build_resources
 from movie_assets.partitions import daily_partitions
 from movie_assets.settings import load_settings
-from movie_assets.tmdb_client import SnapshotTMDBResource
+from movie_assets.tmdb.client import SnapshotTMDBResource
 
 DAY_1, DAY_2 = "2026-11-19", "2026-11-20"
 DAY_1_ID, DAY_2_ID = 20261119, 20261120

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from urllib3.util.retry import RequestHistory
 
-from movie_assets.tmdb_client import FullJitterRetry, SlidingWindowRateLimiter, TMDBAuthError, TMDBClient
-from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.client import FullJitterRetry, SlidingWindowRateLimiter, TMDBAuthError, TMDBClient
+from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 
 KEY = "client-test-key"
 AVATAR, TITANIC, JURASSIC, SPECTRE = 19995, 597, 135397, 206647

@@ -10,14 +10,14 @@ import pytest
 from dagster import AssetKey, asset, materialize
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, ids_from_discover, tmdb_movies
-from movie_assets.dead_letter import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
-from movie_assets.ids import parse_id_list
-from movie_assets.jobs import retry_dead_letters_job
+from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, ids_from_discover, tmdb_movies
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
+from movie_assets.tmdb.id_list import parse_id_list
+from movie_assets.tmdb.retry_job import retry_dead_letters_job
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import TMDBClient, TMDBResource
-from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
-from movie_assets.warehouse import ensure_table
+from movie_assets.tmdb.client import TMDBClient, TMDBResource
+from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.warehouse.tables import ensure_table
 
 KEY = "ingestion-test-key"
 DAY = "2026-11-20"

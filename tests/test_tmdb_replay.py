@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from movie_assets.tmdb_replay import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 
 
 @pytest.fixture(scope="module")

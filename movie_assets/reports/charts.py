@@ -31,7 +31,7 @@ from dagster_duckdb import DuckDBResource  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
-from movie_assets.files import atomic_output  # noqa: E402
+from movie_assets.atomic_write import atomic_output  # noqa: E402
 from movie_assets.resources import PipelinePaths  # noqa: E402
 
 CHARTS_DIR = "charts"

@@ -35,7 +35,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from movie_assets.files import atomic_output
+from movie_assets.atomic_write import atomic_output
 from movie_assets.resources import PipelinePaths
 
 WORKBOOK_NAME = "movie_data.xlsx"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from movie_assets.files import atomic_output
+from movie_assets.atomic_write import atomic_output
 
 
 def test_success_replaces_the_file_world_readable(tmp_path: Path):

@@ -1,9 +1,9 @@
 """``make run`` / ``make backfill``: materialize the graph for one day or a range of days.
 
-    python -m movie_assets.run                                   # today's (UTC) partition, whole graph
-    python -m movie_assets.run --partition 2026-11-20            # one day
-    python -m movie_assets.run --from 2026-11-18 --to 2026-11-20 # backfill: one run per day, oldest first
-    python -m movie_assets.run --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
+    python -m movie_assets.cli                                   # today's (UTC) partition, whole graph
+    python -m movie_assets.cli --partition 2026-11-20            # one day
+    python -m movie_assets.cli --from 2026-11-18 --to 2026-11-20 # backfill: one run per day, oldest first
+    python -m movie_assets.cli --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
 
 Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
 ``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
@@ -52,7 +52,7 @@ def partitions_to_run(partition: date | None, start: date | None, end: date | No
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m movie_assets.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m movie_assets.cli", description=__doc__.splitlines()[0])
     parser.add_argument("--partition", type=_day, help="the day to materialize (default: today, UTC)")
     parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=_day, help="last day of a backfill (inclusive)")

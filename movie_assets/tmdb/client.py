@@ -4,7 +4,7 @@ Two resources share the same client and differ only in where it points:
 
 - :class:`TMDBResource`: the live API (``TMDB_BASE_URL``), with credentials from the
   environment.
-- :class:`SnapshotTMDBResource`: starts :mod:`movie_assets.tmdb_replay` on a free loopback
+- :class:`SnapshotTMDBResource`: starts :mod:`movie_assets.tmdb.replay_server` on a free loopback
   port for the length of a run, over a snapshot folder, with a throw-away local key. Used
   when no TMDB credentials are configured (offline runs, CI, tests).
 """
@@ -34,7 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from movie_assets.tmdb_replay import Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -443,7 +443,7 @@ class TMDBResource(ConfigurableResource):
 class SnapshotTMDBResource(TMDBResource):
     """TMDB served from a local snapshot over real HTTP on 127.0.0.1.
 
-    For the length of each run it starts :class:`~movie_assets.tmdb_replay.TMDBReplayServer`
+    For the length of each run it starts :class:`~movie_assets.tmdb.replay_server.TMDBReplayServer`
     over ``snapshot_dir`` (layout of ``../shared/data/tmdb``) with a random local key, and
     clients from :meth:`get_client` talk to it exactly as they would to TMDB.
 

@@ -14,7 +14,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.bronze.tmdb import partition_row_count
+from movie_assets.tmdb.assets import partition_row_count
 from movie_assets.partitions import daily_partitions
 
 TMDB_MOVIES = AssetKey(["bronze", "tmdb_movies"])

@@ -33,7 +33,7 @@ from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult,
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, field_validator
 
-from movie_assets.dead_letter import (
+from movie_assets.tmdb.dead_letters import (
     DEAD_LETTER_TABLE,
     DeadLetter,
     dead_letter_rows,
@@ -41,13 +41,13 @@ from movie_assets.dead_letter import (
     export_dead_letters_csv,
     replace_in_one_transaction,
 )
-from movie_assets.ids import parse_id_list
-from movie_assets.metadata import table_metadata
+from movie_assets.tmdb.id_list import parse_id_list
+from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import daily_partitions
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import FetchResult, TMDBClient, TMDBResource
-from movie_assets.tmdb_replay import MAX_PAGE
-from movie_assets.warehouse import ensure_table
+from movie_assets.tmdb.client import FetchResult, TMDBClient, TMDBResource
+from movie_assets.tmdb.replay_server import MAX_PAGE
+from movie_assets.warehouse.tables import ensure_table
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
 TMDB_MOVIES_COLUMNS = """
@@ -169,7 +169,7 @@ def plan_ids(
     ``known_ids`` is called only for ``changes``: the ids already in bronze from other days.
 
     Raises:
-        movie_assets.ids.IdListError: the ID list is missing or has no ``ID`` header.
+        movie_assets.tmdb.id_list.IdListError: the ID list is missing or has no ``ID`` header.
     """
     plan = IdPlan()
     listed: list[int] = []
@@ -228,7 +228,7 @@ def fetch_details(
     ``PROGRESS`` line (done/total, fetched, not-found, failed, requests/second).
 
     Raises:
-        movie_assets.tmdb_client.TMDBAuthError: TMDB rejected the credentials.
+        movie_assets.tmdb.client.TMDBAuthError: TMDB rejected the credentials.
     """
     started = time.monotonic()
     requests_before = client.requests_sent

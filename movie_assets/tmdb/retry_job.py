@@ -17,8 +17,8 @@ import duckdb
 from dagster import AssetMaterialization, Config, OpExecutionContext, job, op
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.bronze.tmdb import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, fetched_rows
-from movie_assets.dead_letter import (
+from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, fetched_rows
+from movie_assets.tmdb.dead_letters import (
     DEAD_LETTER_TABLE,
     DeadLetter,
     dead_letter_rows,
@@ -28,8 +28,8 @@ from movie_assets.dead_letter import (
 )
 from movie_assets.partitions import daily_partitions
 from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb_client import RETRYABLE_REASONS, TMDBClient, TMDBResource
-from movie_assets.warehouse import ensure_table
+from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient, TMDBResource
+from movie_assets.warehouse.tables import ensure_table
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def retry_dead_letters(
     """Re-fetch the retryable dead letters of ``partition_date`` and update bronze and the queue.
 
     Raises:
-        movie_assets.tmdb_client.TMDBAuthError: TMDB rejected the credentials (nothing changes).
+        movie_assets.tmdb.client.TMDBAuthError: TMDB rejected the credentials (nothing changes).
     """
     ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
     ensure_dead_letter_table(conn)

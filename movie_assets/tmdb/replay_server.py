@@ -28,7 +28,7 @@ Credentials are checked like TMDB: ``api_key`` query parameter or ``Authorizatio
 missing or wrong → 401 with ``status_code`` 7. It is what offline runs and tests talk to,
 over real HTTP on 127.0.0.1.
 
-Run it: ``python -m movie_assets.tmdb_replay --snapshot DIR --port N --api-key KEY``.
+Run it: ``python -m movie_assets.tmdb.replay_server --snapshot DIR --port N --api-key KEY``.
 """
 
 from __future__ import annotations

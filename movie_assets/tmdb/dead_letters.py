@@ -18,9 +18,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from movie_assets.files import atomic_output
-from movie_assets.ids import RejectedId
-from movie_assets.tmdb_client import FetchResult
+from movie_assets.atomic_write import atomic_output
+from movie_assets.tmdb.id_list import RejectedId
+from movie_assets.tmdb.client import FetchResult
 
 DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
 DEAD_LETTER_COLUMNS = """
@@ -50,7 +50,7 @@ class DeadLetter:
         movie_id: the TMDB id when known, else None.
         row_number: the physical line in the ID list (header = 1) for ``ids-file``, else None.
         reason: ``blank``, ``non-numeric``, ``non-positive``, ``duplicate`` (ids-file), or a
-            fetch reason (see :class:`movie_assets.tmdb_client.FetchResult`).
+            fetch reason (see :class:`movie_assets.tmdb.client.FetchResult`).
         http_status: the last HTTP status, None when no response arrived or none was made.
         attempts: HTTP requests made (0 for ids-file rows).
         last_error: the last error text, credentials removed, or None.

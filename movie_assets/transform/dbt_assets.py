@@ -32,7 +32,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_duckdb import DuckDBResource
 from packaging.version import Version
 
-from movie_assets.metadata import table_metadata
+from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import daily_partitions
 from movie_assets.settings import REPO_ROOT, load_settings
 
@@ -108,7 +108,7 @@ class WarehouseDbtCliResource(DbtCliResource):
     per resource instance, so once a run) and builds a dbt adapter in this process (importing
     dbt and loading its 500+ macros) that only ``fetch_column_metadata`` and
     ``fetch_row_counts`` use; this project reads table metadata from DuckDB itself
-    (:func:`movie_assets.metadata.table_metadata`). Together about 7 s of a daily run on
+    (:func:`movie_assets.warehouse.metadata.table_metadata`). Together about 7 s of a daily run on
     2 cores (bench/README.md, "End to end").
 
     Both hooks are private methods of the pinned dagster-dbt: ``tests/test_pipeline.py``
@@ -161,7 +161,7 @@ def build_and_describe(
 ) -> Iterator[Any]:
     """Run ``dbt <args>`` for the selected models and yield its Dagster events.
 
-    Each model's materialization gets :func:`movie_assets.metadata.table_metadata` of its
+    Each model's materialization gets :func:`movie_assets.warehouse.metadata.table_metadata` of its
     ``schema.table``. The events are held until dbt exits, because the dbt process keeps the
     DuckDB file open for writing and no second process may open it meanwhile.
 

@@ -1,1 +1,0 @@
-"""Bronze assets: every source landed in DuckDB as it arrived, plus audit columns."""
