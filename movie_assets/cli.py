@@ -9,17 +9,24 @@ Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME
 ``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
 on after a failed day and exits 1 naming the failed days. ``--select`` takes what
 ``dagster asset materialize --select`` takes (comma-separated), plus the other assets of a
-step that writes several together. Without TMDB credentials the
-TMDB resource serves ``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port for each run (see
-:mod:`movie_assets.definitions`).
+step that writes several together. ``TMDB_SOURCE`` says where TMDB data comes from
+(``snapshot``, the default: the bundled server over ``$MOVIES_INPUT_DIR/tmdb`` on a free
+loopback port for each run; ``live``: the API, credentials required).
+
+Each run prints a short summary (stage seconds, rows per layer, dead letters, checks, where
+the outputs are); Dagster's events are kept in ``$DAGSTER_HOME`` (``make dev`` → Runs) and
+written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt. An invalid configuration exits 2 before any run starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from movie_assets.settings import REPO_ROOT
 
@@ -60,52 +67,85 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _quiet_warnings() -> None:
+    """Hide warnings a user of ``make run`` cannot act on: Dagster's preview/beta notices
+    (partitioned asset checks) and dagster-dbt's note that tests outside a check selection
+    are only observed."""
+    import warnings
+
+    from dagster import BetaWarning, PreviewWarning
+
+    warnings.filterwarnings("ignore", category=PreviewWarning)
+    warnings.filterwarnings("ignore", category=BetaWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the selection for each requested day; 0 when every run succeeded, 1 when a run
+    failed, 2 for bad options or configuration (nothing runs then)."""
+    from pydantic import ValidationError
+
+    from movie_assets.settings import Settings, describe_settings_error
+
     args = parse_args(argv)
     try:
         partitions = partitions_to_run(args.partition, args.start, args.end, datetime.now(timezone.utc).date())
+        settings = Settings()
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = describe_settings_error(error) if isinstance(error, ValidationError) else str(error)
+        print(f"error: {message}", file=sys.stderr)
         return 2
-    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "data" / "dagster_home"))
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+    _quiet_warnings()
 
     from dagster import AssetSelection, DagsterInstance
 
-    from movie_assets.definitions import defs, settings
-    from movie_assets.partitions import daily_partitions
+    from movie_assets.automation.jobs import DAILY_REFRESH
+    from movie_assets.automation.run_summary import format_summary, summarize_events, warehouse_counts, write_event_log
+    from movie_assets.definitions import build_definitions
+    from movie_assets.partitions import build_daily_partitions
 
-    outside = [key for key in partitions if not daily_partitions.has_partition_key(key)]
+    daily = build_daily_partitions(settings)
+    outside = [key for key in partitions if not daily.has_partition_key(key)]
     if outside:
-        first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+        first, last = daily.get_first_partition_key(), daily.get_last_partition_key()
         print(
             f"error: {', '.join(outside)} outside the daily partitions {first} (MOVIES_PARTITION_START) to {last} (today, UTC)",
             file=sys.stderr,
         )
         return 2
 
-    job = defs.resolve_job_def("daily_refresh")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(DAILY_REFRESH)
     if args.select != "*":
         # A multi-asset that cannot be split (the TMDB fetch) comes whole.
         selection = AssetSelection.from_coercible(args.select.split(",")).required_multi_asset_neighbors()
         keys = selection.resolve(defs.resolve_asset_graph())
         job = job.get_subset(asset_selection=keys)
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
-    print(f"materializing {args.select!r} for {', '.join(partitions)} ({settings})", flush=True)
+    home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / "data" / "dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    print(f"materializing {args.select!r} for {', '.join(partitions)} (TMDB source: {settings.tmdb_source})", flush=True)
     failed = []
-    with DagsterInstance.get() as instance:
+    with DagsterInstance.from_config(str(home)) as instance:
         for partition in partitions:
-            result = job.execute_in_process(
-                partition_key=partition, instance=instance, tags=tags, raise_on_error=False
-            )
-            status = "succeeded" if result.success else "FAILED"
-            print(f"{partition}: run {result.run_id} {status}", flush=True)
+            # dbt's own output (dagster-dbt echoes it to stdout) goes to the run's log file instead.
+            with contextlib.redirect_stdout(io.StringIO()) as captured:
+                result = job.execute_in_process(
+                    partition_key=partition, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+                )
+            log_path = write_event_log(instance, result.run_id, home / "logs" / f"{result.run_id}.log", captured.getvalue())
+            summary = summarize_events(result.run_id, partition, result.success, instance.all_logs(result.run_id))
+            layers, letters = warehouse_counts(settings.duckdb_path, partition)
+            outputs = {"warehouse": settings.duckdb_path, "reports": settings.reports_dir, "full log": log_path}
+            print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
             if not result.success:
                 failed.append(partition)
     if failed:
-        print(f"failed partitions: {', '.join(failed)}; see `make dev` → Runs for the step logs", file=sys.stderr)
+        print(f"failed partitions: {', '.join(failed)}; see the full log above or `make dev` → Runs", file=sys.stderr)
         return 1
-    print(f"done: warehouse {settings.duckdb_path}, reports in {settings.reports_dir}")
     return 0
 
 

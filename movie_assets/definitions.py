@@ -1,83 +1,96 @@
-"""The one Dagster ``Definitions`` object: assets, checks, jobs, schedules, sensors, resources.
+"""The one Dagster ``Definitions`` of the product: assets, checks, jobs, schedule, sensor, resources.
 
-Resources are chosen by configuration (environment / ``.env``), never inside assets:
-with TMDB credentials the live API, without them the snapshot server over
-``$MOVIES_INPUT_DIR/tmdb`` on a free loopback port.
+Importing this module does no work: ``defs`` is a lazy definitions function that Dagster
+(``dagster dev``, ``dagster asset materialize -m movie_assets.definitions``) calls when it
+loads the code location. It reads :class:`~movie_assets.settings.Settings` once and builds
+everything from it with :func:`build_definitions`, which tests call with their own settings.
+An invalid configuration (``TMDB_SOURCE=live`` without credentials, a malformed number)
+fails the load, so no run can start.
 
-To add a layer or source, add its module to ``ASSET_MODULES``; ``@asset_check`` functions in
-those modules are picked up too.
+The domains each contribute their part: ``tmdb`` (fetch, checks, dead-letter retry job),
+``providers`` (deliveries and their sensor), ``transform`` (dbt models and tests), ``reports``
+(workbook and charts) and ``automation`` (the daily job and its schedule).
 """
 
-from dagster import (
-    Definitions,
-    EnvVar,
-    in_process_executor,
-    load_asset_checks_from_modules,
-    load_assets_from_modules,
-)
+from __future__ import annotations
 
-from movie_assets.providers import assets as provider_assets
-from movie_assets.tmdb import assets as tmdb_assets
-from movie_assets.tmdb import checks as tmdb_checks
-from movie_assets.transform import checks as transform_checks
-from movie_assets.transform import dbt_assets
-from movie_assets.tmdb.retry_job import retry_dead_letters_job
-from movie_assets.reports import charts, excel
-from movie_assets.resources import DuckDBWarehouseResource, PipelinePaths, lock_timeout_from_env
-from movie_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
-from movie_assets.providers.sensor import provider_files_sensor
-from movie_assets.settings import Settings, load_settings
-from movie_assets.tmdb.client import SnapshotTMDBResource, TMDBResource
+from typing import TYPE_CHECKING
 
-ASSET_MODULES = [tmdb_assets, tmdb_checks, provider_assets, dbt_assets, transform_checks, excel, charts]
+import dagster as dg
+
+if TYPE_CHECKING:
+    from movie_assets.settings import Settings
 
 
-def build_tmdb_resource(settings: Settings) -> TMDBResource:
-    """The live API when credentials are configured, else the local snapshot server."""
-    tuning = dict(
-        rate_limit=settings.tmdb_rate_limit,
-        max_concurrency=settings.tmdb_max_concurrency,
-        timeout=settings.tmdb_timeout,
-        max_retries=settings.tmdb_max_retries,
-    )
-    if settings.has_tmdb_credentials:
-        # EnvVar keeps the secret out of the resource config shown in the UI.
-        credentials = {}
-        if settings.tmdb_read_access_token:
-            credentials["read_access_token"] = EnvVar("TMDB_READ_ACCESS_TOKEN")
-        if settings.tmdb_api_key:
-            credentials["api_key"] = EnvVar("TMDB_API_KEY")
-        return TMDBResource(base_url=settings.tmdb_base_url, **credentials, **tuning)
-    return SnapshotTMDBResource(snapshot_dir=str(settings.input_dir / "tmdb"), **tuning)
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources of every asset, check, sensor and job, by resource key: ``tmdb`` (the
+    live API or the snapshot server, by ``settings.tmdb_source``), ``duckdb`` (the warehouse
+    file), ``dbt`` (the dbt project, told the warehouse path) and ``paths`` (input and report
+    folders)."""
+    from movie_assets.paths import PipelinePaths
+    from movie_assets.tmdb.resources import build_tmdb_resource
+    from movie_assets.transform.project import build_dbt_resource
+    from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
 
-
-def build_resources(settings: Settings) -> dict:
-    """Resource instances for ``settings`` (also used by tests with a temp warehouse)."""
     return {
         "tmdb": build_tmdb_resource(settings),
         "duckdb": DuckDBWarehouseResource(
-            database=str(settings.duckdb_path), lock_timeout_seconds=lock_timeout_from_env()
+            database=str(settings.duckdb_path), lock_timeout_seconds=settings.duckdb_lock_timeout
         ),
-        "dbt": dbt_assets.WarehouseDbtCliResource(
-            project_dir=dbt_assets.dbt_project, dbt_executable=dbt_assets.dbt_executable()
-        ),
+        "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
     }
 
 
-all_assets = load_assets_from_modules(ASSET_MODULES)
-all_asset_checks = load_asset_checks_from_modules(ASSET_MODULES)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every definition of the product for ``settings``.
 
-settings = load_settings()
+    Raises:
+        dagster_dbt.errors.DagsterDbtManifestNotFoundError: the dbt manifest was never
+            prepared (``make install``).
+    """
+    from movie_assets.automation.jobs import build_daily_refresh_job
+    from movie_assets.automation.schedules import build_daily_refresh_schedule
+    from movie_assets.partitions import build_daily_partitions
+    from movie_assets.providers import assets as provider_assets
+    from movie_assets.providers.sensor import provider_files_sensor
+    from movie_assets.reports import charts, excel
+    from movie_assets.tmdb.assets import build_tmdb_assets
+    from movie_assets.tmdb.checks import build_tmdb_checks
+    from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
+    from movie_assets.transform import checks as transform_checks
+    from movie_assets.transform.dbt_assets import build_dbt_assets
+    from movie_assets.transform.project import build_dbt_project
 
-# DuckDB allows one writing process: steps run one at a time in the run's own process;
-# runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").
-defs = Definitions(
-    assets=all_assets,
-    asset_checks=all_asset_checks,
-    jobs=[daily_refresh_job, retry_dead_letters_job],
-    schedules=[daily_refresh_schedule],
-    sensors=[provider_files_sensor],
-    resources=build_resources(settings),
-    executor=in_process_executor,
-)
+    partitions = build_daily_partitions(settings)
+    dbt_project = build_dbt_project(settings)
+    dbt_project.prepare_if_dev()
+    unpartitioned = [provider_assets, transform_checks, excel, charts]
+    daily_refresh = build_daily_refresh_job(partitions)
+    # DuckDB allows one writing process: steps run one at a time in the run's own process;
+    # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").
+    return dg.Definitions(
+        assets=[
+            *build_tmdb_assets(partitions),
+            *build_dbt_assets(dbt_project, partitions),
+            *dg.load_assets_from_modules(unpartitioned),
+        ],
+        asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned)],
+        jobs=[daily_refresh, build_retry_dead_letters_job(partitions)],
+        schedules=[build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled)],
+        sensors=[provider_files_sensor],
+        resources=build_resources(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location's definitions for the configuration in the environment and ``.env``.
+
+    Raises:
+        pydantic.ValidationError: the configuration is invalid (the message names the variable).
+    """
+    from movie_assets.settings import Settings
+
+    return build_definitions(Settings())

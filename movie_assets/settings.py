@@ -1,113 +1,139 @@
-"""The product's configuration contract: environment variables, also read from `.env`.
+"""The product's configuration contract: one :class:`Settings` object read from the environment
+and from ``.env`` in the repository root (pydantic-settings).
 
-Every name here is part of the public interface (README, "Configuration"). Paths are
-resolved against the repository root and written back to the environment as absolute
-paths, because dbt runs as a child process in `dbt_project/` and must open the same
-DuckDB file the Python assets write.
+Every variable here is part of the public interface (README, "Configuration"). Nothing here
+writes to ``os.environ``: resources and the dbt invocation receive their values from a
+``Settings`` instance, so a child process (dbt) is told the warehouse path explicitly.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
-from dotenv import load_dotenv
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TMDB_BASE_URL = "https://api.themoviedb.org/3"
 DEFAULT_SAMPLE_INPUT_DIR = REPO_ROOT.parent / "shared" / "data"
 
-
-def _resolve(path: str) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else (REPO_ROOT / candidate).resolve()
+TMDBSource = Literal["snapshot", "live"]
 
 
-def _number(name: str, default: float, kind: type = float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return kind(default)
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
-    if value <= 0 and name != "TMDB_MAX_RETRIES":
-        raise ValueError(f"{name} must be positive, got {raw!r}")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative, got {raw!r}")
-    return value
+class LiveSourceWithoutCredentials(ValueError):
+    """``TMDB_SOURCE=live`` without ``TMDB_READ_ACCESS_TOKEN`` or ``TMDB_API_KEY``."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Resolved configuration.
+class Settings(BaseSettings):
+    """Resolved configuration; field names are the environment variables (case-insensitive).
 
     Attributes:
-        tmdb_base_url: TMDB API v3 root, e.g. ``https://api.themoviedb.org/3``.
-        tmdb_read_access_token: v4 bearer token, or None. Never logged.
-        tmdb_api_key: v3 key sent as ``api_key`` query parameter, or None. Never logged.
+        tmdb_source: ``snapshot`` (default: the bundled replay server over
+            ``$MOVIES_INPUT_DIR/tmdb``, values observed in 2017) or ``live`` (the TMDB API,
+            credentials required). Recorded in bronze rows and the reports.
+        tmdb_base_url: TMDB API v3 root for ``live``, e.g. ``https://api.themoviedb.org/3``.
+        tmdb_read_access_token: v4 bearer token, or None. A ``SecretStr``: never printed.
+        tmdb_api_key: v3 key sent as the ``api_key`` query parameter, or None. Never printed.
         tmdb_rate_limit: requests/second allowed across all threads.
         tmdb_max_concurrency: worker threads fetching details.
         tmdb_timeout: connect and read timeout, seconds.
         tmdb_max_retries: retries per request on 429/5xx/connection errors.
-        duckdb_path: absolute path of the warehouse file.
+        duckdb_path: absolute path of the warehouse file (``MOVIES_DUCKDB_PATH``).
         input_dir: folder laid out like ``../shared/data`` (``tmdb/``, ``ids/``, ``providers/``).
         reports_dir: folder for the Excel workbook, CSV exports and ``charts/``.
+        partition_start: first daily partition (UTC day).
+        schedule_enabled: whether the 06:00 UTC schedule starts switched on.
+        duckdb_lock_timeout: seconds a run waits for another process to release the warehouse.
+        duckdb_memory_limit: DuckDB ``memory_limit`` of the dbt builds, e.g. ``3GB``.
+
+    Relative paths are taken from the repository root. Empty variables count as unset.
+
+    Raises:
+        pydantic.ValidationError: a value is malformed or out of range, or ``TMDB_SOURCE=live``
+            has no credentials (the message names both credential variables).
     """
 
-    tmdb_base_url: str
-    tmdb_read_access_token: str | None
-    tmdb_api_key: str | None
-    tmdb_rate_limit: float
-    tmdb_max_concurrency: int
-    tmdb_timeout: float
-    tmdb_max_retries: int
-    duckdb_path: Path
-    input_dir: Path
-    reports_dir: Path
+    model_config = SettingsConfigDict(
+        env_file=REPO_ROOT / ".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    tmdb_source: TMDBSource = "snapshot"
+    tmdb_base_url: str = "https://api.themoviedb.org/3"
+    tmdb_read_access_token: SecretStr | None = None
+    tmdb_api_key: SecretStr | None = None
+    tmdb_rate_limit: PositiveFloat = 40.0
+    tmdb_max_concurrency: PositiveInt = 8
+    tmdb_timeout: PositiveFloat = 10.0
+    tmdb_max_retries: NonNegativeInt = 5
+    duckdb_path: Path = Field(default=Path("data/warehouse.duckdb"), alias="MOVIES_DUCKDB_PATH")
+    input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
+    reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")
+    partition_start: date = Field(default=date(2026, 1, 1), alias="MOVIES_PARTITION_START")
+    schedule_enabled: bool = Field(default=True, alias="MOVIES_SCHEDULE_ENABLED")
+    duckdb_lock_timeout: NonNegativeFloat = Field(default=60.0, alias="MOVIES_DUCKDB_LOCK_TIMEOUT")
+    duckdb_memory_limit: str = Field(default="3GB", alias="MOVIES_DUCKDB_MEMORY_LIMIT")
+
+    @field_validator("tmdb_source", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("tmdb_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @field_validator("tmdb_read_access_token", "tmdb_api_key")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("duckdb_path", "input_dir", "reports_dir")
+    @classmethod
+    def _from_repo_root(cls, value: Path) -> Path:
+        path = value.expanduser()
+        return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+    @model_validator(mode="after")
+    def _live_needs_credentials(self) -> Settings:
+        if self.tmdb_source == "live" and not self.has_tmdb_credentials:
+            raise LiveSourceWithoutCredentials(
+                "TMDB_SOURCE=live needs TMDB credentials: set TMDB_READ_ACCESS_TOKEN (v4 token) or "
+                "TMDB_API_KEY (v3 key) in the environment or .env, or use TMDB_SOURCE=snapshot for "
+                "the bundled offline snapshot"
+            )
+        return self
 
     @property
     def has_tmdb_credentials(self) -> bool:
+        """True when a TMDB token or key is configured (values are never exposed here)."""
         return bool(self.tmdb_read_access_token or self.tmdb_api_key)
 
-    def __repr__(self) -> str:  # keeps credentials out of tracebacks and logs
-        return (
-            f"Settings(tmdb_base_url={self.tmdb_base_url!r}, credentials="
-            f"{'set' if self.has_tmdb_credentials else 'unset'}, duckdb_path={str(self.duckdb_path)!r}, "
-            f"input_dir={str(self.input_dir)!r}, reports_dir={str(self.reports_dir)!r})"
-        )
+    @property
+    def tmdb_snapshot_dir(self) -> Path:
+        """``$MOVIES_INPUT_DIR/tmdb``: what the snapshot source replays."""
+        return self.input_dir / "tmdb"
 
-    __str__ = __repr__
+    def dbt_profile_vars(self) -> dict[str, str]:
+        """The dbt vars ``profiles.yml`` renders: ``{"duckdb_path": absolute path, "memory_limit": "3GB"}``."""
+        return {"duckdb_path": str(self.duckdb_path), "memory_limit": self.duckdb_memory_limit}
 
 
-def load_settings() -> Settings:
-    """Read the configuration from the environment (and `.env` in the repository root).
-
-    Creates the warehouse file's folder. Exports ``MOVIES_DUCKDB_PATH``, ``MOVIES_INPUT_DIR`` and ``MOVIES_REPORTS_DIR`` back to
-    ``os.environ`` as absolute paths so child processes (dbt) agree with this process.
-
-    Raises:
-        ValueError: a numeric variable is not a number or out of range.
-    """
-    load_dotenv(REPO_ROOT / ".env", override=False)
-    token = os.environ.get("TMDB_READ_ACCESS_TOKEN", "").strip() or None
-    api_key = os.environ.get("TMDB_API_KEY", "").strip() or None
-    input_default = str(DEFAULT_SAMPLE_INPUT_DIR)
-    settings = Settings(
-        tmdb_base_url=os.environ.get("TMDB_BASE_URL", "").strip().rstrip("/") or DEFAULT_TMDB_BASE_URL,
-        tmdb_read_access_token=token,
-        tmdb_api_key=api_key,
-        tmdb_rate_limit=_number("TMDB_RATE_LIMIT", 40.0),
-        tmdb_max_concurrency=int(_number("TMDB_MAX_CONCURRENCY", 8, int)),
-        tmdb_timeout=_number("TMDB_TIMEOUT", 10.0),
-        tmdb_max_retries=int(_number("TMDB_MAX_RETRIES", 5, int)),
-        duckdb_path=_resolve(os.environ.get("MOVIES_DUCKDB_PATH", "").strip() or "data/warehouse.duckdb"),
-        input_dir=_resolve(os.environ.get("MOVIES_INPUT_DIR", "").strip() or input_default),
-        reports_dir=_resolve(os.environ.get("MOVIES_REPORTS_DIR", "").strip() or "data/reports"),
-    )
-    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["MOVIES_DUCKDB_PATH"] = str(settings.duckdb_path)
-    os.environ["MOVIES_INPUT_DIR"] = str(settings.input_dir)
-    os.environ["MOVIES_REPORTS_DIR"] = str(settings.reports_dir)
-    return settings
+def describe_settings_error(error: Exception) -> str:
+    """One readable line per problem of a failed :class:`Settings` load, without input values
+    (which could be credentials)."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return str(error)
+    lines = []
+    for item in errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in item.get("loc", ())) or "settings"
+        message = item.get("msg", "invalid")
+        lines.append(message.removeprefix("Value error, ") if where == "settings" else f"{where.upper()}: {message}")
+    return "; ".join(lines)

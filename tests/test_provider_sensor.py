@@ -9,7 +9,7 @@ import pytest
 from dagster import AssetKey, DefaultSensorStatus, build_sensor_context
 
 from movie_assets.definitions import defs
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 from movie_assets.providers.sensor import provider_files_sensor
 
 EVERY_FILE = {

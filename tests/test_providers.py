@@ -172,7 +172,7 @@ def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(tmp_pat
     from dagster_duckdb import DuckDBResource
 
     from movie_assets.providers.assets import critic_agg
-    from movie_assets.resources import PipelinePaths
+    from movie_assets.paths import PipelinePaths
 
     database = tmp_path / "assets.duckdb"
     resources = {

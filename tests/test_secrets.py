@@ -12,7 +12,7 @@ from dagster_duckdb import DuckDBResource
 from movie_assets.tmdb.assets import tmdb_movies
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.retry_job import retry_dead_letters_job
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import TMDBResource
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 

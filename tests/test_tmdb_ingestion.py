@@ -14,7 +14,7 @@ from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fet
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.retry_job import retry_dead_letters_job
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import TMDBClient, TMDBResource
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 from movie_assets.warehouse.tables import ensure_table

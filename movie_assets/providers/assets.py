@@ -35,7 +35,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.warehouse.metadata import table_metadata
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 from movie_assets.warehouse.tables import ensure_table, replace_rows
 
 AUDIT_COLUMNS = ("source_file", "file_sha256", "source_row_number", "loaded_at")

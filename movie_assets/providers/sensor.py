@@ -13,7 +13,7 @@ from pathlib import Path
 from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from movie_assets.providers.assets import DELIVERIES
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 
 PROVIDER_ASSET_KEYS: dict[str, list[AssetKey]] = {}
 for _delivery in DELIVERIES:

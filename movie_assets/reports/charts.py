@@ -32,7 +32,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
 from movie_assets.atomic_write import atomic_output  # noqa: E402
-from movie_assets.resources import PipelinePaths  # noqa: E402
+from movie_assets.paths import PipelinePaths  # noqa: E402
 
 CHARTS_DIR = "charts"
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 800, 100

@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from movie_assets.atomic_write import atomic_output
-from movie_assets.resources import PipelinePaths
+from movie_assets.paths import PipelinePaths
 
 WORKBOOK_NAME = "movie_data.xlsx"
 TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."

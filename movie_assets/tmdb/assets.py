@@ -29,9 +29,10 @@ from typing import Callable
 
 import duckdb
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetSpec, Config, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, Config, DailyPartitionsDefinition, MaterializeResult, multi_asset
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, field_validator
+from tqdm import tqdm
 
 from movie_assets.tmdb.dead_letters import (
     DEAD_LETTER_TABLE,
@@ -43,10 +44,9 @@ from movie_assets.tmdb.dead_letters import (
 )
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.warehouse.metadata import table_metadata
-from movie_assets.partitions import daily_partitions
-from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb.client import FetchResult, TMDBClient, TMDBResource
-from movie_assets.tmdb.replay_server import MAX_PAGE
+from movie_assets.paths import PipelinePaths
+from movie_assets.tmdb.client import MAX_PAGE, FetchResult, TMDBClient
+from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.tables import ensure_table
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
@@ -57,7 +57,8 @@ TMDB_MOVIES_COLUMNS = """
     partition_date DATE NOT NULL,
     run_id VARCHAR NOT NULL,
     http_status INTEGER NOT NULL,
-    request_path VARCHAR NOT NULL
+    request_path VARCHAR NOT NULL,
+    tmdb_source VARCHAR
 """
 ID_SOURCES = ("ids-file", "discover", "changes")
 PROGRESS_EVERY_SECONDS = 5.0
@@ -225,7 +226,8 @@ def fetch_details(
     progress_every: float = PROGRESS_EVERY_SECONDS,
 ) -> FetchSummary:
     """Fetch ``/movie/{id}`` for ``ids``; every ``progress_every`` seconds call ``log`` with a
-    ``PROGRESS`` line (done/total, fetched, not-found, failed, requests/second).
+    ``PROGRESS`` line (done/total, fetched, not-found, failed, requests/second) for the run's
+    event log, and show a progress bar on a terminal (stderr; none when it is not a TTY).
 
     Raises:
         movie_assets.tmdb.client.TMDBAuthError: TMDB rejected the credentials.
@@ -235,26 +237,37 @@ def fetch_details(
     last_report = started
     counts = {"fetched": 0, "not-found": 0, "failed": 0}
     results: list[FetchResult] = []
-    for result in client.fetch_movies(ids, append_to_response):
-        results.append(result)
-        counts["fetched" if result.ok else "not-found" if result.reason == "not-found" else "failed"] += 1
-        now = time.monotonic()
-        if now - last_report >= progress_every:
-            last_report = now
-            rate = (client.requests_sent - requests_before) / (now - started)
-            log(
-                f"PROGRESS tmdb details: {len(results)}/{len(ids)} done, {counts['fetched']} fetched, "
-                f"{counts['not-found']} not-found, {counts['failed']} failed, {client.retries} retries, "
-                f"{rate:.1f} requests/s"
-            )
+    with tqdm(total=len(ids), desc="TMDB details", unit="movie", disable=None, leave=False, mininterval=0.5) as bar:
+        for result in client.fetch_movies(ids, append_to_response):
+            results.append(result)
+            counts["fetched" if result.ok else "not-found" if result.reason == "not-found" else "failed"] += 1
+            bar.update()
+            now = time.monotonic()
+            if now - last_report >= progress_every:
+                last_report = now
+                rate = (client.requests_sent - requests_before) / (now - started)
+                bar.set_postfix(counts, refresh=False)
+                log(
+                    f"PROGRESS tmdb details: {len(results)}/{len(ids)} done, {counts['fetched']} fetched, "
+                    f"{counts['not-found']} not-found, {counts['failed']} failed, {client.retries} retries, "
+                    f"{rate:.1f} requests/s"
+                )
     return FetchSummary(results, client.retries, client.requests_sent - requests_before, time.monotonic() - started)
 
 
-def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -> pa.Table:
+def ensure_tmdb_movies_table(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create ``bronze.tmdb_movies`` if missing; a warehouse from before ``tmdb_source`` was
+    recorded gets the column, NULL (unknown) for its older rows."""
+    ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+    conn.execute(f"ALTER TABLE {TMDB_MOVIES_TABLE} ADD COLUMN IF NOT EXISTS tmdb_source VARCHAR")
+
+
+def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str, tmdb_source: str) -> pa.Table:
     """Arrow rows for ``bronze.tmdb_movies`` from the successful fetches in ``results``.
 
     Columns: movie_id BIGINT, payload JSON text, fetched_at TIMESTAMPTZ (UTC),
-    partition_date DATE, run_id, http_status INTEGER, request_path (no credentials).
+    partition_date DATE, run_id, http_status INTEGER, request_path (no credentials),
+    tmdb_source (``live`` or ``snapshot``: which deployment produced the row).
     """
     ok = [r for r in results if r.ok and r.movie_id is not None]
     return pa.table(
@@ -266,6 +279,7 @@ def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str) -
             "run_id": pa.array([run_id] * len(ok), pa.string()),
             "http_status": pa.array([r.http_status for r in ok], pa.int32()),
             "request_path": pa.array([r.request_path for r in ok], pa.string()),
+            "tmdb_source": pa.array([tmdb_source] * len(ok), pa.string()),
         }
     )
 
@@ -293,120 +307,125 @@ def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set
     return {row[0] for row in rows}
 
 
-@multi_asset(
-    name="tmdb_movies",
-    specs=[
-        AssetSpec(
-            ["bronze", "tmdb_movies"],
-            description=(
-                "TMDB GET /movie/{id} responses, one row per (partition_date, movie_id) fetched: movie_id, "
-                "payload (raw JSON as received), fetched_at (UTC), partition_date, run_id, http_status, "
-                "request_path (without credentials)."
-            ),
-            group_name="bronze",
-            kinds={"duckdb", "python"},
-            owners=OWNERS,
-            # Not materialized on a day that changes nothing (see the module docstring).
-            skippable=True,
-        ),
-        AssetSpec(
-            ["bronze", "tmdb_dead_letter"],
-            description=(
-                "Inputs of a TMDB run that yielded no movie: rejected ID-list rows, unreadable discover/changes "
-                "pages, failed fetches (source, raw_value, movie_id, row_number, reason, http_status, attempts, "
-                "last_error, partition_date, run_id, recorded_at). Also exported as dead_letter_queue.csv."
-            ),
-            group_name="bronze",
-            kinds={"duckdb", "csv"},
-            owners=OWNERS,
-        ),
-    ],
-    partitions_def=daily_partitions,
-)
-def tmdb_movies(
-    context: AssetExecutionContext,
-    config: TMDBMoviesConfig,
-    tmdb: TMDBResource,
-    duckdb: DuckDBResource,
-    paths: PipelinePaths,
-):
-    """Fetch the partition's TMDB movie details and land them with their dead letters.
+def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
+    """The multi-asset ``tmdb_movies`` (``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter``),
+    partitioned by ``partitions``."""
 
-    Source: TMDB API v3 (or the local snapshot server). Replaces the partition's rows of
-    ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` in one transaction, then exports
-    the dead-letter queue to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
-
-    Raises:
-        TMDBAuthError: TMDB rejected the credentials (the run stops at once).
-        IdListError: the ID list cannot be read.
-    """
-    partition_date = context.partition_key
-    client = tmdb.get_client()
-    try:
-        with duckdb.get_connection() as conn:
-            ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-            ensure_dead_letter_table(conn)
-            rows_before = partition_row_count(conn, partition_date)
-            plan = plan_ids(config, client, paths.id_list, partition_date, lambda: known_movie_ids(conn, partition_date))
-        context.log.info(
-            f"tmdb ids for {partition_date} from {config.id_sources}: {len(plan.ids)} to fetch, "
-            f"{plan.listed} listed, changed {plan.changed}, {plan.skipped_from_input} skipped from input"
-        )
-        summary = fetch_details(client, plan.ids, "credits" if config.append_credits else None, context.log.info)
-    finally:
-        client.close()
-    letters = plan.dead_letters + [DeadLetter.from_fetch("fetch", r) for r in summary.results if not r.ok]
-    rows = fetched_rows(summary.results, partition_date, context.run_id)
-    letter_rows = dead_letter_rows(letters, partition_date, context.run_id)
-    with duckdb.get_connection() as conn:
-        replace_in_one_transaction(
-            conn,
-            [
-                (TMDB_MOVIES_TABLE, "partition_date = ?", [partition_date], rows),
-                (DEAD_LETTER_TABLE, "partition_date = ?", [partition_date], letter_rows),
-            ],
-        )
-        csv_path = export_dead_letters_csv(conn, paths.reports)
-        movies_info = table_metadata(conn, TMDB_MOVIES_TABLE)
-        letters_info = table_metadata(conn, DEAD_LETTER_TABLE)
-    not_found = sum(1 for r in summary.results if r.reason == "not-found")
-    context.log.info(
-        f"tmdb details for {partition_date}: {rows.num_rows} fetched, {not_found} not-found, "
-        f"{len(summary.results) - rows.num_rows - not_found} failed, {summary.retries} retries, "
-        f"{summary.elapsed_seconds:.1f} s, {summary.requests_per_second:.1f} requests/s"
+    @multi_asset(
+        name="tmdb_movies",
+        specs=[
+            AssetSpec(
+                ["bronze", "tmdb_movies"],
+                description=(
+                    "TMDB GET /movie/{id} responses, one row per (partition_date, movie_id) fetched: movie_id, "
+                    "payload (raw JSON as received), fetched_at (UTC), partition_date, run_id, http_status, "
+                    "request_path (without credentials), tmdb_source (live or snapshot)."
+                ),
+                group_name="bronze",
+                kinds={"duckdb", "python"},
+                owners=OWNERS,
+                # Not materialized on a day that changes nothing (see the module docstring).
+                skippable=True,
+            ),
+            AssetSpec(
+                ["bronze", "tmdb_dead_letter"],
+                description=(
+                    "Inputs of a TMDB run that yielded no movie: rejected ID-list rows, unreadable discover/changes "
+                    "pages, failed fetches (source, raw_value, movie_id, row_number, reason, http_status, attempts, "
+                    "last_error, partition_date, run_id, recorded_at). Also exported as dead_letter_queue.csv."
+                ),
+                group_name="bronze",
+                kinds={"duckdb", "csv"},
+                owners=OWNERS,
+            ),
+        ],
+        partitions_def=partitions,
     )
-    if changes_nothing(plan, rows_before):
+    def tmdb_movies(
+        context: AssetExecutionContext,
+        config: TMDBMoviesConfig,
+        tmdb: TMDBResource,
+        duckdb: DuckDBResource,
+        paths: PipelinePaths,
+    ):
+        """Fetch the partition's TMDB movie details and land them with their dead letters.
+
+        Source: TMDB API v3 (or the local snapshot server). Replaces the partition's rows of
+        ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` in one transaction, then exports
+        the dead-letter queue to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
+
+        Raises:
+            TMDBAuthError: TMDB rejected the credentials (the run stops at once).
+            IdListError: the ID list cannot be read.
+        """
+        partition_date = context.partition_key
+        client = tmdb.get_client()
+        try:
+            with duckdb.get_connection() as conn:
+                ensure_tmdb_movies_table(conn)
+                ensure_dead_letter_table(conn)
+                rows_before = partition_row_count(conn, partition_date)
+                plan = plan_ids(config, client, paths.id_list, partition_date, lambda: known_movie_ids(conn, partition_date))
+            context.log.info(
+                f"tmdb ids for {partition_date} from {config.id_sources}: {len(plan.ids)} to fetch, "
+                f"{plan.listed} listed, changed {plan.changed}, {plan.skipped_from_input} skipped from input"
+            )
+            summary = fetch_details(client, plan.ids, "credits" if config.append_credits else None, context.log.info)
+        finally:
+            client.close()
+        letters = plan.dead_letters + [DeadLetter.from_fetch("fetch", r) for r in summary.results if not r.ok]
+        rows = fetched_rows(summary.results, partition_date, context.run_id, tmdb.source)
+        letter_rows = dead_letter_rows(letters, partition_date, context.run_id)
+        with duckdb.get_connection() as conn:
+            replace_in_one_transaction(
+                conn,
+                [
+                    (TMDB_MOVIES_TABLE, "partition_date = ?", [partition_date], rows),
+                    (DEAD_LETTER_TABLE, "partition_date = ?", [partition_date], letter_rows),
+                ],
+            )
+            csv_path = export_dead_letters_csv(conn, paths.reports)
+            movies_info = table_metadata(conn, TMDB_MOVIES_TABLE)
+            letters_info = table_metadata(conn, DEAD_LETTER_TABLE)
+        not_found = sum(1 for r in summary.results if r.reason == "not-found")
         context.log.info(
-            f"tmdb: nothing changed for {partition_date}; bronze/tmdb_movies is not materialized, "
-            "so the steps downstream of it are skipped in this run"
+            f"tmdb details for {partition_date}: {rows.num_rows} fetched, {not_found} not-found, "
+            f"{len(summary.results) - rows.num_rows - not_found} failed, {summary.retries} retries, "
+            f"{summary.elapsed_seconds:.1f} s, {summary.requests_per_second:.1f} requests/s"
         )
-    else:
+        if changes_nothing(plan, rows_before):
+            context.log.info(
+                f"tmdb: nothing changed for {partition_date}; bronze/tmdb_movies is not materialized, "
+                "so the steps downstream of it are skipped in this run"
+            )
+        else:
+            yield MaterializeResult(
+                asset_key=["bronze", "tmdb_movies"],
+                metadata={
+                    "id_sources": ", ".join(config.id_sources),
+                    "requested": len(plan.ids),
+                    "fetched": rows.num_rows,
+                    "not_found": not_found,
+                    "failed": len(summary.results) - rows.num_rows - not_found,
+                    "skipped_from_input": plan.skipped_from_input,
+                    "changed_in_feed": plan.changed if plan.changed is not None else -1,
+                    "retries": summary.retries,
+                    "http_requests": summary.http_requests,
+                    "elapsed_seconds": round(summary.elapsed_seconds, 3),
+                    "requests_per_second": round(summary.requests_per_second, 2),
+                    "rate_limit": tmdb.rate_limit,
+                    **movies_info,
+                    "partition_row_count": rows.num_rows,
+                },
+            )
         yield MaterializeResult(
-            asset_key=["bronze", "tmdb_movies"],
+            asset_key=["bronze", "tmdb_dead_letter"],
             metadata={
-                "id_sources": ", ".join(config.id_sources),
-                "requested": len(plan.ids),
-                "fetched": rows.num_rows,
-                "not_found": not_found,
-                "failed": len(summary.results) - rows.num_rows - not_found,
-                "skipped_from_input": plan.skipped_from_input,
-                "changed_in_feed": plan.changed if plan.changed is not None else -1,
-                "retries": summary.retries,
-                "http_requests": summary.http_requests,
-                "elapsed_seconds": round(summary.elapsed_seconds, 3),
-                "requests_per_second": round(summary.requests_per_second, 2),
-                "rate_limit": tmdb.rate_limit,
-                **movies_info,
-                "partition_row_count": rows.num_rows,
+                "partition_row_count": letter_rows.num_rows,
+                "by_reason": ", ".join(f"{reason}: {n}" for reason, n in sorted(Counter(d.reason for d in letters).items())),
+                "csv_path": str(csv_path),
+                **letters_info,
             },
         )
-    yield MaterializeResult(
-        asset_key=["bronze", "tmdb_dead_letter"],
-        metadata={
-            "partition_row_count": letter_rows.num_rows,
-            "by_reason": ", ".join(f"{reason}: {n}" for reason, n in sorted(Counter(d.reason for d in letters).items())),
-            "csv_path": str(csv_path),
-            **letters_info,
-        },
-    )
 
+    return [tmdb_movies]

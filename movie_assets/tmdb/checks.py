@@ -8,14 +8,15 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetChecksDefinition,
     AssetKey,
+    DailyPartitionsDefinition,
     MetadataValue,
     asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
 from movie_assets.tmdb.assets import partition_row_count
-from movie_assets.partitions import daily_partitions
 
 TMDB_MOVIES = AssetKey(["bronze", "tmdb_movies"])
 TMDB_DEAD_LETTER = AssetKey(["bronze", "tmdb_dead_letter"])
@@ -52,62 +53,67 @@ def fetch_dead_letter_share(conn, partition_date: str) -> tuple[int, int, float]
     return failed, fetched, (failed / requested if requested else 0.0)
 
 
-@asset_check(
-    asset=TMDB_MOVIES,
-    partitions_def=daily_partitions,
-    blocking=True,
-    description=(
-        "Protects silver, gold and the reports from an empty day: the partition of bronze.tmdb_movies "
-        "holds at least one fetched movie (an empty day means the ID list or the API failed). A "
-        "changes day on which nothing changed does not materialize the partition, so this check does not run for it."
-    ),
-)
-def tmdb_movies_partition_not_empty(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
-    with duckdb.get_connection() as conn:
-        rows = partition_row_count(conn, context.partition_key)
-    return AssetCheckResult(passed=rows > 0, metadata={"partition": context.partition_key, "rows": rows})
+def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecksDefinition]:
+    """The checks on ``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter``, partitioned like them."""
 
-
-@asset_check(
-    asset=TMDB_MOVIES,
-    partitions_def=daily_partitions,
-    blocking=True,
-    description=(
-        "Protects silver's parsing and every movie key downstream: each payload of the partition is JSON "
-        "with an `id` equal to the row's movie_id."
-    ),
-)
-def tmdb_movies_payloads_have_id(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
-    with duckdb.get_connection() as conn:
-        bad = payloads_without_id(conn, context.partition_key)
-    return AssetCheckResult(
-        passed=not bad,
-        metadata={"partition": context.partition_key, "bad_movie_ids": MetadataValue.json(bad)},
+    @asset_check(
+        asset=TMDB_MOVIES,
+        partitions_def=partitions,
+        blocking=True,
+        description=(
+            "Protects silver, gold and the reports from an empty day: the partition of bronze.tmdb_movies "
+            "holds at least one fetched movie (an empty day means the ID list or the API failed). A "
+            "changes day on which nothing changed does not materialize the partition, so this check does not run for it."
+        ),
     )
+    def tmdb_movies_partition_not_empty(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            rows = partition_row_count(conn, context.partition_key)
+        return AssetCheckResult(passed=rows > 0, metadata={"partition": context.partition_key, "rows": rows})
 
 
-@asset_check(
-    asset=TMDB_DEAD_LETTER,
-    partitions_def=daily_partitions,
-    description=(
-        "Protects the completeness of the day's data (warns, does not block): at most "
-        f"{DEAD_LETTER_MAX_SHARE:.0%} of the movies requested from TMDB ended as fetch dead letters "
-        "(not-found, bad payload, retries exhausted)."
-    ),
-)
-def tmdb_dead_letter_share_below_threshold(
-    context: AssetCheckExecutionContext, duckdb: DuckDBResource
-) -> AssetCheckResult:
-    with duckdb.get_connection() as conn:
-        failed, fetched, share = fetch_dead_letter_share(conn, context.partition_key)
-    return AssetCheckResult(
-        passed=share <= DEAD_LETTER_MAX_SHARE,
-        severity=AssetCheckSeverity.WARN,
-        metadata={
-            "partition": context.partition_key,
-            "fetch_dead_letters": failed,
-            "fetched": fetched,
-            "share": round(share, 4),
-            "threshold": DEAD_LETTER_MAX_SHARE,
-        },
+    @asset_check(
+        asset=TMDB_MOVIES,
+        partitions_def=partitions,
+        blocking=True,
+        description=(
+            "Protects silver's parsing and every movie key downstream: each payload of the partition is JSON "
+            "with an `id` equal to the row's movie_id."
+        ),
     )
+    def tmdb_movies_payloads_have_id(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            bad = payloads_without_id(conn, context.partition_key)
+        return AssetCheckResult(
+            passed=not bad,
+            metadata={"partition": context.partition_key, "bad_movie_ids": MetadataValue.json(bad)},
+        )
+
+
+    @asset_check(
+        asset=TMDB_DEAD_LETTER,
+        partitions_def=partitions,
+        description=(
+            "Protects the completeness of the day's data (warns, does not block): at most "
+            f"{DEAD_LETTER_MAX_SHARE:.0%} of the movies requested from TMDB ended as fetch dead letters "
+            "(not-found, bad payload, retries exhausted)."
+        ),
+    )
+    def tmdb_dead_letter_share_below_threshold(
+        context: AssetCheckExecutionContext, duckdb: DuckDBResource
+    ) -> AssetCheckResult:
+        with duckdb.get_connection() as conn:
+            failed, fetched, share = fetch_dead_letter_share(conn, context.partition_key)
+        return AssetCheckResult(
+            passed=share <= DEAD_LETTER_MAX_SHARE,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "partition": context.partition_key,
+                "fetch_dead_letters": failed,
+                "fetched": fetched,
+                "share": round(share, 4),
+                "threshold": DEAD_LETTER_MAX_SHARE,
+            },
+        )
+
+    return [tmdb_movies_partition_not_empty, tmdb_movies_payloads_have_id, tmdb_dead_letter_share_below_threshold]

@@ -1,12 +1,8 @@
-"""HTTP client for TMDB API v3 and the Dagster resources that provide it.
+"""HTTP client for TMDB API v3: rate limiting shared by threads, retries with full-jitter
+backoff (urllib3 ``Retry``), payload validation, credentials redacted from every log line.
 
-Two resources share the same client and differ only in where it points:
-
-- :class:`TMDBResource`: the live API (``TMDB_BASE_URL``), with credentials from the
-  environment.
-- :class:`SnapshotTMDBResource`: starts :mod:`movie_assets.tmdb.replay_server` on a free loopback
-  port for the length of a run, over a snapshot folder, with a throw-away local key. Used
-  when no TMDB credentials are configured (offline runs, CI, tests).
+The client talks to whatever ``base_url`` it is given; the Dagster resources that choose the
+live API or the local snapshot server are in :mod:`movie_assets.tmdb.resources`.
 """
 
 from __future__ import annotations
@@ -14,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import secrets
 import threading
 import time
 from collections import deque
@@ -22,21 +17,19 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import takewhile
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
 import requests
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import PrivateAttr
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: TMDB serves no list page (discover, changes) above this one.
+MAX_PAGE = 500
 
 #: Dead-letter reasons of a fetch. ``not-found`` (404) and ``http-error`` (another 4xx) are
 #: final; the others may succeed later and are what the retry job re-fetches.
@@ -399,78 +392,3 @@ class TMDBClient:
         self.session.close()
         for name in _URLLIB3_LOGGERS:
             logging.getLogger(name).removeFilter(self._log_filter)
-
-
-class TMDBResource(ConfigurableResource):
-    """TMDB API v3 (live). Credentials come from ``TMDB_READ_ACCESS_TOKEN`` / ``TMDB_API_KEY``.
-
-    Attributes:
-        base_url: API root (``TMDB_BASE_URL``).
-        rate_limit: requests/second across all threads (``TMDB_RATE_LIMIT``).
-        max_concurrency: worker threads (``TMDB_MAX_CONCURRENCY``).
-        timeout: seconds per connect/read (``TMDB_TIMEOUT``).
-        max_retries: retries per request (``TMDB_MAX_RETRIES``).
-        backoff_factor: seconds; the n-th retry waits uniform(0, backoff_factor * 2**(n-1)).
-    """
-
-    base_url: str = "https://api.themoviedb.org/3"
-    api_key: str | None = None
-    read_access_token: str | None = None
-    rate_limit: float = 40.0
-    max_concurrency: int = 8
-    timeout: float = 10.0
-    max_retries: int = 5
-    backoff_factor: float = 0.5
-
-    def _endpoint(self) -> tuple[str, str | None, str | None]:
-        return self.base_url, self.api_key, self.read_access_token
-
-    def get_client(self) -> TMDBClient:
-        """A new :class:`TMDBClient`; the caller closes it."""
-        base_url, api_key, token = self._endpoint()
-        return TMDBClient(
-            base_url,
-            api_key=api_key,
-            read_access_token=token,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            max_concurrency=self.max_concurrency,
-            rate_limit=self.rate_limit,
-            backoff_factor=self.backoff_factor,
-        )
-
-
-class SnapshotTMDBResource(TMDBResource):
-    """TMDB served from a local snapshot over real HTTP on 127.0.0.1.
-
-    For the length of each run it starts :class:`~movie_assets.tmdb.replay_server.TMDBReplayServer`
-    over ``snapshot_dir`` (layout of ``../shared/data/tmdb``) with a random local key, and
-    clients from :meth:`get_client` talk to it exactly as they would to TMDB.
-
-    Attributes:
-        snapshot_dir: folder holding ``genres.json`` and the movies file.
-        movies_file: which ``*.jsonl.gz`` in it to serve (one observation of the catalogue).
-        baseline_file: an earlier observation in the same folder; ``/movie/changes`` then
-            reports the ids that differ from it. None: the change feed is empty.
-    """
-
-    snapshot_dir: str
-    movies_file: str = "movies.jsonl.gz"
-    baseline_file: str | None = None
-    _server: TMDBReplayServer | None = PrivateAttr(default=None)
-    _local_key: str = PrivateAttr(default_factory=lambda: secrets.token_hex(16))
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        snapshot = Snapshot.load(Path(self.snapshot_dir), self.movies_file, self.baseline_file)
-        self._server = TMDBReplayServer(snapshot, api_key=self._local_key).start()
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def _endpoint(self) -> tuple[str, str | None, str | None]:
-        if self._server is None:
-            raise RuntimeError("SnapshotTMDBResource is used outside a run: its server is not started")
-        return self._server.base_url, self._local_key, None
-

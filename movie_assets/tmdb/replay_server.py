@@ -49,9 +49,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from movie_assets.tmdb.client import MAX_PAGE
+
 PAGE_SIZE = 20
 CHANGES_PAGE_SIZE = 100
-MAX_PAGE = 500
 MAX_CHANGES_DAYS = 14
 
 NOT_FOUND = {

@@ -14,10 +14,10 @@ Run it for one day from the UI (Jobs -> ``retry_dead_letters_job``, pick the par
 from dataclasses import dataclass, replace
 
 import duckdb
-from dagster import AssetMaterialization, Config, OpExecutionContext, job, op
+from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, fetched_rows
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, ensure_tmdb_movies_table, fetch_details, fetched_rows
 from movie_assets.tmdb.dead_letters import (
     DEAD_LETTER_TABLE,
     DeadLetter,
@@ -26,10 +26,9 @@ from movie_assets.tmdb.dead_letters import (
     export_dead_letters_csv,
     replace_in_one_transaction,
 )
-from movie_assets.partitions import daily_partitions
-from movie_assets.resources import PipelinePaths
-from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient, TMDBResource
-from movie_assets.warehouse.tables import ensure_table
+from movie_assets.paths import PipelinePaths
+from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient
+from movie_assets.tmdb.resources import TMDBResource
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ def retry_dead_letters(
     partition_date: str,
     run_id: str,
     append_to_response: str | None,
+    tmdb_source: str,
     log=print,
 ) -> RetryOutcome:
     """Re-fetch the retryable dead letters of ``partition_date`` and update bronze and the queue.
@@ -67,7 +67,7 @@ def retry_dead_letters(
     Raises:
         movie_assets.tmdb.client.TMDBAuthError: TMDB rejected the credentials (nothing changes).
     """
-    ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+    ensure_tmdb_movies_table(conn)
     ensure_dead_letter_table(conn)
     previous_attempts = retryable_dead_letters(conn, partition_date)
     ids = list(previous_attempts)
@@ -81,7 +81,7 @@ def retry_dead_letters(
     replace_in_one_transaction(
         conn,
         [
-            (TMDB_MOVIES_TABLE, in_partition, [partition_date, recovered], fetched_rows(summary.results, partition_date, run_id)),
+            (TMDB_MOVIES_TABLE, in_partition, [partition_date, recovered], fetched_rows(summary.results, partition_date, run_id, tmdb_source)),
             (
                 DEAD_LETTER_TABLE,
                 f"source = 'fetch' AND {in_partition}",
@@ -116,7 +116,13 @@ def retry_tmdb_dead_letters(
     try:
         with duckdb.get_connection() as conn:
             outcome = retry_dead_letters(
-                conn, client, partition_date, context.run_id, "credits" if config.append_credits else None, context.log.info
+                conn,
+                client,
+                partition_date,
+                context.run_id,
+                "credits" if config.append_credits else None,
+                tmdb.source,
+                context.log.info,
             )
             csv_path = export_dead_letters_csv(conn, paths.reports)
     finally:
@@ -140,9 +146,14 @@ def retry_tmdb_dead_letters(
         )
 
 
-@job(
-    partitions_def=daily_partitions,
-    description="Re-fetch one day's retryable TMDB dead letters (timeouts, 429/5xx, bad payloads).",
-)
-def retry_dead_letters_job():
-    retry_tmdb_dead_letters()
+def build_retry_dead_letters_job(partitions: DailyPartitionsDefinition) -> JobDefinition:
+    """The job ``retry_dead_letters_job``: one day's :func:`retry_tmdb_dead_letters`, partitioned like the fetch."""
+
+    @job(
+        partitions_def=partitions,
+        description="Re-fetch one day's retryable TMDB dead letters (timeouts, 429/5xx, bad payloads).",
+    )
+    def retry_dead_letters_job():
+        retry_tmdb_dead_letters()
+
+    return retry_dead_letters_job

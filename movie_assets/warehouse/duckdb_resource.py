@@ -1,37 +1,18 @@
-"""Non-API resources: the warehouse file, and where inputs are read from and reports written to."""
+"""The ``duckdb`` resource: the warehouse file opened read-write, waiting (bounded) for a
+file another process holds, with an error that says who holds it and how to release it."""
 
-import os
 import re
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource, Failure, MetadataValue, get_dagster_logger
+from dagster import Failure, MetadataValue, get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
-
-
-def lock_timeout_from_env() -> float:
-    """Seconds a run waits for a locked warehouse, from ``MOVIES_DUCKDB_LOCK_TIMEOUT`` (default 60).
-
-    Raises:
-        ValueError: the variable is set but is not a non-negative number.
-    """
-    raw = os.environ.get("MOVIES_DUCKDB_LOCK_TIMEOUT", "").strip()
-    if not raw:
-        return DEFAULT_LOCK_TIMEOUT_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise ValueError(f"MOVIES_DUCKDB_LOCK_TIMEOUT must be a number of seconds >= 0, got {raw!r}")
-    return value
 
 
 def is_lock_conflict(error: BaseException) -> bool:
@@ -129,31 +110,3 @@ class DuckDBWarehouseResource(DuckDBResource):
             DuckDBLockedError: the file stayed locked for ``lock_timeout_seconds``.
         """
         self.connect().close()
-
-
-class PipelinePaths(ConfigurableResource):
-    """Input and output folders (``MOVIES_INPUT_DIR``, ``MOVIES_REPORTS_DIR``).
-
-    Attributes:
-        input_dir: folder laid out like ``../shared/data``: ``tmdb/``, ``ids/movies.csv``,
-            ``providers/critic_agg.csv``, ``providers/audience_pulse.json``,
-            ``providers/box_office/{domestic,international,financials}.csv``.
-        reports_dir: where the workbook, CSV exports and ``charts/`` are written.
-    """
-
-    input_dir: str
-    reports_dir: str
-
-    @property
-    def inputs(self) -> Path:
-        return Path(self.input_dir)
-
-    @property
-    def reports(self) -> Path:
-        path = Path(self.reports_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @property
-    def id_list(self) -> Path:
-        return self.inputs / "ids" / "movies.csv"
