@@ -1,7 +1,7 @@
 {#- Readers for provider deliveries (bronze.critic_agg, audience_pulse, box_office_*), whose
     values arrive as text: OMDb strings ("7.8", "1,064,516", "82%", "83/100", "N/A"),
     money as "$1,234,567" or 41711, dates as "Jun 12 1998" or "1998-06-12".
-    Each reader returns NULL for text it cannot read; models pair it with provider_flag so
+    Each reader returns NULL for text it cannot read; models check it with provider_checked so
     an unreadable or out-of-range value is NULL plus a reason, never a dropped row. -#}
 
 {#- Trimmed text, with empty and OMDb's "N/A" as NULL. -#}
@@ -38,15 +38,23 @@
     try_cast(nullif(regexp_extract({{ provider_text(column) }}, '^([0-9]{4})(–|-)?([0-9]{4})?$', 1), '') as integer)
 {%- endmacro %}
 
-{#- The value if it lies in [min_value, max_value], else NULL. -#}
-{% macro provider_in_range(parsed, min_value, max_value) -%}
-    case when {{ parsed }} between {{ min_value }} and {{ max_value }} then {{ parsed }} end
-{%- endmacro %}
+{#- One provider column's checked value and its quality flag, from one declaration of its
+    reader's result (`parsed`, read from `raw`) and its bounds, so the range that nulls the
+    value is the range the flag names.
 
-{#- Why `parsed` (read from `raw`) became NULL: 'name: unreadable "raw"' or
-    'name: out of range [min, max] "raw"' (range checked only when given); NULL when the
-    value is fine or absent. -#}
-{% macro provider_flag(name, raw, parsed, min_value=none, max_value=none) -%}
+    Returns a dict of two SQL expressions:
+      value: `parsed` if it lies in [min_value, max_value] (or no bounds are given), else NULL;
+      flag: why `value` is NULL although `raw` holds text: 'name: unreadable "raw"' or
+        'name: out of range [min, max] "raw"'; NULL when the value is fine or absent. -#}
+{% macro provider_checked(name, raw, parsed, min_value=none, max_value=none) %}
+    {%- set value -%}
+        {%- if min_value is none -%}
+            {{ parsed }}
+        {%- else -%}
+            case when {{ parsed }} between {{ min_value }} and {{ max_value }} then {{ parsed }} end
+        {%- endif -%}
+    {%- endset -%}
+    {%- set flag -%}
     case
         when {{ provider_text(raw) }} is not null and {{ parsed }} is null
             then '{{ name }}: unreadable "' || {{ provider_text(raw) }} || '"'
@@ -55,9 +63,11 @@
             then '{{ name }}: out of range [' || cast({{ min_value }} as varchar) || ', ' || cast({{ max_value }} as varchar) || '] "' || {{ provider_text(raw) }} || '"'
         {%- endif %}
     end
-{%- endmacro %}
+    {%- endset -%}
+    {{ return({'value': value, 'flag': flag}) }}
+{% endmacro %}
 
-{#- Non-NULL entries of a list of provider_flag results. -#}
+{#- Non-NULL entries of a list of flags (provider_checked flags and models' own checks). -#}
 {% macro provider_flags(flags) -%}
     list_filter([{{ flags | join(', ') }}], lambda flag: flag is not null)
 {%- endmacro %}

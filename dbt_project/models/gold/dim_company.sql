@@ -3,10 +3,4 @@ with listed as (
     select * from {{ ref('tmdb_movie_companies') }}
 )
 
--- The same company_id can carry different names across movies; the most frequent wins.
-select
-    company_id,
-    mode(company_name order by company_name) as company_name,
-    mode(origin_country order by origin_country) as origin_country
-from listed
-group by company_id
+{{ mode_dimension('listed', 'company_id', ['company_name', 'origin_country']) }}

@@ -3,9 +3,4 @@ with listed as (
     select * from {{ ref('tmdb_movie_genres') }}
 )
 
--- The same genre_id can carry different names across movies; the most frequent wins.
-select
-    genre_id,
-    mode(genre_name order by genre_name) as genre_name
-from listed
-group by genre_id
+{{ mode_dimension('listed', 'genre_id', ['genre_name']) }}

@@ -3,9 +3,4 @@ with listed as (
     select * from {{ ref('tmdb_movie_languages') }}
 )
 
--- The same iso_639_1 can carry different names across movies; the most frequent wins.
-select
-    iso_639_1,
-    mode(language_name order by language_name) as language_name
-from listed
-group by iso_639_1
+{{ mode_dimension('listed', 'iso_639_1', ['language_name']) }}

@@ -1,7 +1,11 @@
 -- Headline KPIs in one long table: one row per (kpi, rank, metric). Thresholds are dbt vars
 -- (kpi_top_n, kpi_min_budget_usd, kpi_min_vote_count, kpi_min_director_films,
 -- kpi_min_collection_films); see kpi_summary.yml for why one long table.
-{%- set top_n = var('kpi_top_n') %}
+{%- set movie = {'relation': 'movies', 'type': 'movie', 'id': 'movie_id', 'name': 'title'} %}
+{%- set director = {'relation': 'director_films', 'type': 'director', 'id': 'person_id', 'name': 'person_name'} %}
+{%- set collection = {'relation': 'collections', 'type': 'collection', 'id': 'collection_id', 'name': 'collection_name'} %}
+{%- set min_budget = 'budget_usd >= ' ~ var('kpi_min_budget_usd') %}
+{%- set min_votes = 'vote_count >= ' ~ var('kpi_min_vote_count') %}
 
 with movies as (
     select
@@ -15,60 +19,29 @@ directors as (
     select * from {{ ref('tmdb_movie_directors') }}
 ),
 
-{{ kpi_movie_ranking('highest_revenue', 'revenue_usd is not null', 'revenue_usd desc', 'revenue_usd', 'revenue_usd', 'USD', top_n) }}
-{{ kpi_movie_ranking('highest_budget', 'budget_usd is not null', 'budget_usd desc', 'budget_usd', 'budget_usd', 'USD', top_n) }}
-{{ kpi_movie_ranking('highest_profit', 'profit_usd is not null', 'profit_usd desc', 'profit_usd', 'profit_usd', 'USD', top_n) }}
-{{ kpi_movie_ranking('highest_roi', 'roi is not null and budget_usd >= ' ~ var('kpi_min_budget_usd'), 'roi desc', 'roi', 'roi', 'ratio', top_n) }}
-{{ kpi_movie_ranking('lowest_roi', 'roi is not null and budget_usd >= ' ~ var('kpi_min_budget_usd'), 'roi asc', 'roi', 'roi', 'ratio', top_n) }}
-{{ kpi_movie_ranking('highest_rated', 'vote_average is not null and vote_count >= ' ~ var('kpi_min_vote_count'), 'vote_average desc, vote_count desc', 'vote_average', 'vote_average', 'score_0_10', top_n) }}
-{{ kpi_movie_ranking('lowest_rated', 'vote_average is not null and vote_count >= ' ~ var('kpi_min_vote_count'), 'vote_average asc, vote_count desc', 'vote_average', 'vote_average', 'score_0_10', top_n) }}
-{{ kpi_movie_ranking('most_popular', 'popularity is not null and is_current', 'popularity desc', 'popularity', 'popularity', 'tmdb_popularity', top_n) }}
+{{ kpi_ranking('highest_revenue', movie, 'revenue_usd', 'USD', 'revenue_usd desc') }}
+{{ kpi_ranking('highest_budget', movie, 'budget_usd', 'USD', 'budget_usd desc') }}
+{{ kpi_ranking('highest_profit', movie, 'profit_usd', 'USD', 'profit_usd desc') }}
+{{ kpi_ranking('highest_roi', movie, 'roi', 'ratio', 'roi desc', min_budget) }}
+{{ kpi_ranking('lowest_roi', movie, 'roi', 'ratio', 'roi asc', min_budget) }}
+{{ kpi_ranking('highest_rated', movie, 'vote_average', 'score_0_10', 'vote_average desc, vote_count desc', min_votes) }}
+{{ kpi_ranking('lowest_rated', movie, 'vote_average', 'score_0_10', 'vote_average asc, vote_count desc', min_votes) }}
+{{ kpi_ranking('most_popular', movie, 'popularity', 'tmdb_popularity', 'popularity desc', 'is_current') }}
 
 director_films as (
     select
         directors.person_id,
         directors.person_name,
-        count(*) as films,
         sum(movies.revenue_usd) as total_revenue_usd,
-        count(movies.revenue_usd) as films_with_revenue,
-        avg(movies.vote_average) filter (
-            where movies.vote_count >= {{ var('kpi_min_vote_count') }}
-        ) as mean_vote_average
+        avg(movies.vote_average) filter (where {{ min_votes }}) as mean_vote_average
     from directors
     inner join movies on directors.movie_id = movies.movie_id
     group by directors.person_id, directors.person_name
     having count(*) >= {{ var('kpi_min_director_films') }}
 ),
 
-top_director_by_revenue as (
-    select
-        'top_director_by_revenue' as kpi,
-        row_number() over (order by total_revenue_usd desc, person_id) as rank,
-        'director' as subject_type,
-        person_id as subject_id,
-        person_name as subject_name,
-        'total_revenue_usd' as metric,
-        cast(total_revenue_usd as double) as value,
-        'USD' as unit
-    from director_films
-    where films_with_revenue > 0
-    qualify rank <= {{ top_n }}
-),
-
-top_director_by_rating as (
-    select
-        'top_director_by_rating' as kpi,
-        row_number() over (order by mean_vote_average desc, person_id) as rank,
-        'director' as subject_type,
-        person_id as subject_id,
-        person_name as subject_name,
-        'mean_vote_average' as metric,
-        mean_vote_average as value,
-        'score_0_10' as unit
-    from director_films
-    where mean_vote_average is not null
-    qualify rank <= {{ top_n }}
-),
+{{ kpi_ranking('top_director_by_revenue', director, 'total_revenue_usd', 'USD', 'total_revenue_usd desc') }}
+{{ kpi_ranking('top_director_by_rating', director, 'mean_vote_average', 'score_0_10', 'mean_vote_average desc') }}
 
 collections as (
     select
@@ -78,30 +51,18 @@ collections as (
     from movies
     where collection_id is not null
     group by collection_id
-    having count(*) >= {{ var('kpi_min_collection_films') }} and count(revenue_usd) > 0
+    having count(*) >= {{ var('kpi_min_collection_films') }}
 ),
 
-top_franchise_by_revenue as (
-    select
-        'top_franchise_by_revenue' as kpi,
-        row_number() over (order by total_revenue_usd desc, collection_id) as rank,
-        'collection' as subject_type,
-        collection_id as subject_id,
-        collection_name as subject_name,
-        'total_revenue_usd' as metric,
-        cast(total_revenue_usd as double) as value,
-        'USD' as unit
-    from collections
-    qualify rank <= {{ top_n }}
-),
+{{ kpi_ranking('top_franchise_by_revenue', collection, 'total_revenue_usd', 'USD', 'total_revenue_usd desc') }}
 
 segments as (
     select
         franchise_segment,
         count(*) as movie_count,
         avg(revenue_usd) as mean_revenue_usd,
-        avg(roi) filter (where budget_usd >= {{ var('kpi_min_budget_usd') }}) as mean_roi,
-        avg(vote_average) filter (where vote_count >= {{ var('kpi_min_vote_count') }}) as mean_vote_average
+        avg(roi) filter (where {{ min_budget }}) as mean_roi,
+        avg(vote_average) filter (where {{ min_votes }}) as mean_vote_average
     from movies
     group by franchise_segment
 ),

@@ -1,4 +1,12 @@
 -- Audience ratings (provider 2, OMDb responses): one typed row per delivered object, none dropped.
+{#- A checked column's bounds are declared here only: its value and its quality flag below
+    both come from its declaration. #}
+{%- set imdb_id = provider_checked('imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
+{%- set release_year = provider_checked('release_year', 'raw_year', 'parsed_release_year', 1870, 'latest_year') %}
+{%- set imdb_rating = provider_checked('imdb_rating', 'raw_imdb_rating', 'parsed_imdb_rating', 0, 10) %}
+{%- set imdb_votes = provider_checked('imdb_votes', 'raw_imdb_votes', 'parsed_imdb_votes', 0, 100000000) %}
+{%- set rotten_tomatoes_pct = provider_checked('rotten_tomatoes_pct', 'raw_rotten_tomatoes', 'parsed_rotten_tomatoes_pct', 0, 100) %}
+{%- set metacritic_score = provider_checked('metacritic_score', 'raw_metacritic', 'parsed_metacritic_score', 0, 100) %}
 with delivered as (
     select * from {{ source('bronze', 'audience_pulse') }}
 ),
@@ -48,27 +56,27 @@ parsed as (
 
 select
     source_row_number as audience_row_id,
-    parsed_imdb_id as imdb_id,
+    {{ imdb_id.value }} as imdb_id,
     {{ provider_text('raw_title') }} as title,
     {{ normalize_title('raw_title') }} as title_key,
-    {{ provider_in_range('parsed_release_year', 1870, 'latest_year') }} as release_year,
+    {{ release_year.value }} as release_year,
     is_series,
     mpaa_rating,
-    {{ provider_in_range('parsed_imdb_rating', 0, 10) }} as imdb_rating,
-    {{ provider_in_range('parsed_imdb_votes', 0, 100000000) }} as imdb_votes,
-    {{ provider_in_range('parsed_rotten_tomatoes_pct', 0, 100) }} as rotten_tomatoes_pct,
-    {{ provider_in_range('parsed_metacritic_score', 0, 100) }} as metacritic_score,
+    {{ imdb_rating.value }} as imdb_rating,
+    {{ imdb_votes.value }} as imdb_votes,
+    {{ rotten_tomatoes_pct.value }} as rotten_tomatoes_pct,
+    {{ metacritic_score.value }} as metacritic_score,
     genres,
     languages,
     countries,
     {{ provider_flags([
         "case when " ~ provider_text('raw_title') ~ " is null then 'title: missing' end",
-        provider_flag('imdb_id', 'raw_imdb_id', 'parsed_imdb_id'),
-        provider_flag('release_year', 'raw_year', 'parsed_release_year', 1870, 'latest_year'),
-        provider_flag('imdb_rating', 'raw_imdb_rating', 'parsed_imdb_rating', 0, 10),
-        provider_flag('imdb_votes', 'raw_imdb_votes', 'parsed_imdb_votes', 0, 100000000),
-        provider_flag('rotten_tomatoes_pct', 'raw_rotten_tomatoes', 'parsed_rotten_tomatoes_pct', 0, 100),
-        provider_flag('metacritic_score', 'raw_metacritic', 'parsed_metacritic_score', 0, 100),
+        imdb_id.flag,
+        release_year.flag,
+        imdb_rating.flag,
+        imdb_votes.flag,
+        rotten_tomatoes_pct.flag,
+        metacritic_score.flag,
     ]) }} as quality_flags,
     ratings as ratings_json,
     source_file,

@@ -3,6 +3,15 @@
 -- list the same films; rows are paired by title, release date as delivered and, for a
 -- repeated pair, its occurrence in file order, so a film missing from one file still keeps
 -- its row.
+{#- A checked column's bounds are declared here only: its value and its quality flag below
+    both come from its declaration. #}
+{%- set release_date = provider_checked('release_date', 'raw_release_date', 'parsed_release_date', "date '1888-01-01'", 'latest_release_date') %}
+{%- set us_gross_usd = provider_checked('us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd', 0, 10000000000) %}
+{%- set worldwide_gross_usd = provider_checked('worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd', 0, 10000000000) %}
+{%- set international_gross_usd = provider_checked('international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd', 0, 10000000000) %}
+{%- set production_budget_usd = provider_checked('production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd', 0, 10000000000) %}
+{%- set us_dvd_sales_usd = provider_checked('us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd', 0, 10000000000) %}
+{%- set running_time_minutes = provider_checked('running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes', 1, 1000) %}
 with domestic as (
     select
         source_row_number,
@@ -96,19 +105,19 @@ checked as (
     select
         {{ normalize_title('raw_title') }} as title_key,
         {{ provider_text('raw_title') }} as title,
-        {{ provider_in_range('parsed_release_date', "date '1888-01-01'", 'latest_release_date') }} as release_date,
+        {{ release_date.value }} as release_date,
         {{ provider_text('raw_release_date') }} as release_date_as_delivered,
         occurrence,
-        {{ provider_in_range('parsed_us_gross_usd', 0, 10000000000) }} as us_gross_usd,
-        {{ provider_in_range('parsed_worldwide_gross_usd', 0, 10000000000) }} as worldwide_gross_usd,
+        {{ us_gross_usd.value }} as us_gross_usd,
+        {{ worldwide_gross_usd.value }} as worldwide_gross_usd,
         case international_gross_method
             when 'reported' then parsed_reported_international_gross_usd
             when 'worldwide_minus_us_gross' then parsed_worldwide_gross_usd - parsed_us_gross_usd
         end as international_gross_usd,
         international_gross_method,
-        {{ provider_in_range('parsed_production_budget_usd', 0, 10000000000) }} as production_budget_usd,
-        {{ provider_in_range('parsed_us_dvd_sales_usd', 0, 10000000000) }} as us_dvd_sales_usd,
-        {{ provider_in_range('parsed_running_time_minutes', 1, 1000) }} as running_time_minutes,
+        {{ production_budget_usd.value }} as production_budget_usd,
+        {{ us_dvd_sales_usd.value }} as us_dvd_sales_usd,
+        {{ running_time_minutes.value }} as running_time_minutes,
         distributor,
         mpaa_rating,
         major_genre,
@@ -117,14 +126,14 @@ checked as (
         director,
         {{ provider_flags([
             "case when " ~ provider_text('raw_title') ~ " is null then 'title: missing' end",
-            provider_flag('release_date', 'raw_release_date', 'parsed_release_date', "date '1888-01-01'", 'latest_release_date'),
-            provider_flag('us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd', 0, 10000000000),
-            provider_flag('worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd', 0, 10000000000),
-            provider_flag('international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd', 0, 10000000000),
+            release_date.flag,
+            us_gross_usd.flag,
+            worldwide_gross_usd.flag,
+            international_gross_usd.flag,
             "case when parsed_worldwide_gross_usd < parsed_us_gross_usd then 'international_gross_usd: worldwide gross below US gross' end",
-            provider_flag('production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd', 0, 10000000000),
-            provider_flag('us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd', 0, 10000000000),
-            provider_flag('running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes', 1, 1000),
+            production_budget_usd.flag,
+            us_dvd_sales_usd.flag,
+            running_time_minutes.flag,
         ]) }} as quality_flags,
         domestic_row_number is not null as in_domestic,
         international_row_number is not null as in_international,

@@ -1,4 +1,15 @@
 -- Critic scores (provider 1, Wikidata): one typed row per delivered CSV row, none dropped.
+{#- A checked column's bounds are declared here only: its value and its quality flag below
+    both come from its declaration. #}
+{%- set imdb_id = provider_checked('imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
+{%- set release_year = provider_checked('release_year', 'raw_release_year', 'parsed_release_year', 1870, 'delivery_year') %}
+{%- set tomatometer_pct = provider_checked('tomatometer_pct', 'raw_tomatometer', 'parsed_tomatometer_pct', 0, 100) %}
+{%- set critic_review_count = provider_checked('critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count', 0, 1000000) %}
+{%- set fresh_review_count = provider_checked('fresh_review_count', 'raw_fresh', 'parsed_fresh_review_count', 0, 1000000) %}
+{%- set rotten_review_count = provider_checked('rotten_review_count', 'raw_rotten', 'parsed_rotten_review_count', 0, 1000000) %}
+{%- set average_critic_score = provider_checked('average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score', 0, 10) %}
+{%- set metascore = provider_checked('metascore', 'raw_metascore', 'parsed_metascore', 0, 100) %}
+{%- set box_office_usd = provider_checked('box_office_usd', 'raw_box_office', 'parsed_box_office_usd', 0, 10000000000) %}
 with delivered as (
     select * from {{ source('bronze', 'critic_agg') }}
 ),
@@ -37,29 +48,29 @@ parsed as (
 checked as (
     select
         source_row_number as critic_row_id,
-        parsed_imdb_id as imdb_id,
+        {{ imdb_id.value }} as imdb_id,
         {{ provider_text('raw_title') }} as title,
         {{ normalize_title('raw_title') }} as title_key,
-        {{ provider_in_range('parsed_release_year', 1870, 'delivery_year') }} as release_year,
-        {{ provider_in_range('parsed_tomatometer_pct', 0, 100) }} as tomatometer_pct,
-        {{ provider_in_range('parsed_critic_review_count', 0, 1000000) }} as critic_review_count,
-        {{ provider_in_range('parsed_fresh_review_count', 0, 1000000) }} as fresh_review_count,
-        {{ provider_in_range('parsed_rotten_review_count', 0, 1000000) }} as rotten_review_count,
-        {{ provider_in_range('parsed_average_critic_score', 0, 10) }} as average_critic_score,
-        {{ provider_in_range('parsed_metascore', 0, 100) }} as metascore,
+        {{ release_year.value }} as release_year,
+        {{ tomatometer_pct.value }} as tomatometer_pct,
+        {{ critic_review_count.value }} as critic_review_count,
+        {{ fresh_review_count.value }} as fresh_review_count,
+        {{ rotten_review_count.value }} as rotten_review_count,
+        {{ average_critic_score.value }} as average_critic_score,
+        {{ metascore.value }} as metascore,
         studio,
-        {{ provider_in_range('parsed_box_office_usd', 0, 10000000000) }} as box_office_usd,
+        {{ box_office_usd.value }} as box_office_usd,
         {{ provider_flags([
             "case when " ~ provider_text('raw_title') ~ " is null then 'title: missing' end",
-            provider_flag('imdb_id', 'raw_imdb_id', 'parsed_imdb_id'),
-            provider_flag('release_year', 'raw_release_year', 'parsed_release_year', 1870, 'delivery_year'),
-            provider_flag('tomatometer_pct', 'raw_tomatometer', 'parsed_tomatometer_pct', 0, 100),
-            provider_flag('critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count', 0, 1000000),
-            provider_flag('fresh_review_count', 'raw_fresh', 'parsed_fresh_review_count', 0, 1000000),
-            provider_flag('rotten_review_count', 'raw_rotten', 'parsed_rotten_review_count', 0, 1000000),
-            provider_flag('average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score', 0, 10),
-            provider_flag('metascore', 'raw_metascore', 'parsed_metascore', 0, 100),
-            provider_flag('box_office_usd', 'raw_box_office', 'parsed_box_office_usd', 0, 10000000000),
+            imdb_id.flag,
+            release_year.flag,
+            tomatometer_pct.flag,
+            critic_review_count.flag,
+            fresh_review_count.flag,
+            rotten_review_count.flag,
+            average_critic_score.flag,
+            metascore.flag,
+            box_office_usd.flag,
         ]) }} as quality_flags,
         source_file,
         file_sha256,
