@@ -1,14 +1,45 @@
-"""Shared fixtures: a temp warehouse per test, the real sample data read in place."""
+"""Shared fixtures. The real sample data is read in place; expensive things are built once
+per session: the dbt manifest, and ``sample_run``, the whole graph for one day on the sample
+data (tests that change a warehouse work on a copy of it, see :func:`copy_run`).
+
+Settings are made explicitly (:func:`make_settings`) rather than read from the environment,
+so a developer's ``.env`` or shell variables cannot leak into a test.
+"""
+
+from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings, load_settings
+from movie_assets.definitions import build_definitions
+from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings
+from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
 SAMPLE_DATA = DEFAULT_SAMPLE_INPUT_DIR
+#: The day of the session's sample run.
+DAY = "2026-11-20"
+
+
+def make_settings(root: Path, **overrides) -> Settings:
+    """Settings for an offline run into ``root`` (warehouse ``root/warehouse.duckdb``, reports
+    ``root/reports``) over the sample data, snapshot source at 500 requests/s (the loopback
+    server keeps up; the default 40 would only add waiting). ``overrides`` are field names."""
+    values = dict(
+        duckdb_path=root / "warehouse.duckdb",
+        reports_dir=root / "reports",
+        input_dir=SAMPLE_DATA,
+        tmdb_source="snapshot",
+        tmdb_rate_limit=500.0,
+        tmdb_read_access_token=None,
+        tmdb_api_key=None,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="session")
@@ -18,19 +49,58 @@ def sample_data() -> Path:
     return SAMPLE_DATA
 
 
+@pytest.fixture(scope="session")
+def dbt_manifest(sample_data: Path) -> Path:
+    """The dbt manifest, parsed once for the session if any dbt file changed since."""
+    settings = make_settings(REPO_ROOT / "data")
+    project = build_dbt_project(settings)
+    prepare_manifest(project, settings)
+    return project.manifest_path
+
+
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path) -> Settings:
-    """Settings for an offline run into ``tmp_path`` (a developer's .env cannot leak in:
-    variables set here, even empty, win over .env)."""
-    monkeypatch.setenv("MOVIES_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("MOVIES_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.setenv("MOVIES_INPUT_DIR", str(sample_data))
-    monkeypatch.setenv("TMDB_API_KEY", "")
-    monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", "")
-    monkeypatch.setenv("TMDB_BASE_URL", "")
-    # The loopback snapshot server keeps up; the default 40 requests/s would only add waiting.
-    monkeypatch.setenv("TMDB_RATE_LIMIT", "500")
-    return load_settings()
+def settings(tmp_path: Path, sample_data: Path) -> Settings:
+    """Settings for an offline run into this test's ``tmp_path``."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def defs(settings: Settings, dbt_manifest: Path) -> Definitions:
+    """The product's definitions for :func:`settings`."""
+    return build_definitions(settings)
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    """The whole graph materialized once for :data:`DAY` into ``root``.
+
+    Attributes:
+        root: folder holding ``warehouse.duckdb`` and ``reports/``; read it, never write it.
+        settings: the settings the run used.
+        result: the run's result (materializations, check evaluations).
+    """
+
+    root: Path
+    settings: Settings
+    result: ExecuteInProcessResult
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_manifest: Path) -> SampleRun:
+    """``daily_refresh`` for :data:`DAY` on the sample data, shared by every test that only reads."""
+    root = tmp_path_factory.mktemp("sample_run")
+    settings = make_settings(root)
+    job = build_definitions(settings).resolve_job_def("daily_refresh")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(partition_key=DAY, instance=instance, raise_on_error=False)
+    assert result.success, "the sample run failed; see the step failures above"
+    return SampleRun(root, settings, result)
+
+
+def copy_run(run: SampleRun, destination: Path) -> Settings:
+    """Copy the sample run's warehouse and reports into ``destination``; settings for the copy."""
+    shutil.copytree(run.root, destination, dirs_exist_ok=True)
+    return make_settings(destination)
 
 
 @pytest.fixture
@@ -47,8 +117,7 @@ def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
         MOVIES_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
         MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
         MOVIES_INPUT_DIR=str(sample_data),
-        TMDB_API_KEY="",
-        TMDB_READ_ACCESS_TOKEN="",
+        TMDB_SOURCE="snapshot",
         TMDB_RATE_LIMIT="500",
     )
     return env
