@@ -140,15 +140,15 @@ def run_dbt(command: list[str], db_path: Path, work: Path, project: Path = DBT_P
     Raises:
         RuntimeError: dbt could not start, or exited with an error (message holds the log tail).
     """
-    env = {**os.environ, "MOVIES_DUCKDB_PATH": str(db_path)}
+    # profiles.yml renders the warehouse path from a dbt var, as the pipeline passes it.
     args = [
-        dbt_executable(), *command,
+        dbt_executable(), *command, "--vars", json.dumps({"duckdb_path": str(db_path)}),
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
     ]
     log = (work / f"dbt_{command[0]}.log").open("w")
     started = time.monotonic()
-    process = subprocess.Popen(args, cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(args, cwd=project, stdout=log, stderr=subprocess.STDOUT)
     with PeakRSS(process.pid) as rss:
         code = process.wait()
     wall = round(time.monotonic() - started, 3)

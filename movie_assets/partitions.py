@@ -5,7 +5,7 @@ The first partition is ``MOVIES_PARTITION_START`` (``Settings.partition_start``,
 to shorten the partition list in the UI, or earlier to backfill older days.
 """
 
-from dagster import DailyPartitionsDefinition
+from dagster import BackfillPolicy, DailyPartitionsDefinition
 
 from movie_assets.settings import Settings
 
@@ -17,3 +17,8 @@ def build_daily_partitions(settings: Settings) -> DailyPartitionsDefinition:
     rather than waiting for the day to close.
     """
     return DailyPartitionsDefinition(start_date=settings.partition_start.isoformat(), end_offset=1, timezone="UTC")
+
+
+#: Every daily asset backfills one day per run: the TMDB snapshot is one day per request, and
+#: one policy for all daily assets lets ``daily_refresh`` span them without a mixed-policy warning.
+ONE_DAY_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)

@@ -44,6 +44,7 @@ from movie_assets.tmdb.dead_letters import (
 )
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.warehouse.metadata import table_metadata
+from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import MAX_PAGE, FetchResult, TMDBClient
 from movie_assets.tmdb.resources import TMDBResource
@@ -340,6 +341,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
             ),
         ],
         partitions_def=partitions,
+        backfill_policy=ONE_DAY_PER_RUN,
     )
     def tmdb_movies(
         context: AssetExecutionContext,

@@ -23,6 +23,7 @@ from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinitio
 from dagster_dbt import DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.transform.project import WarehouseDbtCliResource
 from movie_assets.transform.translator import MovieDbtTranslator
 from movie_assets.warehouse.metadata import table_metadata
@@ -104,6 +105,7 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
         project=project,
         select=DAILY_MODELS,
         partitions_def=partitions,
+        backfill_policy=ONE_DAY_PER_RUN,
     )
     def movie_dbt_daily_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBResource):
         """Build (run + test) the daily models for the run's partition window (delete+insert of those days).

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from movie_assets.settings import REPO_ROOT, Settings
+from movie_assets.settings import REPO_ROOT, Settings, describe_settings_error
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # Recorded beside the manifest: the vars it was parsed with. dbt discards its partial-parse
@@ -132,8 +132,13 @@ def build_dbt_resource(settings: Settings) -> WarehouseDbtCliResource:
 
 
 def main() -> int:
-    """``python -m movie_assets.transform.project``: prepare the manifest for the configured settings."""
-    settings = Settings()
+    """``python -m movie_assets.transform.project``: prepare the manifest for the configured
+    settings; exits 2 with the reason when the configuration is invalid."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"error: {describe_settings_error(error)}", file=sys.stderr)
+        return 2
     ran = prepare_manifest(build_dbt_project(settings), settings)
     print("dbt manifest parsed" if ran else "dbt manifest is current")
     return 0
