@@ -39,7 +39,13 @@ class Settings(BaseSettings):
         tmdb_max_concurrency: worker threads fetching details.
         tmdb_timeout: connect and read timeout, seconds.
         tmdb_max_retries: retries per request on 429/5xx/connection errors.
-        duckdb_path: absolute path of the warehouse file (``MOVIES_DUCKDB_PATH``).
+        duckdb_path: the readers' warehouse path (``MOVIES_DUCKDB_PATH``): a symlink to the
+            newest published snapshot, opened read-only by notebooks, the dashboard and BI tools.
+        lake_dir: the lake (``MOVIES_LAKE_DIR``): bronze as Parquet files, Hive-partitioned.
+        build_duckdb_path: the runs' private workspace (``MOVIES_BUILD_DUCKDB_PATH``): the DuckDB
+            file dbt builds silver and gold in; only runs open it.
+        serving_dir: where published snapshots are written (``MOVIES_SERVING_DIR``).
+        serving_keep: how many published snapshots to keep (``MOVIES_SERVING_KEEP``, >= 1).
         input_dir: folder laid out like ``../shared/data`` (``tmdb/``, ``ids/``, ``providers/``).
         reports_dir: folder for the Excel workbook, CSV exports and ``charts/``.
         partition_start: first daily partition (UTC day).
@@ -72,6 +78,10 @@ class Settings(BaseSettings):
     tmdb_timeout: PositiveFloat = 10.0
     tmdb_max_retries: NonNegativeInt = 5
     duckdb_path: Path = Field(default=Path("data/warehouse.duckdb"), alias="MOVIES_DUCKDB_PATH")
+    lake_dir: Path = Field(default=Path("data/lake"), alias="MOVIES_LAKE_DIR")
+    build_duckdb_path: Path = Field(default=Path("data/build/warehouse.duckdb"), alias="MOVIES_BUILD_DUCKDB_PATH")
+    serving_dir: Path = Field(default=Path("data/serving"), alias="MOVIES_SERVING_DIR")
+    serving_keep: PositiveInt = Field(default=3, alias="MOVIES_SERVING_KEEP")
     input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
     reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")
     partition_start: date = Field(default=date(2026, 1, 1), alias="MOVIES_PARTITION_START")
@@ -94,7 +104,7 @@ class Settings(BaseSettings):
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
 
-    @field_validator("duckdb_path", "input_dir", "reports_dir")
+    @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir")
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:
         path = value.expanduser()
@@ -121,8 +131,13 @@ class Settings(BaseSettings):
         return self.input_dir / "tmdb"
 
     def dbt_profile_vars(self) -> dict[str, str]:
-        """The dbt vars ``profiles.yml`` renders: ``{"duckdb_path": absolute path, "memory_limit": "3GB"}``."""
-        return {"duckdb_path": str(self.duckdb_path), "memory_limit": self.duckdb_memory_limit}
+        """The dbt vars the project renders: ``duckdb_path`` (the build file dbt writes),
+        ``memory_limit`` (e.g. ``3GB``) and ``lake_dir`` (where the bronze sources are read)."""
+        return {
+            "duckdb_path": str(self.build_duckdb_path),
+            "memory_limit": self.duckdb_memory_limit,
+            "lake_dir": str(self.lake_dir),
+        }
 
 
 def describe_settings_error(error: Exception) -> str:
