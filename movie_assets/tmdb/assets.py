@@ -1,4 +1,4 @@
-"""Bronze TMDB assets: movie details landed in DuckDB as they arrived from the API.
+"""Bronze TMDB assets: movie details landed in the lake (Parquet) as they arrived from the API.
 
 Where the ids come from is run configuration (:class:`TMDBMoviesConfig.id_sources`):
 
@@ -30,25 +30,17 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, Config, DailyPartitionsDefinition, MaterializeResult, multi_asset
-from dagster_duckdb import DuckDBResource
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from movie_assets.tmdb.dead_letters import (
-    DEAD_LETTER_TABLE,
-    DeadLetter,
-    dead_letter_rows,
-    ensure_dead_letter_table,
-    export_dead_letters_csv,
-    replace_in_one_transaction,
-)
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import MAX_PAGE, FetchResult, TMDBClient
 from movie_assets.tmdb.resources import TMDBResource
-from movie_assets.warehouse.tables import ensure_table
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
 TMDB_MOVIES_COLUMNS = """
@@ -59,7 +51,7 @@ TMDB_MOVIES_COLUMNS = """
     run_id VARCHAR NOT NULL,
     http_status INTEGER NOT NULL,
     request_path VARCHAR NOT NULL,
-    tmdb_source VARCHAR
+    tmdb_source VARCHAR NOT NULL
 """
 ID_SOURCES = ("ids-file", "discover", "changes")
 PROGRESS_EVERY_SECONDS = 5.0
@@ -256,11 +248,10 @@ def fetch_details(
     return FetchSummary(results, client.retries, client.requests_sent - requests_before, time.monotonic() - started)
 
 
-def ensure_tmdb_movies_table(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create ``bronze.tmdb_movies`` if missing; a warehouse from before ``tmdb_source`` was
-    recorded gets the column, NULL (unknown) for its older rows."""
-    ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-    conn.execute(f"ALTER TABLE {TMDB_MOVIES_TABLE} ADD COLUMN IF NOT EXISTS tmdb_source VARCHAR")
+def tmdb_lake(lake: Lake) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` over
+    the lake's partitions (empty tables before the first run); the caller closes it."""
+    return lake.connect({TMDB_MOVIES_TABLE: TMDB_MOVIES_COLUMNS, DEAD_LETTER_TABLE: DEAD_LETTER_COLUMNS})
 
 
 def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str, tmdb_source: str) -> pa.Table:
@@ -323,7 +314,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
                     "request_path (without credentials), tmdb_source (live or snapshot)."
                 ),
                 group_name="bronze",
-                kinds={"duckdb", "python"},
+                kinds={"parquet", "python"},
                 owners=OWNERS,
                 # Not materialized on a day that changes nothing (see the module docstring).
                 skippable=True,
@@ -336,7 +327,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
                     "last_error, partition_date, run_id, recorded_at). Also exported as dead_letter_queue.csv."
                 ),
                 group_name="bronze",
-                kinds={"duckdb", "csv"},
+                kinds={"parquet", "csv"},
                 owners=OWNERS,
             ),
         ],
@@ -347,14 +338,15 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
         context: AssetExecutionContext,
         config: TMDBMoviesConfig,
         tmdb: TMDBResource,
-        duckdb: DuckDBResource,
+        lake: LakeResource,
         paths: PipelinePaths,
     ):
         """Fetch the partition's TMDB movie details and land them with their dead letters.
 
-        Source: TMDB API v3 (or the local snapshot server). Replaces the partition's rows of
-        ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` in one transaction, then exports
-        the dead-letter queue to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
+        Source: TMDB API v3 (or the local snapshot server). Replaces the partition's Parquet
+        files of ``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter`` in the lake (each
+        atomically; no DuckDB file is opened), then exports the dead-letter queue to
+        ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
 
         Raises:
             TMDBAuthError: TMDB rejected the credentials (the run stops at once).
@@ -363,9 +355,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
         partition_date = context.partition_key
         client = tmdb.get_client()
         try:
-            with duckdb.get_connection() as conn:
-                ensure_tmdb_movies_table(conn)
-                ensure_dead_letter_table(conn)
+            with tmdb_lake(lake.lake) as conn:
                 rows_before = partition_row_count(conn, partition_date)
                 plan = plan_ids(config, client, paths.id_list, partition_date, lambda: known_movie_ids(conn, partition_date))
             context.log.info(
@@ -378,14 +368,12 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
         letters = plan.dead_letters + [DeadLetter.from_fetch("fetch", r) for r in summary.results if not r.ok]
         rows = fetched_rows(summary.results, partition_date, context.run_id, tmdb.source)
         letter_rows = dead_letter_rows(letters, partition_date, context.run_id)
-        with duckdb.get_connection() as conn:
-            replace_in_one_transaction(
-                conn,
-                [
-                    (TMDB_MOVIES_TABLE, "partition_date = ?", [partition_date], rows),
-                    (DEAD_LETTER_TABLE, "partition_date = ?", [partition_date], letter_rows),
-                ],
-            )
+        # A changes day that changes nothing writes no movie file, so the day stays absent
+        # rather than recorded as empty; its dead letters are kept either way.
+        if not changes_nothing(plan, rows_before):
+            lake.lake.write_partition(TMDB_MOVIES_TABLE, partition_date, rows)
+        lake.lake.write_partition(DEAD_LETTER_TABLE, partition_date, letter_rows)
+        with tmdb_lake(lake.lake) as conn:
             csv_path = export_dead_letters_csv(conn, paths.reports)
             movies_info = table_metadata(conn, TMDB_MOVIES_TABLE)
             letters_info = table_metadata(conn, DEAD_LETTER_TABLE)

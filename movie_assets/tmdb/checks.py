@@ -14,9 +14,9 @@ from dagster import (
     MetadataValue,
     asset_check,
 )
-from dagster_duckdb import DuckDBResource
 
-from movie_assets.tmdb.assets import partition_row_count
+from movie_assets.tmdb.assets import partition_row_count, tmdb_lake
+from movie_assets.warehouse.lake import LakeResource
 
 TMDB_MOVIES = AssetKey(["bronze", "tmdb_movies"])
 TMDB_DEAD_LETTER = AssetKey(["bronze", "tmdb_dead_letter"])
@@ -66,8 +66,8 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             "changes day on which nothing changed does not materialize the partition, so this check does not run for it."
         ),
     )
-    def tmdb_movies_partition_not_empty(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
-        with duckdb.get_connection() as conn:
+    def tmdb_movies_partition_not_empty(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
+        with tmdb_lake(lake.lake) as conn:
             rows = partition_row_count(conn, context.partition_key)
         return AssetCheckResult(passed=rows > 0, metadata={"partition": context.partition_key, "rows": rows})
 
@@ -81,8 +81,8 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             "with an `id` equal to the row's movie_id."
         ),
     )
-    def tmdb_movies_payloads_have_id(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> AssetCheckResult:
-        with duckdb.get_connection() as conn:
+    def tmdb_movies_payloads_have_id(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
+        with tmdb_lake(lake.lake) as conn:
             bad = payloads_without_id(conn, context.partition_key)
         return AssetCheckResult(
             passed=not bad,
@@ -100,9 +100,9 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
         ),
     )
     def tmdb_dead_letter_share_below_threshold(
-        context: AssetCheckExecutionContext, duckdb: DuckDBResource
+        context: AssetCheckExecutionContext, lake: LakeResource
     ) -> AssetCheckResult:
-        with duckdb.get_connection() as conn:
+        with tmdb_lake(lake.lake) as conn:
             failed, fetched, share = fetch_dead_letter_share(conn, context.partition_key)
         return AssetCheckResult(
             passed=share <= DEAD_LETTER_MAX_SHARE,

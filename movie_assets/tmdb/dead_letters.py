@@ -2,8 +2,8 @@
 
 A dead letter is an input that yielded no movie row: a rejected row of the analyst's ID
 list, a discover or changes page that could not be read, or a movie whose details could
-not be fetched. The table is loaded together with ``bronze.tmdb_movies`` in one
-transaction per partition, and exported whole to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``
+not be fetched. It lands in the lake beside ``bronze.tmdb_movies``, one Parquet file per
+daily partition, and is exported whole to ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``
 after every change.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -97,39 +96,9 @@ def dead_letter_rows(letters: list[DeadLetter], partition_date: str, run_id: str
     )
 
 
-def ensure_dead_letter_table(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute("CREATE SCHEMA IF NOT EXISTS bronze")
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {DEAD_LETTER_TABLE} ({DEAD_LETTER_COLUMNS})")
-
-
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    columns = ", ".join(f'"{name}"' for name in rows.column_names)
-    conn.register("_incoming_rows", rows)
-    try:
-        conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming_rows")
-    finally:
-        conn.unregister("_incoming_rows")
-
-
-def replace_in_one_transaction(conn: duckdb.DuckDBPyConnection, steps: list[tuple[str, str, list[Any], pa.Table | None]]) -> None:
-    """Run ``(table, where, params, rows)`` steps as one transaction: for each, delete the
-    rows of ``table`` matching ``where`` and insert ``rows`` (if any). On any error
-    everything is rolled back, so the tables keep what they held before.
-    """
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        for table, where, params, rows in steps:
-            conn.execute(f"DELETE FROM {table} WHERE {where}", params)
-            if rows is not None and rows.num_rows:
-                _insert(conn, table, rows)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
 def export_dead_letters_csv(conn: duckdb.DuckDBPyConnection, reports_dir: Path) -> Path:
-    """Write the whole ``bronze.tmdb_dead_letter`` table to ``reports_dir/dead_letter_queue.csv``.
+    """Write the whole ``bronze.tmdb_dead_letter`` table (as ``conn`` sees it, e.g. a lake
+    connection) to ``reports_dir/dead_letter_queue.csv``.
 
     Sorted by partition_date, source, row_number, movie_id. Written to a temp file in the
     same folder and moved into place, so a reader never sees a half-written file.

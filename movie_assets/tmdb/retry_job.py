@@ -4,7 +4,7 @@ Retryable are fetch dead letters whose reason may pass with time (``retries-exha
 ``timeout``, ``connection-error``, ``bad-payload``); ``not-found`` and the ID-list
 rejections are final. A movie fetched now joins the partition in ``bronze.tmdb_movies`` and
 leaves the queue; one that fails again stays, with its attempts added up and the new
-error. Both tables change in one transaction, then the CSV export is rewritten.
+error. The day's two lake files are rewritten (each atomically), then the CSV export.
 
 Run it for one day from the UI (Jobs -> ``retry_dead_letters_job``, pick the partition) or:
 ``.venv/bin/dagster job execute -m movie_assets.definitions -j retry_dead_letters_job
@@ -15,20 +15,13 @@ from dataclasses import dataclass, replace
 
 import duckdb
 from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
-from dagster_duckdb import DuckDBResource
 
-from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, ensure_tmdb_movies_table, fetch_details, fetched_rows
-from movie_assets.tmdb.dead_letters import (
-    DEAD_LETTER_TABLE,
-    DeadLetter,
-    dead_letter_rows,
-    ensure_dead_letter_table,
-    export_dead_letters_csv,
-    replace_in_one_transaction,
-)
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, fetch_details, fetched_rows, tmdb_lake
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient
 from movie_assets.tmdb.resources import TMDBResource
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,7 @@ def retryable_dead_letters(conn: duckdb.DuckDBPyConnection, partition_date: str)
 
 
 def retry_dead_letters(
-    conn: duckdb.DuckDBPyConnection,
+    lake: Lake,
     client: TMDBClient,
     partition_date: str,
     run_id: str,
@@ -62,14 +55,15 @@ def retry_dead_letters(
     tmdb_source: str,
     log=print,
 ) -> RetryOutcome:
-    """Re-fetch the retryable dead letters of ``partition_date`` and update bronze and the queue.
+    """Re-fetch the retryable dead letters of ``partition_date`` and rewrite that day's
+    ``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter`` files in the lake: recovered movies
+    join the day's movies and leave the queue; movies failing again stay, attempts added up.
 
     Raises:
         movie_assets.tmdb.client.TMDBAuthError: TMDB rejected the credentials (nothing changes).
     """
-    ensure_tmdb_movies_table(conn)
-    ensure_dead_letter_table(conn)
-    previous_attempts = retryable_dead_letters(conn, partition_date)
+    with tmdb_lake(lake) as conn:
+        previous_attempts = retryable_dead_letters(conn, partition_date)
     ids = list(previous_attempts)
     summary = fetch_details(client, ids, append_to_response, log)
     recovered = [r.movie_id for r in summary.results if r.ok]
@@ -77,19 +71,25 @@ def retry_dead_letters(
     letters = [
         replace(DeadLetter.from_fetch("fetch", r), attempts=previous_attempts[r.movie_id] + r.attempts) for r in failing
     ]
-    in_partition = "partition_date = ? AND list_contains(?::BIGINT[], movie_id)"
-    replace_in_one_transaction(
-        conn,
-        [
-            (TMDB_MOVIES_TABLE, in_partition, [partition_date, recovered], fetched_rows(summary.results, partition_date, run_id, tmdb_source)),
-            (
-                DEAD_LETTER_TABLE,
-                f"source = 'fetch' AND {in_partition}",
-                [partition_date, ids],
-                dead_letter_rows(letters, partition_date, run_id),
-            ),
-        ],
-    )
+    with tmdb_lake(lake) as conn:
+        conn.register("new_movies", fetched_rows(summary.results, partition_date, run_id, tmdb_source))
+        conn.register("new_letters", dead_letter_rows(letters, partition_date, run_id))
+        # The day's files are rewritten whole: what was there, less what this retry replaces.
+        movies = conn.execute(
+            f"SELECT * EXCLUDE (partition_date) FROM {TMDB_MOVIES_TABLE} "
+            "WHERE partition_date = ? AND NOT list_contains(?::BIGINT[], movie_id) "
+            "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_movies",
+            [partition_date, recovered],
+        ).to_arrow_table()
+        remaining = conn.execute(
+            f"SELECT * EXCLUDE (partition_date) FROM {DEAD_LETTER_TABLE} WHERE partition_date = ? "
+            "AND NOT (source = 'fetch' AND list_contains(?::BIGINT[], movie_id)) "
+            "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_letters",
+            [partition_date, ids],
+        ).to_arrow_table()
+    if ids:
+        lake.write_partition(TMDB_MOVIES_TABLE, partition_date, movies)
+        lake.write_partition(DEAD_LETTER_TABLE, partition_date, remaining)
     return RetryOutcome(ids, recovered, [r.movie_id for r in failing], summary.retries)
 
 
@@ -108,22 +108,22 @@ def retry_tmdb_dead_letters(
     context: OpExecutionContext,
     config: RetryDeadLettersConfig,
     tmdb: TMDBResource,
-    duckdb: DuckDBResource,
+    lake: LakeResource,
     paths: PipelinePaths,
 ) -> None:
     partition_date = context.partition_key
     client = tmdb.get_client()
     try:
-        with duckdb.get_connection() as conn:
-            outcome = retry_dead_letters(
-                conn,
-                client,
-                partition_date,
-                context.run_id,
-                "credits" if config.append_credits else None,
-                tmdb.source,
-                context.log.info,
-            )
+        outcome = retry_dead_letters(
+            lake.lake,
+            client,
+            partition_date,
+            context.run_id,
+            "credits" if config.append_credits else None,
+            tmdb.source,
+            context.log.info,
+        )
+        with tmdb_lake(lake.lake) as conn:
             csv_path = export_dead_letters_csv(conn, paths.reports)
     finally:
         client.close()

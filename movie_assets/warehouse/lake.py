@@ -126,12 +126,21 @@ class Lake:
         """``bronze/<table>/current/data.parquet``: the file silver reads."""
         return self.table_dir(table) / CURRENT / DATA_FILE
 
-    def count(self, table: str, where: str = "true", params: list | None = None) -> int:
-        """Rows of a partitioned ``table`` matching ``where`` (0 when it has no partition)."""
-        if not self.partitions(table):
-            return 0
-        with duckdb.connect() as conn:
-            return conn.execute(f"SELECT count(*) FROM {self.scan(table)} WHERE {where}", params or []).fetchone()[0]
+    def connect(self, partitioned: dict[str, str]) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection where each ``bronze.<table>`` of ``partitioned``
+        (``{"bronze.table": "column DDL"}``) is a view over its Parquet partitions, or an
+        empty table with that DDL before its first partition; the caller closes it.
+
+        Only this process's memory is used: no warehouse file is opened or locked.
+        """
+        conn = duckdb.connect()
+        conn.execute("CREATE SCHEMA bronze")
+        for table, ddl in partitioned.items():
+            if self.partitions(table):
+                conn.execute(f"CREATE VIEW {table} AS SELECT * FROM {self.scan(table)}")
+            else:
+                conn.execute(f"CREATE TABLE {table} ({ddl})")
+        return conn
 
 
 class LakeResource(ConfigurableResource):
