@@ -22,14 +22,17 @@ from movie_assets.tmdb import checks as tmdb_checks
 from movie_assets.transform import checks as transform_checks
 from movie_assets.transform import dbt_assets
 from movie_assets.tmdb.retry_job import retry_dead_letters_job
-from movie_assets.reports import charts, excel
+from movie_assets.reports import charts, workbook
+from movie_assets.reports import checks as report_checks
 from movie_assets.resources import DuckDBWarehouseResource, PipelinePaths, lock_timeout_from_env
 from movie_assets.automation.schedules import daily_refresh_job, daily_refresh_schedule
 from movie_assets.providers.sensor import provider_files_sensor
 from movie_assets.settings import Settings, load_settings
 from movie_assets.tmdb.client import SnapshotTMDBResource, TMDBResource
 
-ASSET_MODULES = [tmdb_assets, tmdb_checks, provider_assets, dbt_assets, transform_checks, excel, charts]
+ASSET_MODULES = [
+    tmdb_assets, tmdb_checks, provider_assets, dbt_assets, transform_checks, workbook, charts, report_checks,
+]
 
 
 def build_tmdb_resource(settings: Settings) -> TMDBResource:
