@@ -2,7 +2,7 @@
 
 Each size runs in a fresh child process that streams synthetic rows (shaped like
 ``gold.dim_movie``, one in four an Action film, about one in fifty with formula-like text)
-into :func:`movie_assets.reports.excel.write_report_workbook` and reports its wall time and
+into :func:`movie_assets.reports.workbook.write_report_workbook` and reports its wall time and
 CPU time (a fairer speed figure on a shared machine) and peak RSS (sampled every 0.1 s)
 above the RSS it had before writing. Both sizes run in one
 invocation so the ratios compare like with like on a shared machine.
@@ -54,7 +54,7 @@ def synthetic_movies(count: int, seed: int = 7):
 
 def measure(rows: int) -> dict:
     """Write a workbook of ``rows`` movies in this process; returns seconds, rows/s, memory, size."""
-    from movie_assets.reports.excel import write_report_workbook
+    from movie_assets.reports.workbook import write_report_workbook
 
     # RSS is sampled while writing (the getrusage high-water mark is set by the imports, above
     # anything the writer needs), and growth is taken from the RSS just before writing.

@@ -54,7 +54,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from movie_assets.partitions import build_daily_partitions
     from movie_assets.providers import assets as provider_assets
     from movie_assets.providers.sensor import provider_files_sensor
-    from movie_assets.reports import charts, excel
+    from movie_assets.reports import charts, workbook
+    from movie_assets.reports import checks as report_checks
     from movie_assets.tmdb.assets import build_tmdb_assets
     from movie_assets.tmdb.checks import build_tmdb_checks
     from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
@@ -65,7 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = build_daily_partitions(settings)
     dbt_project = build_dbt_project(settings)
     dbt_project.prepare_if_dev()
-    unpartitioned = [provider_assets, transform_checks, excel, charts]
+    unpartitioned = [provider_assets, transform_checks, workbook, charts, report_checks]
     daily_refresh = build_daily_refresh_job(partitions)
     # DuckDB allows one writing process: steps run one at a time in the run's own process;
     # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").

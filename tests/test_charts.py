@@ -1,11 +1,16 @@
-"""Chart functions: 1200x800 PNGs from hand-made arrays, empty inputs, the UI metadata."""
+"""Chart functions: 1200x800 PNGs from hand-made arrays, empty inputs, the UI metadata; an asset\nreading its gold report table."""
 
 import base64
 from pathlib import Path
 
+import duckdb
 import pytest
+from dagster import materialize
+from dagster_duckdb import DuckDBResource
 
 from movie_assets.reports import charts
+from movie_assets.reports import checks as report_checks
+from movie_assets.paths import PipelinePaths
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +63,27 @@ def test_usd_label(value: float, text: str):
     assert charts.usd_label(value) == text
 
 
-def test_franchise_segments_pivot_kpi_rows():
-    rows = [("franchise", "movie_count", 40.0), ("franchise", "mean_roi", 3.2), ("standalone", "movie_count", 120.0)]
-    assert charts.franchise_segments(rows) == {
-        "Franchise": {"movie_count": 40.0, "mean_roi": 3.2},
-        "Standalone": {"movie_count": 120.0},
-    }
+def test_franchise_chart_reads_the_gold_pivot(tmp_path: Path):
+    """The asset draws one bar per row of gold.rpt_franchise_vs_standalone (no other schema exists)."""
+    database = tmp_path / "gold_only.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("CREATE SCHEMA gold")
+        conn.execute(
+            "CREATE TABLE gold.rpt_franchise_vs_standalone AS SELECT * FROM (VALUES "
+            "('standalone', 'Standalone', 2, 120, 2.5e8, 1.4, 6.8), "
+            "('franchise', 'Franchise', 1, 40, 8e8, 3.2, 7.1), "
+            "('unknown', 'Unknown', 3, 140, NULL, NULL, NULL)) AS t(segment, segment_label, segment_rank, "
+            "film_count, mean_revenue_usd, mean_roi, mean_vote_average)"
+        )
+    resources = {"duckdb": DuckDBResource(database=str(database)),
+                 "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports"))}
+    result = materialize([charts.franchise_vs_standalone_png, *report_checks.chart_png_checks], resources=resources,
+                         selection=[charts.franchise_vs_standalone_png.key])
+    assert result.success
+    metadata = result.asset_materializations_for_node("reports__charts__franchise_vs_standalone_png")[0].metadata
+    assert metadata["plotted_points"].value == 3
+    assert charts.png_size(tmp_path / "reports" / "charts" / "franchise_vs_standalone.png") == (1200, 800)
+    assert [evaluation.passed for evaluation in result.get_asset_check_evaluations()] == [True]
 
 
 def test_chart_metadata_embeds_the_image(drawn: dict[str, Path]):

@@ -1,13 +1,19 @@
-"""The stakeholder workbook: layout, formats, formula injection, atomic save (hand-made rows)."""
+"""The stakeholder workbook: layout, formats, formula injection, atomic save (hand-made rows), and the
+asset reading only gold tables."""
 
 from datetime import date, datetime, timezone
 import zipfile
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
+from dagster import materialize
+from dagster_duckdb import DuckDBResource
 
-from movie_assets.reports import excel
+from movie_assets.reports import checks as report_checks
+from movie_assets.reports import workbook as report_workbook
+from movie_assets.paths import PipelinePaths
 
 MOVIES = [
     (1, "Plain Drama", 6.5, "Drama", date(2001, 2, 3), 1_000_000, 3_000_000, 2.0),
@@ -37,8 +43,8 @@ DEAD_LETTERS = [
 
 @pytest.fixture(scope="module")
 def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reports") / excel.WORKBOOK_NAME
-    counts = excel.write_report_workbook(
+    path = tmp_path_factory.mktemp("reports") / report_workbook.WORKBOOK_NAME
+    counts = report_workbook.write_report_workbook(
         path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
         about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
     )
@@ -127,13 +133,70 @@ def test_dead_letters_and_about(workbook: openpyxl.Workbook):
 
 
 def test_count_movies_rows_reads_back(workbook_path: Path):
-    assert excel.count_movies_rows(workbook_path) == len(MOVIES)
+    assert report_workbook.count_movies_rows(workbook_path) == len(MOVIES)
+
+
+def _gold_warehouse(path: Path) -> None:
+    """A warehouse holding only the gold tables the workbook reads, filled with the rows above."""
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE SCHEMA gold")
+        conn.execute(
+            "CREATE TABLE gold.dim_movie (movie_id BIGINT, title VARCHAR, vote_average DOUBLE, genres VARCHAR, "
+            "release_date DATE, budget_usd BIGINT, revenue_usd BIGINT, roi DOUBLE)"
+        )
+        conn.executemany("INSERT INTO gold.dim_movie VALUES (?, ?, ?, ?, ?, ?, ?, ?)", MOVIES)
+        conn.execute(
+            "CREATE TABLE gold.mart_genre_roi (genre_name VARCHAR, total_movies BIGINT, avg_roi DOUBLE, "
+            "median_roi DOUBLE, portfolio_roi DOUBLE, pct_profitable DOUBLE, min_roi DOUBLE, max_roi DOUBLE, "
+            "roi_rank BIGINT, portfolio_roi_rank BIGINT, total_budget HUGEINT, total_revenue HUGEINT, "
+            "total_profit HUGEINT, avg_vote_average DOUBLE, avg_popularity DOUBLE)"
+        )
+        conn.executemany(f"INSERT INTO gold.mart_genre_roi VALUES ({', '.join(['?'] * 15)})", GENRE_ROI)
+        conn.execute(
+            "CREATE TABLE gold.kpi_summary (kpi VARCHAR, rank INTEGER, subject_name VARCHAR, subject_type VARCHAR, "
+            "metric VARCHAR, value DOUBLE, unit VARCHAR)"
+        )
+        conn.executemany("INSERT INTO gold.kpi_summary VALUES (?, ?, ?, ?, ?, ?, ?)", KPIS)
+        conn.execute(
+            "CREATE TABLE gold.rpt_tmdb_dead_letters (source VARCHAR, raw_value VARCHAR, movie_id BIGINT, "
+            "row_number INTEGER, reason VARCHAR, http_status INTEGER, attempts INTEGER, last_error VARCHAR, "
+            "partition_date DATE, run_id VARCHAR, recorded_at TIMESTAMPTZ)"
+        )
+        conn.executemany(f"INSERT INTO gold.rpt_tmdb_dead_letters VALUES ({', '.join(['?'] * 11)})", DEAD_LETTERS)
+        conn.execute(
+            "CREATE TABLE gold.rpt_as_of AS SELECT DATE '2026-11-20' AS partition_date, "
+            "TIMESTAMPTZ '2026-11-20 06:02:00+00' AS fetched_at, 'run-1' AS fetched_by_run_id, "
+            "6::BIGINT AS movies_in_partition"
+        )
+
+
+def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
+    """The asset and its check on a warehouse with no bronze or silver schema; the run's
+    partition tag (another day) does not change the reported partition."""
+    _gold_warehouse(tmp_path / "gold_only.duckdb")
+    resources = {
+        "duckdb": DuckDBResource(database=str(tmp_path / "gold_only.duckdb")),
+        "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports")),
+    }
+    result = materialize([report_workbook.movie_data_xlsx, report_checks.movie_data_xlsx_matches_dim_movie],
+                         resources=resources, tags={"dagster/partition": "2026-11-01"})
+    assert result.success
+    metadata = result.asset_materializations_for_node("reports__movie_data_xlsx")[0].metadata
+    assert metadata["partition"].value == "2026-11-20" and metadata["rows_dead_letters"].value == 2
+    assert all(evaluation.passed for evaluation in result.get_asset_check_evaluations())
+    workbook = openpyxl.load_workbook(tmp_path / "reports" / report_workbook.WORKBOOK_NAME)
+    about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
+    assert about["Partition"] == "2026-11-20" and about["Dagster run id"] == result.run_id
+    assert about["TMDB fetched at (UTC)"] == datetime(2026, 11, 20, 6, 2)
+    assert about["TMDB fetched by run id"] == "run-1" and about["Movies in partition"] == 6
+    assert [row[0] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)] == ["fetch", "ids-file"]
+    assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_failed_write_keeps_previous_workbook(tmp_path: Path):
-    path = tmp_path / excel.WORKBOOK_NAME
-    excel.write_report_workbook(path, MOVIES[:2])
+    path = tmp_path / report_workbook.WORKBOOK_NAME
+    report_workbook.write_report_workbook(path, MOVIES[:2])
     before = path.read_bytes()
 
     def exploding_rows():
@@ -141,15 +204,15 @@ def test_failed_write_keeps_previous_workbook(tmp_path: Path):
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError, match="database went away"):
-        excel.write_report_workbook(path, exploding_rows())
+        report_workbook.write_report_workbook(path, exploding_rows())
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == [excel.WORKBOOK_NAME]
+    assert [p.name for p in tmp_path.iterdir()] == [report_workbook.WORKBOOK_NAME]
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / excel.WORKBOOK_NAME
-    excel.write_report_workbook(path, MOVIES[:2])
+    path = tmp_path / report_workbook.WORKBOOK_NAME
+    report_workbook.write_report_workbook(path, MOVIES[:2])
     before = path.read_bytes()
 
     def half_save(self, filename):
@@ -158,6 +221,7 @@ def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(openpyxl.Workbook, "save", half_save)
     with pytest.raises(OSError, match="disk full"):
-        excel.write_report_workbook(path, MOVIES)
+        report_workbook.write_report_workbook(path, MOVIES)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == [excel.WORKBOOK_NAME]
+    assert [p.name for p in tmp_path.iterdir()] == [report_workbook.WORKBOOK_NAME]
+

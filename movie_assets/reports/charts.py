@@ -1,8 +1,21 @@
 """PNG charts of the gold layer (matplotlib, Agg backend), 1200x800 px in ``$MOVIES_REPORTS_DIR/charts/``.
 
 Each chart is a plain function (arrays in, PNG file out) wrapped by a small asset that
-selects its data from a finished gold model and attaches the image to its materialization
-as Markdown, so it shows in the Dagster UI.
+selects its data from a finished gold table (no ``bronze``/``silver``, no re-derived
+business rule: report shapes are dbt ``gold.rpt_*`` models) and attaches the image to its
+materialization as Markdown, so it shows in the Dagster UI. Money is USD (nominal).
+
+- ``revenue_vs_budget.png``: ``gold.dim_movie`` budget_usd, revenue_usd (both known).
+- ``roi_by_genre.png``: ``gold.mart_genre_roi`` genre_name, median_roi, portfolio_roi
+  (ratios), total_movies.
+- ``popularity_vs_rating.png``: ``gold.dim_movie`` vote_average (0-10), popularity,
+  vote_count (> 0).
+- ``yearly_revenue.png``: ``gold.rpt_yearly_revenue`` release_year, total_revenue_usd,
+  film_count.
+- ``franchise_vs_standalone.png``: ``gold.rpt_franchise_vs_standalone`` segment_label,
+  film_count, mean_revenue_usd, mean_roi (ratio), mean_vote_average (0-10), by segment_rank.
+
+Their PNG checks are in :mod:`movie_assets.reports.checks`.
 """
 
 import base64
@@ -16,17 +29,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
-from dagster import (  # noqa: E402
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetChecksDefinition,
-    AssetKey,
-    AssetsDefinition,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-    asset_check,
-)
+from dagster import AssetKey, MaterializeResult, MetadataValue, asset  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
@@ -314,36 +317,20 @@ def yearly_revenue_png(duckdb: DuckDBResource, paths: PipelinePaths) -> Material
     return _chart_result(path, "Yearly revenue and film count", len(data["release_year"]))
 
 
-def franchise_segments(rows: Sequence[tuple[str, str, float]]) -> dict[str, dict[str, float]]:
-    """Segment -> {metric: value} from ``gold.kpi_summary`` rows (subject_name, metric, value)
-    of KPI ``franchise_vs_standalone``, segments in row order, names capitalised."""
-    segments: dict[str, dict[str, float]] = {}
-    for subject, metric, value in rows:
-        segments.setdefault(str(subject).capitalize(), {})[metric] = value
-    return segments
-
-
-@asset(deps=[AssetKey(["gold", "kpi_summary"])], **_CHART_ASSET)
+@asset(deps=[AssetKey(["gold", "rpt_franchise_vs_standalone"])], **_CHART_ASSET)
 def franchise_vs_standalone_png(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
     """``charts/franchise_vs_standalone.png``: film count, mean revenue, ROI and rating of
-    franchise, standalone and unknown-collection films (``gold.kpi_summary`` KPI
-    ``franchise_vs_standalone``)."""
+    franchise, standalone and unknown-collection films, one bar per row of
+    ``gold.rpt_franchise_vs_standalone`` in segment order."""
     with duckdb.get_connection() as conn:
         rows = conn.execute(
-            "SELECT subject_name, metric, value FROM gold.kpi_summary "
-            "WHERE kpi = 'franchise_vs_standalone' ORDER BY rank, metric"
+            "SELECT segment_label, film_count, mean_revenue_usd, mean_roi, mean_vote_average "
+            "FROM gold.rpt_franchise_vs_standalone ORDER BY segment_rank"
         ).fetchall()
-    segments = franchise_segments(rows)
-    names = list(segments)
-    path = plot_franchise_vs_standalone(
-        names,
-        [segments[name].get("movie_count") for name in names],
-        [segments[name].get("mean_revenue_usd") for name in names],
-        [segments[name].get("mean_roi") for name in names],
-        [segments[name].get("mean_vote_average") for name in names],
-        paths.reports / CHARTS_DIR / "franchise_vs_standalone.png",
-    )
-    return _chart_result(path, "Franchise vs standalone", len(names))
+    labels, film_count, mean_revenue_usd, mean_roi, mean_vote_average = [[row[i] for row in rows] for i in range(5)]
+    path = plot_franchise_vs_standalone(labels, film_count, mean_revenue_usd, mean_roi, mean_vote_average,
+                                        paths.reports / CHARTS_DIR / "franchise_vs_standalone.png")
+    return _chart_result(path, "Franchise vs standalone", len(labels))
 
 
 CHART_FILES = {
@@ -353,35 +340,3 @@ CHART_FILES = {
     yearly_revenue_png: "yearly_revenue.png",
     franchise_vs_standalone_png: "franchise_vs_standalone.png",
 }
-
-
-def _png_check(chart: AssetsDefinition, file_name: str) -> AssetChecksDefinition:
-    @asset_check(
-        asset=chart,
-        name="png_written",
-        description=(
-            f"Protects readers of charts/{file_name} from a missing, empty or corrupt image: the file "
-            f"exists, is a non-empty PNG and is {WIDTH_PX}x{HEIGHT_PX} px."
-        ),
-    )
-    def _check(paths: PipelinePaths) -> AssetCheckResult:
-        path = paths.reports / CHARTS_DIR / file_name
-        metadata = {"path": MetadataValue.path(str(path))}
-        if not path.exists() or path.stat().st_size == 0:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
-                                    description=f"{path} is missing or empty")
-        try:
-            width, height = png_size(path)
-        except ValueError as error:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
-                                    description=str(error))
-        return AssetCheckResult(
-            passed=(width, height) == (WIDTH_PX, HEIGHT_PX),
-            severity=AssetCheckSeverity.WARN,
-            metadata={**metadata, "width_px": width, "height_px": height, "bytes": path.stat().st_size},
-        )
-
-    return _check
-
-
-chart_png_checks = [_png_check(chart, file_name) for chart, file_name in CHART_FILES.items()]

@@ -1,9 +1,18 @@
 """The stakeholder Excel workbook ``movie_data.xlsx`` (openpyxl write-only mode), written atomically.
 
-Sheets: "Movies" (one row per ``gold.dim_movie`` movie), "Genre ROI" (``gold.mart_genre_roi``),
-"KPIs" (``gold.kpi_summary``, one small table per KPI), "Dead letters"
-(``bronze.tmdb_dead_letter`` for the reported partition) and "About" (run, partition,
-sources, row counts, generated at).
+Reads only gold tables; which TMDB day is reported is decided in dbt (``gold.rpt_as_of``).
+Sheets, their columns and sources (money in USD, nominal; ROI a ratio shown as %):
+
+- "Movies": one row per ``gold.dim_movie`` movie, sorted by ID: ID (BIGINT), Title,
+  Vote Average (0-10), Genres ("A, B"), Release Date (DATE), Budget (USD), Revenue (USD),
+  ROI; rows whose genres include Action are bold red.
+- "Genre ROI": ``gold.mart_genre_roi``, one row per genre (:data:`GENRE_ROI_COLUMNS`).
+- "KPIs": ``gold.kpi_summary``, one small table per KPI: Rank, Subject, Type, Metric,
+  Value (formatted by its unit), Unit.
+- "Dead letters": ``gold.rpt_tmdb_dead_letters``, the reported day's TMDB dead letters
+  (:data:`DEAD_LETTER_COLUMNS`).
+- "About": report name, generated at (UTC), the Dagster run that wrote it, the reported
+  partition and its fetch (``gold.rpt_as_of``), sources, TMDB attribution, rows per sheet.
 
 Rows are streamed from DuckDB into openpyxl's write-only worksheets, so memory stays flat
 however many movies there are; every style is fixed before the first row is written.
@@ -17,16 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetExecutionContext,
-    AssetKey,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-    asset_check,
-)
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -40,7 +40,6 @@ from movie_assets.paths import PipelinePaths
 
 WORKBOOK_NAME = "movie_data.xlsx"
 TMDB_ATTRIBUTION = "This product uses the TMDB API but is not endorsed or certified by TMDB."
-DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
 FETCH_BATCH_ROWS = 10_000
 
 MONEY = '"$"#,##0'
@@ -140,12 +139,21 @@ DEAD_LETTER_COLUMNS = (
     Column("Run ID", 38),
     Column("Recorded At (UTC)", 20, DATETIME),
 )
-DEAD_LETTER_QUERY = f"""
+DEAD_LETTER_QUERY = """
     SELECT source, raw_value, movie_id, row_number, reason, http_status, attempts, last_error,
            partition_date, run_id, recorded_at
-    FROM {DEAD_LETTER_TABLE} WHERE partition_date = ?
+    FROM gold.rpt_tmdb_dead_letters
     ORDER BY source, row_number NULLS LAST, movie_id NULLS LAST
 """
+# One row: the reported partition (YYYY-MM-DD text, as the About sheet has always shown it).
+AS_OF_QUERY = """
+    SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition
+    FROM gold.rpt_as_of
+"""
+SOURCES = (
+    "TMDB API v3 via dbt: gold.dim_movie, gold.mart_genre_roi, gold.kpi_summary, "
+    "gold.rpt_tmdb_dead_letters, gold.rpt_as_of"
+)
 
 ABOUT_COLUMNS = (Column("Item", 28), Column("Value", 90))
 
@@ -350,7 +358,7 @@ def write_report_workbook(
         genre_roi: rows of ``gold.mart_genre_roi`` in :data:`GENRE_ROI_QUERY` column order.
         kpis: (kpi, rank, subject_name, subject_type, metric, value, unit) ordered by rank within
             each kpi; the KPI tables follow :data:`KPI_ORDER`.
-        dead_letters: rows of ``bronze.tmdb_dead_letter`` in :data:`DEAD_LETTER_QUERY` order.
+        dead_letters: rows of ``gold.rpt_tmdb_dead_letters`` in :data:`DEAD_LETTER_QUERY` column order.
         about: (item, value) pairs for "About"; the row count of each sheet is appended.
         movie_count: number of movie rows, to size the Movies autofilter exactly.
 
@@ -394,13 +402,6 @@ def count_movies_rows(path: Path) -> int:
         workbook.close()
 
 
-def _table_exists(conn: Any, table: str) -> bool:
-    schema, name = table.split(".")
-    return conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
-    ).fetchone()[0] > 0
-
-
 @asset(
     key_prefix=["reports"],
     group_name="reports",
@@ -408,38 +409,38 @@ def _table_exists(conn: Any, table: str) -> bool:
         AssetKey(["gold", "dim_movie"]),
         AssetKey(["gold", "mart_genre_roi"]),
         AssetKey(["gold", "kpi_summary"]),
-        AssetKey(["bronze", "tmdb_movies"]),
-        AssetKey(["bronze", "tmdb_dead_letter"]),
+        AssetKey(["gold", "rpt_tmdb_dead_letters"]),
+        AssetKey(["gold", "rpt_as_of"]),
     ],
     kinds={"excel", "python"},
     owners=["team:analytics"],
 )
 def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
-    """``$MOVIES_REPORTS_DIR/movie_data.xlsx``, the stakeholder workbook.
+    """``$MOVIES_REPORTS_DIR/movie_data.xlsx``, the stakeholder workbook (sheets in the module docstring).
 
-    Sheets: Movies (``gold.dim_movie``, sorted by ID, Action rows bold red), Genre ROI
-    (``gold.mart_genre_roi``), KPIs (``gold.kpi_summary``), Dead letters
-    (``bronze.tmdb_dead_letter`` of the reported partition) and About. The reported partition
-    is the run's partition, else the newest day in ``bronze.tmdb_movies``.
+    The reported partition is ``gold.rpt_as_of.partition_date`` (the newest TMDB day in
+    bronze), whatever partition the run carries. Metadata: path, row count per sheet, partition.
+
+    Raises:
+        duckdb.CatalogException: a gold table it reads is missing (dbt has not built it).
+        OSError: the reports folder cannot be written; the previous workbook is kept.
     """
     path = paths.reports / WORKBOOK_NAME
     with duckdb.get_connection() as conn:
-        partition = context.run.tags.get("dagster/partition") or str(
-            conn.execute("SELECT max(partition_date) FROM bronze.tmdb_movies").fetchone()[0]
-        )
+        partition, fetched_at, fetched_by_run_id, movies_in_partition = conn.execute(AS_OF_QUERY).fetchone()
         movie_count = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
         genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
         kpis = conn.execute(KPI_QUERY).fetchall()
-        dead_letters = (
-            conn.execute(DEAD_LETTER_QUERY, [partition]).fetchall() if _table_exists(conn, DEAD_LETTER_TABLE) else []
-        )
+        dead_letters = conn.execute(DEAD_LETTER_QUERY).fetchall()
         about = [
             ("Report", WORKBOOK_NAME),
             ("Generated at (UTC)", datetime.now(timezone.utc)),
             ("Dagster run id", context.run_id),
             ("Partition", partition),
-            ("Sources", "TMDB API v3 (bronze.tmdb_movies) via dbt: gold.dim_movie, gold.mart_genre_roi, "
-                        f"gold.kpi_summary; {DEAD_LETTER_TABLE}"),
+            ("TMDB fetched at (UTC)", fetched_at),
+            ("TMDB fetched by run id", fetched_by_run_id),
+            ("Movies in partition", movies_in_partition),
+            ("Sources", SOURCES),
             ("Attribution", TMDB_ATTRIBUTION),
         ]
         counts = write_report_workbook(
@@ -458,27 +459,4 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
             "partition": partition,
             **{f"rows_{sheet.lower().replace(' ', '_')}": count for sheet, count in counts.items()},
         }
-    )
-
-
-@asset_check(
-    asset=movie_data_xlsx,
-    description=(
-        "Protects stakeholders from a truncated or stale workbook: movie_data.xlsx, re-opened with "
-        "openpyxl, has exactly as many Movies rows as gold.dim_movie."
-    ),
-)
-def movie_data_xlsx_matches_dim_movie(duckdb: DuckDBResource, paths: PipelinePaths) -> AssetCheckResult:
-    """Counts the workbook's Movies rows (streamed, read-only) against ``count(*)`` of gold.dim_movie."""
-    path = paths.reports / WORKBOOK_NAME
-    with duckdb.get_connection() as conn:
-        expected = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
-    if not path.exists():
-        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
-                                description=f"{path} does not exist", metadata={"expected_rows": expected})
-    found = count_movies_rows(path)
-    return AssetCheckResult(
-        passed=found == expected,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"workbook_rows": found, "dim_movie_rows": expected, "path": MetadataValue.path(str(path))},
     )

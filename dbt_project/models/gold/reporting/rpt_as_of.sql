@@ -1,0 +1,44 @@
+-- Report shape for the workbook's About sheet: one row saying which TMDB day the reports show.
+-- The reported day is the newest day the TMDB load landed anything for, movies or dead letters,
+-- so a day on which every fetch failed is reported with its dead letters, not hidden behind
+-- the day before.
+with tmdb_movies as (
+    select * from {{ source('bronze', 'tmdb_movies') }}
+),
+
+dead_letters as (
+    select * from {{ source('bronze', 'tmdb_dead_letter') }}
+),
+
+landed_days as (
+    select partition_date from tmdb_movies
+    union all
+    select partition_date from dead_letters
+),
+
+reported_day as (
+    select max(partition_date) as partition_date
+    from landed_days
+),
+
+reported_fetches as (
+    select tmdb_movies.*
+    from tmdb_movies
+    inner join reported_day on tmdb_movies.partition_date = reported_day.partition_date
+),
+
+fetch_summary as (
+    select
+        max(fetched_at) as fetched_at,
+        arg_max(run_id, fetched_at) as fetched_by_run_id,
+        count(distinct movie_id) as movies_in_partition
+    from reported_fetches
+)
+
+select
+    reported_day.partition_date,
+    fetch_summary.fetched_at,
+    fetch_summary.fetched_by_run_id,
+    fetch_summary.movies_in_partition
+from reported_day
+cross join fetch_summary
