@@ -103,7 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import AssetSelection, DagsterInstance
 
     from movie_assets.automation.jobs import DAILY_REFRESH
-    from movie_assets.automation.run_summary import format_summary, summarize_events, warehouse_counts, write_event_log
+    from movie_assets.automation.run_summary import (
+        format_summary,
+        lake_counts,
+        summarize_events,
+        warehouse_counts,
+        write_event_log,
+    )
+    from movie_assets.warehouse.lake import Lake
     from movie_assets.definitions import build_definitions
     from movie_assets.partitions import build_daily_partitions
 
@@ -138,8 +145,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
             log_path = write_event_log(instance, result.run_id, home / "logs" / f"{result.run_id}.log", captured.getvalue())
             summary = summarize_events(result.run_id, partition, result.success, instance.all_logs(result.run_id))
-            layers, letters = warehouse_counts(settings.duckdb_path, partition)
-            outputs = {"warehouse": settings.duckdb_path, "reports": settings.reports_dir, "full log": log_path}
+            layers, _ = warehouse_counts(settings.build_duckdb_path, partition)
+            layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
+            outputs = {
+                "readers' warehouse": settings.duckdb_path,
+                "lake (bronze)": settings.lake_dir,
+                "reports": settings.reports_dir,
+                "full log": log_path,
+            }
             print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
             if not result.success:
                 failed.append(partition)

@@ -8,8 +8,9 @@ An invalid configuration (``TMDB_SOURCE=live`` without credentials, a malformed 
 fails the load, so no run can start.
 
 The domains each contribute their part: ``tmdb`` (fetch, checks, dead-letter retry job),
-``providers`` (deliveries and their sensor), ``transform`` (dbt models and tests), ``reports``
-(workbook and charts) and ``automation`` (the daily job and its schedule).
+``providers`` (deliveries and their sensor), ``transform`` (dbt models and tests),
+``serving`` (write-audit-publish of the readers' snapshot), ``reports`` (workbook and charts)
+and ``automation`` (the daily job and its schedule).
 """
 
 from __future__ import annotations
@@ -24,18 +25,27 @@ if TYPE_CHECKING:
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources of every asset, check, sensor and job, by resource key: ``tmdb`` (the
-    live API or the snapshot server, by ``settings.tmdb_source``), ``duckdb`` (the warehouse
-    file), ``dbt`` (the dbt project, told the warehouse path) and ``paths`` (input and report
-    folders)."""
+    live API or the snapshot server, by ``settings.tmdb_source``), ``lake`` (bronze Parquet),
+    ``duckdb`` (the private build file), ``dbt`` (the dbt project, told the build file and the
+    lake), ``serving`` (published snapshots and the readers' path) and ``paths`` (input and
+    report folders)."""
     from movie_assets.paths import PipelinePaths
+    from movie_assets.serving.assets import ServingResource
     from movie_assets.tmdb.resources import build_tmdb_resource
     from movie_assets.transform.project import build_dbt_resource
     from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
+    from movie_assets.warehouse.lake import LakeResource
 
     return {
         "tmdb": build_tmdb_resource(settings),
+        "lake": LakeResource(root=str(settings.lake_dir)),
         "duckdb": DuckDBWarehouseResource(
-            database=str(settings.duckdb_path), lock_timeout_seconds=settings.duckdb_lock_timeout
+            database=str(settings.build_duckdb_path),
+            lock_timeout_seconds=settings.duckdb_lock_timeout,
+            adopt_from=str(settings.duckdb_path),
+        ),
+        "serving": ServingResource(
+            serving_dir=str(settings.serving_dir), readers_path=str(settings.duckdb_path), keep=settings.serving_keep
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
@@ -56,6 +66,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from movie_assets.providers.sensor import provider_files_sensor
     from movie_assets.reports import charts, workbook
     from movie_assets.reports import checks as report_checks
+    from movie_assets.serving.assets import build_publish_asset
     from movie_assets.tmdb.assets import build_tmdb_assets
     from movie_assets.tmdb.checks import build_tmdb_checks
     from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
@@ -67,13 +78,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_project = build_dbt_project(settings)
     dbt_project.prepare_if_dev()
     unpartitioned = [provider_assets, transform_checks, workbook, charts, report_checks]
+    dbt_models = build_dbt_assets(dbt_project, partitions)
+    audited = [key for models in dbt_models for key in models.keys if key.path[0] in ("silver", "gold")]
     daily_refresh = build_daily_refresh_job(partitions)
     # DuckDB allows one writing process: steps run one at a time in the run's own process;
     # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").
     return dg.Definitions(
         assets=[
             *build_tmdb_assets(partitions),
-            *build_dbt_assets(dbt_project, partitions),
+            *dbt_models,
+            build_publish_asset(audited),
             *dg.load_assets_from_modules(unpartitioned),
         ],
         asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned)],

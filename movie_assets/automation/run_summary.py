@@ -17,17 +17,22 @@ from typing import Iterable
 import duckdb
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry
 
-LAYERS = ("bronze", "silver", "gold", "reports")
+from movie_assets.warehouse.lake import Lake
+
+LAYERS = ("bronze", "silver", "gold", "serving", "reports")
+PUBLISHED_ASSET = ["serving", "warehouse_snapshot"]
 MAX_LISTED_FAILURES = 10
 
 
 @dataclass
 class CheckOutcome:
-    """One asset check's result: ``name`` (``asset/key:check``), ``passed``, ``severity`` (ERROR or WARN)."""
+    """One asset check's result: ``name`` (``asset/key:check``), ``passed``, ``severity`` (ERROR
+    or WARN) and whether it is ``blocking`` (a failure stops everything downstream, publication included)."""
 
     name: str
     passed: bool
     severity: str
+    blocking: bool = False
 
 
 @dataclass
@@ -42,7 +47,8 @@ class RunSummary:
             graph order; a step's stage is the layers of the assets it materialized or checked.
         failed_steps: step keys that failed.
         checks: every asset check result of the run.
-        skipped_steps: steps Dagster skipped (nothing upstream changed).
+        skipped_steps: steps Dagster skipped (nothing upstream changed, or a blocking check failed).
+        published: the snapshot file the run published for readers, or None.
     """
 
     run_id: str
@@ -52,6 +58,7 @@ class RunSummary:
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: int = 0
     checks: list[CheckOutcome] = field(default_factory=list)
+    published: str | None = None
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -93,6 +100,9 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
             summary.skipped_steps += 1
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             step_layers[step].add(_layer(event.asset_key.path))
+            if event.asset_key.path == PUBLISHED_ASSET:
+                snapshot = event.event_specific_data.materialization.metadata.get("snapshot")
+                summary.published = str(snapshot.value) if snapshot is not None else "yes"
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             step_layers[step].add(_layer(evaluation.asset_key.path))
@@ -101,6 +111,7 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
                     name=f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
                     passed=evaluation.passed,
                     severity=evaluation.severity.value,
+                    blocking=bool(evaluation.blocking),
                 )
             )
     for step, seconds in duration.items():
@@ -141,6 +152,32 @@ def warehouse_counts(database: Path, partition: str | None) -> tuple[dict[str, t
                 ).fetchall()
             )
     return layers, letters
+
+
+def lake_counts(lake: Lake, partition: str | None) -> tuple[tuple[int, int], dict[str, int]]:
+    """``((bronze tables with data, rows), {dead-letter reason: count for partition})`` read
+    from the lake's Parquet files (row counts come from the files' metadata, cheap at any size)."""
+    tables = rows = 0
+    letters: dict[str, int] = {}
+    with lake.connect({}) as conn:
+        for folder in sorted((lake.root / "bronze").glob("*")) if (lake.root / "bronze").is_dir() else []:
+            if lake.partitions(folder.name):
+                source = lake.scan(folder.name)
+            elif lake.current_delivery(folder.name):
+                source = f"read_parquet('{lake.current_file(folder.name).as_posix()}')"
+            else:
+                continue
+            tables += 1
+            rows += conn.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        if partition and partition in lake.partitions("tmdb_dead_letter"):
+            letters = dict(
+                conn.execute(
+                    f"SELECT reason, count(*) FROM {lake.scan('tmdb_dead_letter')} WHERE partition_date = ? "
+                    "GROUP BY reason ORDER BY reason",
+                    [partition],
+                ).fetchall()
+            )
+    return (tables, rows), letters
 
 
 def write_event_log(instance: DagsterInstance, run_id: str, path: Path, console_output: str = "") -> Path:
@@ -192,6 +229,12 @@ def format_summary(
         lines.append(f"    … and {len(failed) - MAX_LISTED_FAILURES} more (see the log)")
     for step in summary.failed_steps:
         lines.append(f"  step failed: {step}")
+    if summary.published:
+        lines.append(f"  published for readers: {Path(summary.published).name}")
+    else:
+        stopped = [check.name for check in failed if check.blocking]
+        reason = f"blocking check failed: {', '.join(stopped[:3])}" if stopped else "the run did not reach it"
+        lines.append(f"  NOT published ({reason}); readers keep the last good snapshot")
     for label, path in outputs.items():
         lines.append(f"  {label:<22}{path}")
     return "\n".join(lines)

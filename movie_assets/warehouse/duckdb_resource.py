@@ -3,13 +3,16 @@ file another process holds, with an error that says who holds it and how to rele
 
 import re
 import time
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Iterator
 
 import duckdb
-from dagster import Failure, MetadataValue, get_dagster_logger
+from dagster import Failure, InitResourceContext, MetadataValue, get_dagster_logger
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
+
+from movie_assets.serving.publish import adopt_plain_warehouse
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
@@ -54,7 +57,8 @@ class DuckDBLockedError(Failure):
 
 
 class DuckDBWarehouseResource(DuckDBResource):
-    """The warehouse DuckDB file (``MOVIES_DUCKDB_PATH``), opened read-write.
+    """The build DuckDB file (``MOVIES_BUILD_DUCKDB_PATH``) where runs build silver and gold,
+    opened read-write; readers never open it (they get published snapshots).
 
     When another process holds the file (a notebook, a second run, the DuckDB CLI), opening
     it waits, retrying every ``poll_seconds`` up to ``lock_timeout_seconds``, and then raises
@@ -67,6 +71,15 @@ class DuckDBWarehouseResource(DuckDBResource):
         description="Seconds to wait for another process to release the file before failing.",
     )
     poll_seconds: float = Field(default=1.0, description="Seconds between attempts to open a locked file.")
+    adopt_from: str | None = Field(
+        default=None,
+        description="A warehouse file from before published snapshots (the readers' path) to move here on first use.",
+    )
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        if self.adopt_from:
+            adopt_plain_warehouse(Path(self.adopt_from), Path(self.database), get_dagster_logger().warning)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A new read-write connection; the caller closes it.

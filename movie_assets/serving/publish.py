@@ -1,0 +1,211 @@
+"""Write-audit-publish: the readers' warehouse is an immutable snapshot of the audited build.
+
+Runs build silver and gold in a private file (``MOVIES_BUILD_DUCKDB_PATH``). When every
+blocking check has passed, :func:`publish_snapshot` copies silver, gold and the dead letters
+into a new DuckDB file under ``MOVIES_SERVING_DIR`` and switches the readers' path
+``MOVIES_DUCKDB_PATH`` (a symlink) to it in one rename. Whoever opens that path gets the old
+complete snapshot or the new complete one; a reader that still has an older snapshot open
+keeps reading it: on Linux and macOS a deleted file stays readable while it is open, so
+retention never disturbs a reader; on Windows a file in use cannot be deleted, so retention
+skips it and removes it on a later publication.
+
+Why copy instead of serving the build file: DuckDB lets a file have one writer or many
+readers, never both, so a reader of the build file would block the next run; a snapshot is
+never written again, so any number of readers may hold it open for as long as they like.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from movie_assets.warehouse.lake import Lake, atomic_symlink
+
+SERVED_SCHEMAS = ("silver", "gold")
+SNAPSHOT_PREFIX = "warehouse-"
+PUBLICATION_TABLE = "meta.publication"
+PUBLICATION_COLUMNS = """
+    run_id VARCHAR NOT NULL,
+    partition_date DATE,
+    published_at TIMESTAMPTZ NOT NULL,
+    tmdb_source VARCHAR,
+    row_counts JSON NOT NULL,
+    snapshot_file VARCHAR NOT NULL,
+    previous_snapshot VARCHAR
+"""
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A published snapshot.
+
+    Attributes:
+        snapshot: absolute path of the new read-only DuckDB file.
+        previous: file name of the snapshot the readers' path named before, or None.
+        row_counts: rows per published table (``schema.table``).
+        removed: snapshot files deleted by retention.
+        seconds: wall seconds the copy and switch took.
+    """
+
+    snapshot: Path
+    previous: str | None
+    row_counts: dict[str, int]
+    removed: list[str]
+    seconds: float
+
+
+def current_snapshot(readers_path: Path) -> Path | None:
+    """The snapshot the readers' path names, or None when nothing was published yet."""
+    return readers_path.resolve() if readers_path.is_symlink() and readers_path.exists() else None
+
+
+def adopt_plain_warehouse(readers_path: Path, build_path: Path, log: Callable[[str], None]) -> bool:
+    """Move a warehouse from before the storage tiers (a plain file at the readers' path) to
+    the build path, so the next publication can put a snapshot link in its place.
+
+    Returns True when a file was moved. Nothing happens when the path is already a link, is
+    missing, or the build file exists (then the plain file is left for a person to remove).
+    """
+    if readers_path.is_symlink() or not readers_path.is_file() or build_path.exists():
+        return False
+    build_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(readers_path, build_path)
+    wal = readers_path.with_name(readers_path.name + ".wal")
+    if wal.exists():
+        shutil.move(wal, build_path.with_name(build_path.name + ".wal"))
+    log(
+        f"{readers_path} was a warehouse file from before published snapshots; moved it to the build "
+        f"path {build_path}. From now on {readers_path} is a link to the newest audited snapshot."
+    )
+    return True
+
+
+def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+            "ORDER BY table_name",
+            [catalog, schema],
+        ).fetchall()
+    ]
+
+
+def _copy(conn: duckdb.DuckDBPyConnection, build_path: Path, lake: Lake) -> dict[str, int]:
+    conn.execute(f"ATTACH '{build_path.as_posix()}' AS build (READ_ONLY)")
+    counts: dict[str, int] = {}
+    for schema in SERVED_SCHEMAS:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        # Views are materialized: a snapshot must not depend on the build file it came from.
+        for table in _tables(conn, "build", schema):
+            conn.execute(f'CREATE TABLE {schema}."{table}" AS SELECT * FROM build.{schema}."{table}"')
+            counts[f"{schema}.{table}"] = conn.execute(f'SELECT count(*) FROM {schema}."{table}"').fetchone()[0]
+    conn.execute("DETACH build")
+    conn.execute("CREATE SCHEMA bronze")
+    if lake.partitions("tmdb_dead_letter"):
+        conn.execute(f"CREATE TABLE bronze.tmdb_dead_letter AS SELECT * FROM {lake.scan('tmdb_dead_letter')}")
+        counts["bronze.tmdb_dead_letter"] = conn.execute("SELECT count(*) FROM bronze.tmdb_dead_letter").fetchone()[0]
+    return counts
+
+
+def _record(
+    conn: duckdb.DuckDBPyConnection,
+    previous: Path | None,
+    run_id: str,
+    partition_date: str | None,
+    tmdb_source: str | None,
+    counts: dict[str, int],
+    snapshot_name: str,
+) -> None:
+    conn.execute("CREATE SCHEMA meta")
+    conn.execute(f"CREATE TABLE {PUBLICATION_TABLE} ({PUBLICATION_COLUMNS})")
+    if previous is not None:
+        conn.execute(f"ATTACH '{previous.as_posix()}' AS previous (READ_ONLY)")
+        if "publication" in _tables(conn, "previous", "meta"):
+            conn.execute(f"INSERT INTO {PUBLICATION_TABLE} SELECT * FROM previous.meta.publication")
+        conn.execute("DETACH previous")
+    conn.execute(
+        f"INSERT INTO {PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            partition_date,
+            datetime.now(timezone.utc),
+            tmdb_source,
+            json.dumps(counts, sort_keys=True),
+            snapshot_name,
+            previous.name if previous else None,
+        ],
+    )
+
+
+def apply_retention(serving_dir: Path, keep: int, protected: Path) -> list[str]:
+    """Delete all but the newest ``keep`` snapshots in ``serving_dir`` (names sort by time),
+    never ``protected`` (the one the readers' path names), nor a file the system refuses to
+    delete because a reader holds it (Windows). Returns the deleted file names."""
+    snapshots = sorted(serving_dir.glob(f"{SNAPSHOT_PREFIX}*.duckdb"), key=lambda path: path.name)
+    removed = []
+    for old in snapshots[: max(len(snapshots) - keep, 0)]:
+        if old.resolve() == protected.resolve():
+            continue
+        try:
+            old.unlink()
+        except PermissionError:
+            continue
+        removed.append(old.name)
+    return removed
+
+
+def publish_snapshot(
+    build_path: Path,
+    lake: Lake,
+    serving_dir: Path,
+    readers_path: Path,
+    keep: int,
+    run_id: str,
+    partition_date: str | None,
+    tmdb_source: str | None,
+) -> Publication:
+    """Copy the build's silver and gold and the lake's dead letters into a new snapshot
+    ``serving_dir/warehouse-<UTC time>-<run id>.duckdb`` with ``meta.publication`` (every
+    publication so far, this one last), make it read-only, point ``readers_path`` at it, and
+    apply retention.
+
+    The snapshot is written under a temporary name and renamed when complete, and the link
+    is swapped in one rename: a publish killed at any point leaves the readers' path naming
+    the previous complete snapshot.
+
+    Raises:
+        duckdb.Error: the build file cannot be read (e.g. another process writes it).
+        OSError: the serving folder cannot be written.
+    """
+    started = datetime.now(timezone.utc)
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    previous = current_snapshot(readers_path)
+    name = f"{SNAPSHOT_PREFIX}{started:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}.duckdb"
+    temporary = serving_dir / f".{name}.tmp"
+    temporary.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(temporary)) as conn:
+            counts = _copy(conn, build_path, lake)
+            _record(conn, previous, run_id, partition_date, tmdb_source, counts, name)
+            conn.execute("CHECKPOINT")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(temporary, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        snapshot = serving_dir / name
+        os.replace(temporary, snapshot)
+    finally:
+        temporary.unlink(missing_ok=True)
+    readers_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_symlink(readers_path, os.path.relpath(snapshot, readers_path.parent))
+    removed = apply_retention(serving_dir, keep, snapshot)
+    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    return Publication(snapshot, previous.name if previous else None, counts, removed, seconds)
