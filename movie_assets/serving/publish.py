@@ -190,8 +190,10 @@ def publish_snapshot(
     serving_dir.mkdir(parents=True, exist_ok=True)
     previous = current_snapshot(readers_path)
     name = f"{SNAPSHOT_PREFIX}{started:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}.duckdb"
+    # Runs publish one at a time: a leftover temporary snapshot is a killed publish's.
+    for stale in serving_dir.glob(f".{SNAPSHOT_PREFIX}*.tmp"):
+        stale.unlink(missing_ok=True)
     temporary = serving_dir / f".{name}.tmp"
-    temporary.unlink(missing_ok=True)
     try:
         with duckdb.connect(str(temporary)) as conn:
             counts = _copy(conn, build_path, lake)

@@ -34,12 +34,16 @@ CURRENT = "current"
 
 def atomic_parquet(rows: pa.Table, target: Path) -> Path:
     """Write ``rows`` to ``target`` (zstd Parquet) through a temporary file in the same folder
-    and ``os.replace``, so readers see the old file or the new one, whole.
+    and ``os.replace``, so readers see the old file or the new one, whole. One writer per
+    slice at a time (runs are serialized), so leftover temporary files are a killed writer's.
 
     Raises:
         OSError: the folder cannot be written (the old file is untouched).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    # A writer killed before its rename leaves its temporary file; the next write clears it.
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         pq.write_table(rows, temporary, compression="zstd")
