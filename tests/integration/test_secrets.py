@@ -97,7 +97,7 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
         "captured logs": caplog.text,
         "stdout/stderr": "".join(capfd.readouterr()),
         "server request log": stored_paths,
-        "warehouse tables": table_text(tmp_path / "warehouse.duckdb"),
+        "warehouse tables": table_text(settings.duckdb_path),
     }
     for place, text in places.items():
         for secret in (key, wrong):
