@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from movie_assets.automation.run_summary import format_summary, summarize_events, warehouse_counts, write_event_log
     from movie_assets.definitions import build_definitions
     from movie_assets.partitions import build_daily_partitions
+    from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
     daily = build_daily_partitions(settings)
     outside = [key for key in partitions if not daily.has_partition_key(key)]
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
+    prepare_manifest(build_dbt_project(settings), settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_REFRESH)
     if args.select != "*":
