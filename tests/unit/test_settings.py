@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from movie_assets.definitions import build_resources
 from movie_assets.partitions import build_daily_partitions
-from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings, describe_settings_error
+from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, InvalidSettings, Settings, describe_settings_error
 from movie_assets.tmdb.resources import SnapshotTMDBResource, TMDBResource
 
 SECRET = "tmdb-secret-0f9c2e7d41"
@@ -230,7 +230,7 @@ def test_live_deployment_gets_the_api_resource_without_secrets_in_its_config(tmp
 def test_live_resource_reads_its_credentials_from_the_environment_at_run_time(monkeypatch: pytest.MonkeyPatch):
     tmdb = TMDBResource(base_url="http://127.0.0.1:9/3")
     monkeypatch.setenv("TMDB_SOURCE", "live")
-    with pytest.raises(ValidationError, match="TMDB_API_KEY"):
+    with pytest.raises(InvalidSettings, match="TMDB_API_KEY"):
         tmdb.get_client()
     monkeypatch.setenv("TMDB_READ_ACCESS_TOKEN", SECRET)
     client = tmdb.get_client()
