@@ -495,7 +495,10 @@ class TMDBReplayServer(ThreadingHTTPServer):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--snapshot", type=Path, required=True, help="folder with movies.jsonl.gz, genres.json and optionally credits.jsonl.gz"
+        "--snapshot",
+        type=Path,
+        required=True,
+        help="folder with movies.jsonl.gz, genres.json and optionally credits.jsonl.gz",
     )
     parser.add_argument("--movies-file", default="movies.jsonl.gz", help="snapshot file inside --snapshot")
     parser.add_argument("--baseline-file", help="earlier snapshot file: /movie/changes reports the differences from it")
