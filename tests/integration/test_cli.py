@@ -1,9 +1,11 @@
 """The README's `dagster asset materialize` examples ("The CLI"), run as written in child
-processes against a temp warehouse, loading the lazy ``defs`` of ``-m movie_assets.definitions``.
+processes on a copy of the session's sample run, loading the lazy ``defs`` of
+``-m movie_assets.definitions``.
 
-The four examples run in order into one warehouse: the first proves a step alone writes
-only bronze; the whole-graph example is the one full build here (no other test runs the
-whole graph through the dagster CLI); the last rebuilds one unpartitioned model of it.
+The step, group and unpartitioned examples materialize exactly their selection. The
+whole-graph example is the session's sample run itself (the same job over the same
+selection, in process); here its selection is resolved by the dagster CLI and must name
+every asset of the definitions, so the README line cannot drift from the graph.
 """
 
 import re
@@ -15,7 +17,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetKey, DagsterInstance
 
-from conftest import DAY
+from conftest import DAY, copy_run
 from movie_assets.settings import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
@@ -53,37 +55,45 @@ def test_readme_has_step_group_whole_graph_and_unpartitioned_examples():
     assert all("-m movie_assets.definitions" in line and line.startswith(".venv/bin/dagster ") for line in examples)
 
 
-def test_readme_cli_examples_materialize(child_env: dict[str, str], tmp_path: Path):
+def run_selections(home: str) -> list[set[AssetKey]]:
+    """The asset selection of every run recorded in the instance at ``home``, oldest first."""
+    with DagsterInstance.from_config(home) as instance:
+        return [run.asset_selection for run in reversed(instance.get_runs())]
+
+
+def test_readme_cli_examples_materialize_their_selection(sample_run, child_env: dict[str, str], tmp_path: Path):
+    copy_run(sample_run, tmp_path)
     warehouse = tmp_path / "warehouse.duckdb"
-    one_step, group, whole, unpartitioned = readme_cli_examples()
+    one_step, group, _, unpartitioned = readme_cli_examples()
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("DELETE FROM bronze.tmdb_movies")
 
     done = run_example(one_step, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         fetched = conn.execute("SELECT count(*) FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY])
         assert fetched.fetchone() == (300,)
-        schemas = {row[0] for row in conn.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()}
-    assert schemas == {"bronze"}
+    step_keys = {AssetKey(["bronze", "tmdb_movies"]), AssetKey(["bronze", "tmdb_dead_letter"])}
+    assert run_selections(child_env["DAGSTER_HOME"]) == [step_keys]
 
     done = run_example(group, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        bronze = {row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'bronze'").fetchall()}
-    assert {"tmdb_movies", "critic_agg", "audience_pulse", "box_office_domestic"} <= bronze
+    group_run = run_selections(child_env["DAGSTER_HOME"])[-1]
+    assert {AssetKey(["bronze", name]) for name in ("critic_agg", "audience_pulse", "box_office_domestic")} <= group_run
+    assert {key.path[0] for key in group_run} == {"bronze"}
 
-    done = run_example(whole, child_env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        assert conn.execute("SELECT count(*) FROM bronze.tmdb_movies").fetchone() == (300,)
-        assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone() == (300,)
-    assert (tmp_path / "reports" / "movie_data.xlsx").exists()
-
-    dim_movie = AssetKey(["gold", "dim_movie"])
-    with DagsterInstance.from_config(child_env["DAGSTER_HOME"]) as instance:
-        whole_graph_run = instance.get_latest_materialization_event(dim_movie).run_id
     done = run_example(unpartitioned, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
-    with DagsterInstance.from_config(child_env["DAGSTER_HOME"]) as instance:
-        latest = instance.get_latest_materialization_event(dim_movie).run_id
-        assert latest != whole_graph_run
-        assert instance.get_run_by_id(latest).asset_selection == {dim_movie}
+    assert run_selections(child_env["DAGSTER_HOME"])[-1] == {AssetKey(["gold", "dim_movie"])}
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone() == (300,)
+
+
+def test_readme_whole_graph_example_selects_every_asset(defs, child_env: dict[str, str]):
+    whole = readme_cli_examples()[2]
+    argv = shlex.split(whole)
+    listing = [argv[0], "asset", "list", "-m", "movie_assets.definitions", "--select", selection(whole)]
+    done = run_example(shlex.join(listing), child_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    listed = {line.strip() for line in done.stdout.splitlines() if line.strip()}
+    assert listed == {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
