@@ -86,17 +86,14 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 def main(argv: list[str] | None = None) -> int:
     """Run the selection for each requested day; 0 when every run succeeded, 1 when a run
     failed, 2 for bad options or configuration (nothing runs then)."""
-    from pydantic import ValidationError
-
-    from movie_assets.settings import Settings, describe_settings_error
+    from movie_assets.settings import load_settings_or_explain
 
     args = parse_args(argv)
     try:
         partitions = partitions_to_run(args.partition, args.start, args.end, datetime.now(timezone.utc).date())
-        settings = Settings()
+        settings = load_settings_or_explain()
     except ValueError as error:
-        message = describe_settings_error(error) if isinstance(error, ValidationError) else str(error)
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
     _quiet_warnings()
 
@@ -113,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from movie_assets.warehouse.lake import Lake
     from movie_assets.definitions import build_definitions
     from movie_assets.partitions import build_daily_partitions
+    from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
     daily = build_daily_partitions(settings)
     outside = [key for key in partitions if not daily.has_partition_key(key)]
@@ -124,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
+    prepare_manifest(build_dbt_project(settings), settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_REFRESH)
     if args.select != "*":

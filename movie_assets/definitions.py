@@ -104,8 +104,9 @@ def defs() -> dg.Definitions:
     """The code location's definitions for the configuration in the environment and ``.env``.
 
     Raises:
-        pydantic.ValidationError: the configuration is invalid (the message names the variable).
+        movie_assets.settings.InvalidSettings: the configuration is invalid (the message names
+            the variable, never a value).
     """
-    from movie_assets.settings import Settings
+    from movie_assets.settings import load_settings_or_explain
 
-    return build_definitions(Settings())
+    return build_definitions(load_settings_or_explain())

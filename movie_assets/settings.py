@@ -25,6 +25,11 @@ class LiveSourceWithoutCredentials(ValueError):
     """``TMDB_SOURCE=live`` without ``TMDB_READ_ACCESS_TOKEN`` or ``TMDB_API_KEY``."""
 
 
+class InvalidSettings(ValueError):
+    """The configuration does not validate; the message names each variable and the problem,
+    never a value (pydantic's own error would print the inputs, credentials included)."""
+
+
 class Settings(BaseSettings):
     """Resolved configuration; field names are the environment variables (case-insensitive).
 
@@ -138,6 +143,18 @@ class Settings(BaseSettings):
             "memory_limit": self.duckdb_memory_limit,
             "lake_dir": str(self.lake_dir),
         }
+
+
+def load_settings_or_explain() -> Settings:
+    """:class:`Settings` from the environment and ``.env``.
+
+    Raises:
+        InvalidSettings: the configuration is invalid (message from :func:`describe_settings_error`).
+    """
+    try:
+        return Settings()
+    except ValueError as error:
+        raise InvalidSettings(describe_settings_error(error)) from None
 
 
 def describe_settings_error(error: Exception) -> str:

@@ -1,5 +1,6 @@
 """A warehouse file held by another process: runs wait a bounded time, then fail clearly."""
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import materialize
+from dagster import get_dagster_logger, materialize
 
 from movie_assets.tmdb.assets import tmdb_movies
 from movie_assets.transform.dbt_assets import movie_dbt_models
@@ -18,20 +19,29 @@ from movie_assets.settings import Settings
 
 HOLDER = textwrap.dedent(
     """
-    import sys, time, duckdb
+    import select, sys, duckdb
     conn = duckdb.connect(sys.argv[1])
     conn.execute("CREATE TABLE IF NOT EXISTS held (x INTEGER)")
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    select.select([sys.stdin], [], [], float(sys.argv[2]))
     conn.close()
     """
 )
 
 
-def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
-    """A second process with a write connection on ``path`` for ``seconds``."""
+def hold_lock(path: Path, at_most: float) -> subprocess.Popen:
+    """A second process with a write connection on ``path`` until its stdin is closed, or for
+    ``at_most`` seconds.
+
+    The test releases it (or kills it), so how long a loaded machine takes never decides
+    whether the file is still locked; ``at_most`` only turns a resource that ignores its
+    timeout into a failed test instead of a hung one.
+    """
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(path), str(at_most)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     return holder
@@ -39,7 +49,7 @@ def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
 
 def test_locked_file_fails_with_file_and_remedy(tmp_path: Path):
     path = tmp_path / "warehouse.duckdb"
-    holder = hold_lock(path, 30)
+    holder = hold_lock(path, at_most=1.5 + 15)
     try:
         resource = DuckDBWarehouseResource(database=str(path), lock_timeout_seconds=1.5, poll_seconds=0.2)
         started = time.monotonic()
@@ -50,7 +60,11 @@ def test_locked_file_fails_with_file_and_remedy(tmp_path: Path):
     finally:
         holder.kill()
         holder.wait()
-    assert 1.5 <= waited < 10
+    # Never less than the timeout, by the resource's own clock and by ours. Above it, only
+    # a generous bound: one more poll and attempt, however late the scheduler runs them,
+    # but not a wait that ignores the timeout.
+    assert raised.value.metadata["waited_seconds"].value >= 1.5
+    assert 1.5 <= waited < 1.5 + 15
     message = raised.value.description
     assert str(path) in message
     assert f"PID {holder.pid}" in message and f"kill {holder.pid}" in message
@@ -58,15 +72,34 @@ def test_locked_file_fails_with_file_and_remedy(tmp_path: Path):
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
+class ReleaseWhenWaiting(logging.Handler):
+    """Releases ``holder``'s lock when the resource announces that it is waiting for it, so the
+    resource surely met the lock, whatever the scheduler did meanwhile."""
+
+    def __init__(self, holder: subprocess.Popen) -> None:
+        super().__init__(logging.WARNING)
+        self.holder = holder
+        self.announcements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.announcements.append(record.getMessage())
+        self.holder.stdin.close()
+
+
 def test_waits_for_a_lock_released_within_the_timeout(tmp_path: Path):
     path = tmp_path / "warehouse.duckdb"
-    holder = hold_lock(path, 1.0)
+    holder = hold_lock(path, at_most=60)
+    release = ReleaseWhenWaiting(holder)
+    get_dagster_logger().addHandler(release)
     try:
         resource = DuckDBWarehouseResource(database=str(path), lock_timeout_seconds=30, poll_seconds=0.2)
         with resource.get_connection() as conn:
             assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
     finally:
-        holder.wait(timeout=30)
+        get_dagster_logger().removeHandler(release)
+        holder.kill()
+        holder.wait()
+    assert release.announcements == [f"{path} is locked by another process; waiting up to 30 s for it to be released"]
 
 
 def test_other_duckdb_errors_are_not_retried(tmp_path: Path):
@@ -76,12 +109,14 @@ def test_other_duckdb_errors_are_not_retried(tmp_path: Path):
     started = time.monotonic()
     with pytest.raises(duckdb.Error):
         resource.connect()
-    assert time.monotonic() - started < 5
+    # Retrying would wait out the 30 s timeout; one failed open takes milliseconds, or
+    # seconds on a loaded machine.
+    assert time.monotonic() - started < 15
 
 
 def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "2")
-    holder = hold_lock(settings.duckdb_path, 60)
+    holder = hold_lock(settings.duckdb_path, at_most=120)
     try:
         result = materialize(
             [tmdb_movies], resources=build_resources(settings), partition_key="2026-11-20", raise_on_error=False
@@ -94,6 +129,7 @@ def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings
     error = failure.step_failure_data.error
     assert f"The DuckDB warehouse {settings.duckdb_path} is locked" in error.message
     assert "IOException" not in error.message and error.cause is None
+    assert failure.step_failure_data.user_failure_data.metadata["waited_seconds"].value >= 2
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
 
@@ -102,7 +138,7 @@ def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "1")
-    holder = hold_lock(settings.duckdb_path, 60)
+    holder = hold_lock(settings.duckdb_path, at_most=120)
     try:
         result = materialize([movie_dbt_models], resources=build_resources(settings), raise_on_error=False)
     finally:
@@ -111,3 +147,4 @@ def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(
     assert not result.success
     failure = next(event for event in result.all_events if event.is_step_failure)
     assert f"The DuckDB warehouse {settings.duckdb_path} is locked" in failure.step_failure_data.error.message
+    assert failure.step_failure_data.user_failure_data.metadata["waited_seconds"].value >= 1

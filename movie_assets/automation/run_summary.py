@@ -124,14 +124,19 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
 
 def warehouse_counts(database: Path, partition: str | None) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """``({schema: (tables, rows)}, {dead-letter reason: count for partition})`` read from the
-    warehouse file opened read-only; empty dicts when it does not exist yet.
+    warehouse file opened read-only; empty dicts when it does not exist yet or cannot be opened.
 
     Row counts are DuckDB's ``estimated_size`` per table, exact for tables this pipeline writes
     (no deletes pending a checkpoint) and cheap for any size.
     """
     if not database.exists():
         return {}, {}
-    with duckdb.connect(str(database), read_only=True) as conn:
+    try:
+        conn = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error:
+        # Still held by a step that failed; the summary goes without the counts.
+        return {}, {}
+    with conn:
         layers = {
             schema: (tables, int(rows or 0))
             for schema, tables, rows in conn.execute(

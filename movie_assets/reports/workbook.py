@@ -147,7 +147,7 @@ DEAD_LETTER_QUERY = """
 """
 # One row: the reported partition (YYYY-MM-DD text, as the About sheet has always shown it).
 AS_OF_QUERY = """
-    SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition
+    SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source
     FROM gold.rpt_as_of
 """
 SOURCES = (
@@ -427,7 +427,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
     """
     path = paths.reports / WORKBOOK_NAME
     with duckdb.get_connection() as conn:
-        partition, fetched_at, fetched_by_run_id, movies_in_partition = conn.execute(AS_OF_QUERY).fetchone()
+        partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source = conn.execute(AS_OF_QUERY).fetchone()
         movie_count = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
         genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
         kpis = conn.execute(KPI_QUERY).fetchall()
@@ -440,6 +440,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
             ("TMDB fetched at (UTC)", fetched_at),
             ("TMDB fetched by run id", fetched_by_run_id),
             ("Movies in partition", movies_in_partition),
+            ("TMDB source", tmdb_source or "unknown"),
             ("Sources", SOURCES),
             ("Attribution", TMDB_ATTRIBUTION),
         ]

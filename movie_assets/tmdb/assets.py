@@ -65,8 +65,8 @@ class TMDBMoviesConfig(Config):
         id_sources: any of ``ids-file``, ``discover``, ``changes`` (see the module docstring).
         discover_pages: how many ``/discover/movie`` pages (20 ids each) ``discover`` reads;
             TMDB serves at most 500.
-        append_credits: ask for ``append_to_response=credits`` so silver can derive
-            directors and top cast.
+        append_credits: ask for ``append_to_response=credits`` so silver can derive cast
+            and crew; without it every movie's credits are unknown.
     """
 
     id_sources: list[str] = Field(default_factory=lambda: ["ids-file"])

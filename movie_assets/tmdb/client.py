@@ -63,6 +63,12 @@ class SlidingWindowRateLimiter:
         rate: requests/second, > 0.
         margin: extra seconds added to the window.
 
+    Attributes:
+        grant_times: ``time.monotonic()`` of every grant, seconds, in grant order, read under
+            the lock at the moment of the grant: the limiter's own record of what it let
+            through (one float per request, for the client's life).
+        pauses: ``(from, until)`` in ``time.monotonic()`` seconds of every :meth:`pause`.
+
     Raises:
         ValueError: ``rate`` is not positive.
     """
@@ -73,7 +79,8 @@ class SlidingWindowRateLimiter:
         self.capacity = int(rate) if rate >= 1 else 1
         self.window = (1.0 if rate >= 1 else 1.0 / rate) + margin
         self.spacing = self.window / self.capacity
-        self.granted = 0
+        self.grant_times: list[float] = []
+        self.pauses: list[tuple[float, float]] = []
         self._grants: deque[float] = deque()
         self._next_slot = 0.0
         self._paused_until = 0.0
@@ -93,14 +100,21 @@ class SlidingWindowRateLimiter:
                     self._grants.append(now)
                     # Stay on the pacing grid when a thread wakes late, but never bank idle slots.
                     self._next_slot = max(self._next_slot, now - self.spacing) + self.spacing
-                    self.granted += 1
+                    self.grant_times.append(now)
                     return
             time.sleep(delay)
+
+    @property
+    def granted(self) -> int:
+        """Grants so far."""
+        return len(self.grant_times)
 
     def pause(self, seconds: float) -> None:
         """Grant nothing for the next ``seconds`` seconds."""
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            now = time.monotonic()
+            self._paused_until = max(self._paused_until, now + seconds)
+            self.pauses.append((now, self._paused_until))
 
 
 class FullJitterRetry(Retry):

@@ -5,11 +5,21 @@ Serves a snapshot folder in the layout of ``../shared/data/tmdb``:
 - ``movies.jsonl.gz`` (or another ``*.jsonl.gz`` chosen with ``movies_file``): one
   ``GET /3/movie/{id}`` response body per line.
 - ``genres.json``: the ``GET /3/genre/movie/list`` body.
+- ``credits.jsonl.gz`` (optional): one ``GET /3/movie/{id}/credits`` response body per
+  line, ``{"id": movie_id, "cast": [...], "crew": [...]}``. A folder without it serves no
+  credits; a movie without a line has unknown credits.
 
 Endpoints (TMDB API v3 shapes):
 
 - ``GET /3/movie/{id}``: the stored body byte for byte; unknown id → 404
-  ``{"success": false, "status_code": 34, ...}``.
+  ``{"success": false, "status_code": 34, ...}``. With ``append_to_response`` naming
+  ``credits`` (a comma-separated list, like TMDB), the body gains a last key ``credits``
+  holding the movie's credits as TMDB appends them: the credits body without its ``id``
+  (``{"cast": [...], "crew": [...]}``), bytes otherwise as stored. A movie without credits in
+  the snapshot gets no ``credits`` key (unknown, not empty); other append values are ignored
+  (the snapshot has nothing to append for them).
+- ``GET /3/movie/{id}/credits``: the stored credits body byte for byte; a movie without
+  credits in the snapshot → the same 404 as an unknown movie.
 - ``GET /3/discover/movie``: ``sort_by=popularity.desc``, 20 results a page, ``page`` 1–500
   (others → 400 with ``status_code`` 22), ``total_pages`` and ``total_results``.
 - ``GET /3/genre/movie/list``.
@@ -80,6 +90,7 @@ SERVER_ERROR = {"success": False, "status_code": 11, "status_message": "Internal
 RATE_LIMITED = {"success": False, "status_code": 25, "status_message": "Your request count is over the allowed limit."}
 
 _MOVIE_PATH = re.compile(r"^/3/movie/(\d+)$")
+_CREDITS_PATH = re.compile(r"^/3/movie/(\d+)/credits$")
 _CREDENTIAL_PARAMS = {"api_key"}
 
 
@@ -142,6 +153,11 @@ class Snapshot:
         popularity: movie id → popularity (TMDB's unitless score), for discover ordering.
         adult: ids of adult films, left out of discover unless ``include_adult=true``.
         genres_body: the ``/genre/movie/list`` body (bytes).
+        discover_order: movie ids by popularity, highest first (ties by id).
+        changed_ids: the change feed (see :meth:`load`).
+        credits: movie id → the raw ``/movie/{id}/credits`` body (UTF-8 JSON bytes, as stored).
+        appended_credits: movie id → the value TMDB appends under ``credits`` for
+            ``append_to_response=credits``: the credits body without its ``id``.
     """
 
     movies: dict[int, bytes]
@@ -150,18 +166,28 @@ class Snapshot:
     genres_body: bytes
     discover_order: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
+    credits: dict[int, bytes] = field(default_factory=dict)
+    appended_credits: dict[int, bytes] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path, movies_file: str = "movies.jsonl.gz", baseline_file: str | None = None) -> "Snapshot":
-        """Load ``folder/movies_file`` and ``folder/genres.json``.
+    def load(
+        cls,
+        folder: Path,
+        movies_file: str = "movies.jsonl.gz",
+        baseline_file: str | None = None,
+        credits_file: str = "credits.jsonl.gz",
+    ) -> "Snapshot":
+        """Load ``folder/movies_file``, ``folder/genres.json`` and, if present,
+        ``folder/credits_file`` (without it the snapshot has no credits).
 
         With ``baseline_file`` (an earlier observation in the same folder), ``changed_ids``
         holds, sorted, every id whose body differs from the baseline's or that the baseline
         lacks: the change feed.
 
         Raises:
-            FileNotFoundError: a file is missing.
-            ValueError: a line is not a JSON object with an integer ``id`` (names file and line).
+            FileNotFoundError: the movies file or genres.json is missing.
+            ValueError: a line is not a JSON object with an integer ``id``, or a credits line
+                does not start with its ``id`` key (names file and line).
         """
         movies, popularity, adult = cls._read_movies(folder / movies_file)
         genres_body = (folder / "genres.json").read_bytes()
@@ -170,7 +196,43 @@ class Snapshot:
         if baseline_file is not None:
             baseline, _, _ = cls._read_movies(folder / baseline_file)
             changed = sorted(i for i, body in movies.items() if baseline.get(i) != body)
-        return cls(movies, popularity, adult, genres_body, order, changed)
+        credits_path = folder / credits_file
+        credits, appended = cls._read_credits(credits_path) if credits_path.exists() else ({}, {})
+        return cls(movies, popularity, adult, genres_body, order, changed, credits, appended)
+
+    @staticmethod
+    def _read_credits(path: Path) -> tuple[dict[int, bytes], dict[int, bytes]]:
+        """movie id → credits line, and movie id → that line without its leading ``"id":N,``.
+
+        The appended form is cut out of the stored bytes rather than re-serialized so that
+        cast and crew stay byte for byte as stored; that needs ``id`` as the first key, the
+        shape of the API's and the snapshot's credits bodies.
+        """
+        credits: dict[int, bytes] = {}
+        appended: dict[int, bytes] = {}
+        with gzip.open(path, "rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    movie_id = int(json.loads(line)["id"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ValueError(f"{path}: line {number} is not a credits object with an id: {exc}") from exc
+                prefix = b'{"id":%d,' % movie_id
+                if not line.startswith(prefix):
+                    raise ValueError(f"{path}: line {number} does not start with {prefix.decode()}")
+                credits[movie_id] = line
+                appended[movie_id] = b"{" + line[len(prefix) :]
+        return credits, appended
+
+    def movie_body(self, movie_id: int, append: frozenset[str] = frozenset()) -> bytes | None:
+        """The ``/movie/{movie_id}`` body with the ``append`` sub-requests it can serve
+        (``credits``) added as last keys, as TMDB does; None for an unknown movie."""
+        body = self.movies.get(movie_id)
+        if body is None or "credits" not in append or movie_id not in self.appended_credits:
+            return body
+        return body[:-1] + b',"credits":' + self.appended_credits[movie_id] + b"}"
 
     @staticmethod
     def _read_movies(path: Path) -> tuple[dict[int, bytes], dict[int, float], set[int]]:
@@ -287,7 +349,18 @@ class _Handler(BaseHTTPRequestHandler):
         snapshot = self.server.snapshot
         match = _MOVIE_PATH.match(parts.path)
         if match:
-            self._movie(int(match.group(1)))
+            append = frozenset(
+                value.strip() for values in query.get("append_to_response", []) for value in values.split(",")
+            )
+            self._movie(int(match.group(1)), append)
+            return
+        match = _CREDITS_PATH.match(parts.path)
+        if match:
+            credits = snapshot.credits.get(int(match.group(1)))
+            if credits is None:
+                self._send_json(404, NOT_FOUND)
+            else:
+                self._send(200, credits)
             return
         if parts.path == "/3/discover/movie":
             raw_page = query.get("page", ["1"])[0]
@@ -312,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_json(404, NOT_FOUND)
 
-    def _movie(self, movie_id: int) -> None:
+    def _movie(self, movie_id: int, append: frozenset[str]) -> None:
         faults = self.server.faults
         attempt = self.server.count_attempt(movie_id)
         if attempt <= faults.stall_ids.get(movie_id, 0):
@@ -323,7 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.flaky(movie_id) and attempt <= faults.error_attempts:
             self._send_json((500, 502, 503, 504)[(attempt - 1) % 4], SERVER_ERROR)
             return
-        body = self.server.snapshot.movies.get(movie_id)
+        body = self.server.snapshot.movie_body(movie_id, append)
         if body is None:
             self._send_json(404, NOT_FOUND)
         elif movie_id in faults.malformed_ids:
@@ -421,7 +494,12 @@ class TMDBReplayServer(ThreadingHTTPServer):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--snapshot", type=Path, required=True, help="folder with movies.jsonl.gz and genres.json")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        required=True,
+        help="folder with movies.jsonl.gz, genres.json and optionally credits.jsonl.gz",
+    )
     parser.add_argument("--movies-file", default="movies.jsonl.gz", help="snapshot file inside --snapshot")
     parser.add_argument("--baseline-file", help="earlier snapshot file: /movie/changes reports the differences from it")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added before every answer")
@@ -440,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
     server = TMDBReplayServer(
         snapshot, api_key=api_key, access_token=args.access_token, host=args.host, port=args.port, faults=faults
     )
-    print(f"serving {len(snapshot.movies)} movies at {server.base_url}", flush=True)
+    print(f"serving {len(snapshot.movies)} movies ({len(snapshot.credits)} with credits) at {server.base_url}", flush=True)
     # SIGTERM stops it like Ctrl-C (a background process may have SIGINT ignored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

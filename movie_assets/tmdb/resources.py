@@ -14,7 +14,7 @@ from typing import ClassVar
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
-from movie_assets.settings import Settings, TMDBSource
+from movie_assets.settings import Settings, TMDBSource, load_settings_or_explain
 from movie_assets.tmdb.client import TMDBClient
 from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 
@@ -45,7 +45,7 @@ class TMDBResource(ConfigurableResource):
     backoff_factor: float = 0.5
 
     def _endpoint(self) -> tuple[str, str | None, str | None]:
-        settings = Settings()
+        settings = load_settings_or_explain()
         key, token = settings.tmdb_api_key, settings.tmdb_read_access_token
         return (
             self.base_url,
@@ -57,8 +57,8 @@ class TMDBResource(ConfigurableResource):
         """A new :class:`TMDBClient`; the caller closes it.
 
         Raises:
-            pydantic.ValidationError: (live) the configuration no longer validates, e.g. the
-                credentials were removed from the environment.
+            movie_assets.settings.InvalidSettings: (live) the configuration no longer validates,
+                e.g. the credentials were removed from the environment.
         """
         base_url, api_key, token = self._endpoint()
         return TMDBClient(

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from movie_assets.settings import REPO_ROOT, Settings, describe_settings_error
+from movie_assets.settings import REPO_ROOT, InvalidSettings, Settings, load_settings_or_explain
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # Recorded beside the manifest: the vars it was parsed with. dbt discards its partial-parse
@@ -98,7 +98,7 @@ class WarehouseDbtCliResource(DbtCliResource):
     (:func:`movie_assets.warehouse.metadata.table_metadata`). Together about 7 s of a daily
     run on 2 cores (bench/README.md, "End to end").
 
-    Both hooks are private methods of the pinned dagster-dbt: ``tests/test_transform.py``
+    Both hooks are private methods of the pinned dagster-dbt: ``tests/integration/test_pipeline.py``
     checks that they still exist, so an upgrade that renames them fails there rather than
     silently bringing the cost back.
 
@@ -135,9 +135,9 @@ def main() -> int:
     """``python -m movie_assets.transform.project``: prepare the manifest for the configured
     settings; exits 2 with the reason when the configuration is invalid."""
     try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"error: {describe_settings_error(error)}", file=sys.stderr)
+        settings = load_settings_or_explain()
+    except InvalidSettings as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     ran = prepare_manifest(build_dbt_project(settings), settings)
     print("dbt manifest parsed" if ran else "dbt manifest is current")

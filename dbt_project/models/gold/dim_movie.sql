@@ -28,5 +28,6 @@ select
     vote_count,
     popularity,
     array_to_string(genre_names, ', ') as genres,
+    credits_known,
     snapshot_date as last_snapshot_date
 from movies

@@ -1,11 +1,13 @@
 -- Headline KPIs in one long table: one row per (kpi, rank, metric). Thresholds are dbt vars
 -- (kpi_top_n, kpi_min_budget_usd, kpi_min_vote_count, kpi_min_director_films,
--- kpi_min_collection_films); see kpi_summary.yml for why one long table.
+-- kpi_min_collection_films, top_cast_size); see kpi_summary.yml for why one long table.
 {%- set movie = {'relation': 'movies', 'type': 'movie', 'id': 'movie_id', 'name': 'title'} %}
 {%- set director = {'relation': 'director_films', 'type': 'director', 'id': 'person_id', 'name': 'person_name'} %}
+{%- set actor = {'relation': 'actor_films', 'type': 'actor', 'id': 'person_id', 'name': 'person_name'} %}
 {%- set collection = {'relation': 'collections', 'type': 'collection', 'id': 'collection_id', 'name': 'collection_name'} %}
 {%- set min_budget = 'budget_usd >= ' ~ var('kpi_min_budget_usd') %}
 {%- set min_votes = 'vote_count >= ' ~ var('kpi_min_vote_count') %}
+{%- set min_director_films = var('kpi_min_director_films') %}
 
 with movies as (
     select
@@ -15,8 +17,29 @@ with movies as (
     from {{ ref('dim_movie') }}
 ),
 
+people as (
+    select * from {{ ref('dim_person') }}
+),
+
+-- A movie with two directors counts in full for each.
 directors as (
-    select * from {{ ref('tmdb_movie_directors') }}
+    select distinct movie_id, person_id
+    from {{ ref('bridge_movie_crew') }}
+    where job = 'Director'
+),
+
+-- A movie counts once for an actor billed twice in its top positions.
+top_billed_actors as (
+    select distinct movie_id, person_id
+    from {{ ref('bridge_movie_cast') }}
+    where cast_order < {{ var('top_cast_size') }}
+),
+
+coverage as (
+    select
+        count(*) filter (where credits_known) as movies_with_credits,
+        count(*) as movies_total
+    from movies
 ),
 
 {{ kpi_ranking('highest_revenue', movie, 'revenue_usd', 'USD', 'revenue_usd desc') }}
@@ -28,20 +51,43 @@ directors as (
 {{ kpi_ranking('lowest_rated', movie, 'vote_average', 'score_0_10', 'vote_average asc, vote_count desc', min_votes) }}
 {{ kpi_ranking('most_popular', movie, 'popularity', 'tmdb_popularity', 'popularity desc', 'is_current') }}
 
+-- Each director metric is over the films having it (the ROI and vote filters as for the movie
+-- KPIs above), and a director needs kpi_min_director_films such films to be ranked by it.
 director_films as (
     select
         directors.person_id,
-        directors.person_name,
+        people.name as person_name,
+        count(movies.revenue_usd) as films_with_revenue,
         sum(movies.revenue_usd) as total_revenue_usd,
+        count(movies.roi) filter (where {{ min_budget }}) as films_with_roi,
+        median(movies.roi) filter (where {{ min_budget }}) as median_roi,
+        count(movies.vote_average) filter (where {{ min_votes }}) as films_rated,
         avg(movies.vote_average) filter (where {{ min_votes }}) as mean_vote_average
     from directors
     inner join movies on directors.movie_id = movies.movie_id
-    group by directors.person_id, directors.person_name
-    having count(*) >= {{ var('kpi_min_director_films') }}
+    inner join people on directors.person_id = people.person_id
+    group by directors.person_id, people.name
 ),
 
-{{ kpi_ranking('top_director_by_revenue', director, 'total_revenue_usd', 'USD', 'total_revenue_usd desc') }}
-{{ kpi_ranking('top_director_by_rating', director, 'mean_vote_average', 'score_0_10', 'mean_vote_average desc') }}
+{{ kpi_ranking('top_director_by_revenue', director, 'total_revenue_usd', 'USD', 'total_revenue_usd desc',
+               'films_with_revenue >= ' ~ min_director_films) }}
+{{ kpi_ranking('top_director_by_median_roi', director, 'median_roi', 'ratio', 'median_roi desc',
+               'films_with_roi >= ' ~ min_director_films) }}
+{{ kpi_ranking('top_director_by_rating', director, 'mean_vote_average', 'score_0_10', 'mean_vote_average desc',
+               'films_rated >= ' ~ min_director_films) }}
+
+actor_films as (
+    select
+        top_billed_actors.person_id,
+        people.name as person_name,
+        sum(movies.revenue_usd) as total_revenue_usd
+    from top_billed_actors
+    inner join movies on top_billed_actors.movie_id = movies.movie_id
+    inner join people on top_billed_actors.person_id = people.person_id
+    group by top_billed_actors.person_id, people.name
+),
+
+{{ kpi_ranking('top_actor_by_revenue', actor, 'total_revenue_usd', 'USD', 'total_revenue_usd desc') }}
 
 collections as (
     select
@@ -97,7 +143,9 @@ all_kpis as (
     union all select * from lowest_rated
     union all select * from most_popular
     union all select * from top_director_by_revenue
+    union all select * from top_director_by_median_roi
     union all select * from top_director_by_rating
+    union all select * from top_actor_by_revenue
     union all select * from top_franchise_by_revenue
     union all select * from franchise_vs_standalone
 )
@@ -110,5 +158,10 @@ select
     cast(subject_name as varchar) as subject_name,
     cast(metric as varchar) as metric,
     cast(value as double) as value,
-    cast(unit as varchar) as unit
+    cast(unit as varchar) as unit,
+    -- Credit-based KPIs rank people, and only movies with known credits have any.
+    cast(case when subject_type in ('director', 'actor') then coverage.movies_with_credits end as bigint)
+        as movies_with_credits,
+    cast(coverage.movies_total as bigint) as movies_total
 from all_kpis
+cross join coverage

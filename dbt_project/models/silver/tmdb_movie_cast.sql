@@ -1,4 +1,5 @@
--- One row per (movie_id, person_id) of the top-billed cast (var top_cast_size) in the latest fetch; empty when the responses carry no credits.
+-- One row per cast credit of each movie's latest fetch (`credits.cast`); a movie whose body has
+-- no credits contributes no row.
 with latest_bodies as (
     select * from {{ ref('tmdb_latest_bodies') }}
 )
@@ -7,11 +8,13 @@ with latest_bodies as (
     bodies='latest_bodies',
     list_field='credits.cast',
     columns=[
+        'credit_id',
         'id as person_id',
         'name as person_name',
+        'gender',
         "nullif(character, '') as character_name",
         '"order" as cast_order',
     ],
-    dedupe_key='id',
-    where='id is not null and "order" < ' ~ var('top_cast_size'),
+    dedupe_key='credit_id',
+    where='id is not null and credit_id is not null',
 ) }}

@@ -27,6 +27,7 @@ latest_fetch as (
         latest_bodies.body.belongs_to_collection.id as collection_id,
         latest_bodies.body.belongs_to_collection.name as collection_name,
         list_sort(coalesce(list_transform(latest_bodies.body.genres, lambda genre: genre.name), [])) as genre_names,
+        latest_bodies.body.credits is not null as credits_known,
         latest_bodies.snapshot_date,
         latest_bodies.fetched_at
     from latest_bodies
@@ -59,6 +60,7 @@ select
     -- (TMDB 5000), so there a null collection means "unknown", not "standalone".
     collection_id is not null or imdb_id is not null as collection_known,
     genre_names,
+    credits_known,
     snapshot_date,
     fetched_at
 from latest_fetch

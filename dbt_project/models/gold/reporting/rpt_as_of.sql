@@ -31,7 +31,9 @@ fetch_summary as (
     select
         max(fetched_at) as fetched_at,
         arg_max(run_id, fetched_at) as fetched_by_run_id,
-        count(distinct movie_id) as movies_in_partition
+        count(distinct movie_id) as movies_in_partition,
+        -- Rows from before the source was recorded carry NULL: unknown, left out of the list.
+        string_agg(distinct tmdb_source, ',' order by tmdb_source) as tmdb_source
     from reported_fetches
 )
 
@@ -39,6 +41,7 @@ select
     reported_day.partition_date,
     fetch_summary.fetched_at,
     fetch_summary.fetched_by_run_id,
-    fetch_summary.movies_in_partition
+    fetch_summary.movies_in_partition,
+    fetch_summary.tmdb_source
 from reported_day
 cross join fetch_summary

@@ -1,34 +1,16 @@
-"""notebooks/explore.ipynb runs headless against a warehouse built by the pipeline."""
+"""notebooks/explore.ipynb runs headless against the warehouse of the session's sample run and
+releases the file when done."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
+from conftest import SampleRun, copy_run
 from movie_assets.settings import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "explore.ipynb"
-# Everything the notebook queries, with what it is built from.
-SELECTION = "*gold/vw_top_movies,*gold/vw_genre_popularity,*gold/mart_genre_roi"
-
-
-@pytest.fixture
-def warehouse(child_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A warehouse with the gold views and mart for 2026-11-20, built by ``movie_assets.cli``."""
-    env = child_env
-    path = Path(env["MOVIES_DUCKDB_PATH"])
-    done = subprocess.run(
-        [sys.executable, "-m", "movie_assets.cli", "--partition", "2026-11-20", "--select", SELECTION],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    # The kernel inherits this process's environment: point it at the temp warehouse.
-    monkeypatch.setenv("MOVIES_DUCKDB_PATH", str(path))
-    return path
 
 
 def cell_text(cell) -> str:
@@ -39,7 +21,9 @@ def cell_text(cell) -> str:
     return "\n".join(parts)
 
 
-def test_notebook_runs_headless_and_releases_the_file(warehouse: Path):
+def test_notebook_runs_headless_and_releases_the_file(sample_run: SampleRun, tmp_path: Path, child_env: dict[str, str]):
+    # A copy: the end of the test opens the file for writing, which the shared run must never be.
+    warehouse = copy_run(sample_run, tmp_path / "run").duckdb_path
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
         notebook,
@@ -47,7 +31,8 @@ def test_notebook_runs_headless_and_releases_the_file(warehouse: Path):
         timeout=300,
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     )
-    client.execute()
+    # The kernel finds the warehouse as a person's would: MOVIES_DUCKDB_PATH in its environment.
+    client.execute(env={**child_env, "MOVIES_DUCKDB_PATH": str(warehouse)})
 
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert not [output for cell in code for output in cell.outputs if output.output_type == "error"]

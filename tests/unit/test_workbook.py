@@ -1,8 +1,14 @@
-"""The stakeholder workbook: layout, formats, formula injection, atomic save (hand-made rows), and the
-asset reading only gold tables."""
+"""The stakeholder workbook without dbt: cell conversion (:func:`excel_value`, formula-like
+text), layout, number formats, Action highlighting, formula injection and the KPI/Dead
+letters/About sheets of a workbook written from hand-made rows; :func:`count_movies_rows`;
+the atomic save keeping the previous workbook when rows fail or the save crashes; and the
+``movie_data_xlsx`` asset with its check on a tiny hand-made warehouse holding only gold
+tables. The workbook of the real sample run is tested in tests/integration/test_reports.py."""
 
-from datetime import date, datetime, timezone
+import gc
 import zipfile
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -11,9 +17,9 @@ import pytest
 from dagster import materialize
 from dagster_duckdb import DuckDBResource
 
+from movie_assets.paths import PipelinePaths
 from movie_assets.reports import checks as report_checks
 from movie_assets.reports import workbook as report_workbook
-from movie_assets.paths import PipelinePaths
 
 MOVIES = [
     (1, "Plain Drama", 6.5, "Drama", date(2001, 2, 3), 1_000_000, 3_000_000, 2.0),
@@ -39,6 +45,40 @@ DEAD_LETTERS = [
     ("fetch", "9000013", 9000013, None, "not-found", 404, 1, "HTTP 404", date(2026, 11, 20), "run-1",
      datetime(2026, 11, 20, 6, 1, tzinfo=timezone.utc)),
 ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (True, True),
+        (7, 7),
+        (2.5, 2.5),
+        (Decimal("1.25"), Decimal("1.25")),
+        ("plain", "plain"),
+        ("bell\x07and\x00nul", "bellandnul"),
+        (date(2026, 11, 20), date(2026, 11, 20)),
+        (datetime(2026, 11, 20, 6, 0), datetime(2026, 11, 20, 6, 0)),
+        (datetime(2026, 11, 20, 8, 0, tzinfo=timezone(timedelta(hours=2))), datetime(2026, 11, 20, 6, 0)),
+        (["Action", "Drama"], "Action, Drama"),
+        (("Comedy",), "Comedy"),
+        (Path("a/b"), "a/b"),
+    ],
+)
+def test_excel_value(value, expected):
+    converted = report_workbook.excel_value(value)
+    assert converted == expected and type(converted) is type(expected)
+    if isinstance(converted, datetime):
+        assert converted.tzinfo is None
+
+
+@pytest.mark.parametrize(
+    ("value", "formula_like"),
+    [("=1+1", True), ("+1", True), ("-12", True), ("@SUM(A1)", True), ("\tx", True), ("\rx", True),
+     ("Avatar", False), ("1-2", False), ("", False), (-12, False), (None, False)],
+)
+def test_is_formula_like(value, formula_like: bool):
+    assert report_workbook.is_formula_like(value) is formula_like
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +176,16 @@ def test_count_movies_rows_reads_back(workbook_path: Path):
     assert report_workbook.count_movies_rows(workbook_path) == len(MOVIES)
 
 
+def test_count_movies_rows_needs_a_movies_sheet(tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        report_workbook.count_movies_rows(tmp_path / "missing.xlsx")
+    other = openpyxl.Workbook()
+    other.active.title = "Other"
+    other.save(tmp_path / "other.xlsx")
+    with pytest.raises(KeyError):
+        report_workbook.count_movies_rows(tmp_path / "other.xlsx")
+
+
 def _gold_warehouse(path: Path) -> None:
     """A warehouse holding only the gold tables the workbook reads, filled with the rows above."""
     with duckdb.connect(str(path)) as conn:
@@ -207,6 +257,9 @@ def test_failed_write_keeps_previous_workbook(tmp_path: Path):
         report_workbook.write_report_workbook(path, exploding_rows())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [report_workbook.WORKBOOK_NAME]
+    # The abandoned write-only workbook's row generators complain when finalized; collect them
+    # here, where the filterwarnings mark applies, rather than during some later test.
+    gc.collect()
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -224,4 +277,7 @@ def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypa
         report_workbook.write_report_workbook(path, MOVIES)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [report_workbook.WORKBOOK_NAME]
+    # The abandoned write-only workbook's row generators complain when finalized; collect them
+    # here, where the filterwarnings mark applies, rather than during some later test.
+    gc.collect()
 

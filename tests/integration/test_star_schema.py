@@ -1,8 +1,9 @@
 """The dbt silver/gold star schema on two real TMDB observations used as two days.
 
-Day 1 serves ``tmdb/movies.jsonl.gz`` (about February 2017), day 2 the later
-``tmdb/movies_2017-07.jsonl.gz`` (July 2017), both through the real local TMDB server, real
-bronze loads and a real ``dbt build`` (via Dagster, so dbt tests run as asset checks).
+Day 1 is the session's ``sample_run`` (``tmdb/movies.jsonl.gz``, about February 2017, on
+2026-11-20); on a copy of it, day 2 (2026-11-21) serves the later ``tmdb/movies_2017-07.jsonl.gz``
+(July 2017). Both go through the real local TMDB server, real bronze loads and a real
+``dbt build`` (via Dagster, so dbt tests run as asset checks).
 Expected values are computed here from the raw JSON, independently of the SQL.
 """
 
@@ -16,16 +17,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, AssetSelection, materialize
+from dagster import AssetKey, AssetSelection, Definitions
 
-from movie_assets.transform.dbt_assets import movie_dbt_daily_models, movie_dbt_models
-from movie_assets.definitions import all_asset_checks, all_assets, build_resources
-from movie_assets.partitions import daily_partitions
-from movie_assets.settings import load_settings
-from movie_assets.tmdb.client import SnapshotTMDBResource
+from conftest import DAY, SampleRun, copy_run, make_settings
+from graph import run_selection
+from movie_assets.partitions import build_daily_partitions
+from movie_assets.settings import Settings
+from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 
-DAY_1, DAY_2 = "2026-11-19", "2026-11-20"
-DAY_1_ID, DAY_2_ID = 20261119, 20261120
+DAY_1, DAY_2 = DAY, "2026-11-21"
+DAY_1_ID, DAY_2_ID = 20261120, 20261121
 LATER_FILE = "movies_2017-07.jsonl.gz"
 AVATAR = 19995
 GOLD_TMDB_MODELS = [
@@ -36,6 +37,7 @@ GOLD_TMDB_MODELS = [
 # The TMDB chain only: these models and everything upstream (bronze.tmdb_movies, silver.tmdb_*),
 # so other sources' assets are not needed.
 TMDB_CHAIN = AssetSelection.assets(*[AssetKey(["gold", name]) for name in GOLD_TMDB_MODELS]).upstream().required_multi_asset_neighbors()
+FACT = AssetKey(["gold", "fact_movie_daily"])
 
 
 def requested_ids(sample_data: Path) -> set[int]:
@@ -66,50 +68,51 @@ def expected(sample_data: Path) -> dict:
     return {"first": first, "later": later, "latest": {**first, **later}}
 
 
+def later_snapshot(settings: Settings) -> SnapshotTMDBResource:
+    """The ``tmdb`` resource of ``settings`` serving the later observation."""
+    resource = build_tmdb_resource(settings)
+    return SnapshotTMDBResource(**{**resource.model_dump(), "movies_file": LATER_FILE})
+
+
+def silver_and_gold_checks(result) -> dict[str, bool]:
+    return {
+        evaluation.check_name: evaluation.passed
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.asset_key.path[0] in ("silver", "gold")
+    }
+
+
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path) -> dict:
-    """Day 1, then day 2 (the later file), then day 1's fact rebuilt; row counts after each step.
+def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) -> dict:
+    """Day 1 (the sample run), then day 2 (the later file), then day 1's fact rebuilt; fact
+    row counts after each step.
 
     Returns ``{"path": warehouse file, "after_day_1": ..., "after_day_2": ..., "after_rebuild": ...,
     "check_results": {(step, dbt test name): passed}}``.
     """
-    tmp = tmp_path_factory.mktemp("star_schema")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MOVIES_DUCKDB_PATH", str(tmp / "warehouse.duckdb"))
-        env.setenv("MOVIES_REPORTS_DIR", str(tmp / "reports"))
-        env.setenv("MOVIES_INPUT_DIR", str(sample_data))
-        for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL"):
-            env.setenv(name, "")
-        # the local snapshot server keeps up; the default 40 requests/s would only add waiting
-        env.setenv("TMDB_RATE_LIMIT", "500")
-        settings = load_settings()
-        resources = build_resources(settings)
-        later_resources = {
-            **resources,
-            "tmdb": SnapshotTMDBResource(snapshot_dir=str(settings.input_dir / "tmdb"), movies_file=LATER_FILE),
-        }
-        graph = [*all_assets, *all_asset_checks]
-        observed: dict = {"path": settings.duckdb_path, "check_results": {}}
+    settings = copy_run(sample_run, tmp_path_factory.mktemp("star_schema"))
 
-        def fact_counts() -> dict[int, tuple[int, int]]:
-            with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
-                rows = conn.execute(
-                    "SELECT date_id, count(*), count(DISTINCT movie_id) FROM gold.fact_movie_daily GROUP BY date_id"
-                ).fetchall()
-            return {date_id: (rows_, movies) for date_id, rows_, movies in rows}
+    def fact_counts() -> dict[int, tuple[int, int]]:
+        with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+            rows = conn.execute(
+                "SELECT date_id, count(*), count(DISTINCT movie_id) FROM gold.fact_movie_daily GROUP BY date_id"
+            ).fetchall()
+        return {date_id: (rows_, movies) for date_id, rows_, movies in rows}
 
-        for step, partition, step_resources, selection in [
-            ("after_day_1", DAY_1, resources, TMDB_CHAIN),
-            ("after_day_2", DAY_2, later_resources, TMDB_CHAIN),
-            ("after_rebuild", DAY_1, resources, AssetSelection.assets(AssetKey(["gold", "fact_movie_daily"]))),
-        ]:
-            result = materialize(graph, selection=selection, resources=step_resources, partition_key=partition)
-            assert result.success, step
-            for evaluation in result.get_asset_check_evaluations():
-                if evaluation.asset_key.path[0] in ("silver", "gold"):
-                    # Keyed by step too: a test failing on day 1 must not be hidden by its pass on day 2.
-                    observed["check_results"][(step, evaluation.check_name)] = evaluation.passed
-            observed[step] = fact_counts()
+    # Keyed by step too: a test failing on day 1 must not be hidden by its pass on day 2.
+    observed: dict = {
+        "path": settings.duckdb_path,
+        "after_day_1": fact_counts(),
+        "check_results": {("after_day_1", name): passed for name, passed in silver_and_gold_checks(sample_run.result).items()},
+    }
+    for step, partition, resources, selection in [
+        ("after_day_2", DAY_2, {"tmdb": later_snapshot(settings)}, TMDB_CHAIN),
+        ("after_rebuild", DAY_1, {}, AssetSelection.assets(FACT)),
+    ]:
+        result = run_selection(settings, selection, resources=resources, partition_key=partition)
+        assert result.success, step
+        observed["check_results"].update({(step, name): passed for name, passed in silver_and_gold_checks(result).items()})
+        observed[step] = fact_counts()
     return observed
 
 
@@ -118,15 +121,17 @@ def query(warehouse: dict, sql: str, params: list | None = None) -> list[tuple]:
         return conn.execute(sql, params or []).fetchall()
 
 
-def test_daily_models_are_partitioned_and_the_rest_are_not():
-    assert movie_dbt_daily_models.partitions_def == daily_partitions
-    assert movie_dbt_daily_models.keys == {AssetKey(["gold", "fact_movie_daily"])}
-    assert movie_dbt_models.partitions_def is None
-    assert AssetKey(["gold", "kpi_summary"]) in movie_dbt_models.keys
+def test_daily_models_are_partitioned_and_the_rest_are_not(defs: Definitions, settings: Settings):
+    daily_models = defs.resolve_assets_def(FACT)
+    other_models = defs.resolve_assets_def(AssetKey(["gold", "kpi_summary"]))
+    assert daily_models.partitions_def == build_daily_partitions(settings)
+    assert daily_models.keys == {FACT}
+    assert other_models.partitions_def is None
+    assert AssetKey(["gold", "dim_movie"]) in other_models.keys
 
 
-def test_dbt_tests_are_asset_checks_and_pass(warehouse: dict):
-    fact_checks = {spec.name for spec in movie_dbt_daily_models.check_specs}
+def test_dbt_tests_are_asset_checks_and_pass(warehouse: dict, defs: Definitions):
+    fact_checks = {spec.name for spec in defs.resolve_assets_def(FACT).check_specs}
     assert "unique_combination_of_columns_fact_movie_daily_date_id__movie_id" in fact_checks
     assert "relationships_fact_movie_daily_movie_id__movie_id__ref_dim_movie_" in fact_checks
     assert "relationships_fact_movie_daily_date_id__date_id__ref_dim_date_" in fact_checks
@@ -148,23 +153,15 @@ def test_rebuilding_a_day_replaces_only_that_day(warehouse: dict):
     assert warehouse["after_rebuild"] == warehouse["after_day_2"]
 
 
-def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(
-    warehouse: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_data: Path
-):
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copy(warehouse["path"], copy)
-    with duckdb.connect(str(copy)) as conn:
+def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(warehouse: dict, tmp_path: Path):
+    settings = make_settings(tmp_path)
+    shutil.copy(warehouse["path"], settings.duckdb_path)
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
         conn.execute("DELETE FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY_2])
-    for name, value in {"MOVIES_DUCKDB_PATH": str(copy), "MOVIES_REPORTS_DIR": str(tmp_path / "reports"),
-                        "MOVIES_INPUT_DIR": str(sample_data), "TMDB_API_KEY": "", "TMDB_READ_ACCESS_TOKEN": "",
-                        "TMDB_BASE_URL": ""}.items():
-        monkeypatch.setenv(name, value)
     # As in a daily run: silver is rebuilt from bronze, then the day's fact.
-    silver_and_fact = AssetSelection.assets(AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"]))
-    result = materialize([*all_assets, *all_asset_checks], selection=silver_and_fact,
-                         resources=build_resources(load_settings()), partition_key=DAY_2)
-    assert result.success
-    with duckdb.connect(str(copy), read_only=True) as conn:
+    silver_and_fact = AssetSelection.assets(AssetKey(["silver", "tmdb_movie_snapshots"]), FACT)
+    assert run_selection(settings, silver_and_fact, partition_key=DAY_2).success
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
         days = dict(conn.execute("SELECT date_id, count(*) FROM gold.fact_movie_daily GROUP BY date_id").fetchall())
     assert DAY_2_ID not in days
     assert days[DAY_1_ID] == warehouse["after_day_2"][DAY_1_ID][0]
@@ -259,6 +256,6 @@ def test_popularity_views_use_the_latest_day_only(warehouse: dict, expected: dic
 
 def test_dim_date_covers_facts_and_releases(warehouse: dict, expected: dict):
     assert query(warehouse, "SELECT year, quarter, month, iso_week, weekday FROM gold.dim_date WHERE date_id = ?",
-                 [DAY_2_ID]) == [(2026, 4, 11, 47, 5)]
+                 [DAY_2_ID]) == [(2026, 4, 11, 47, 6)]
     earliest_release = min(date.fromisoformat(m["release_date"]) for m in expected["latest"].values() if m["release_date"])
     assert query(warehouse, "SELECT min(date_day) <= ? FROM gold.dim_date", [earliest_release]) == [(True,)]

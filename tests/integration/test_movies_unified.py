@@ -3,7 +3,9 @@
 A normal run fetches only the ~300 movies of the analyst's id list, too few to say anything
 about match rates. The module fixture therefore stands in for a full fetch: it writes all
 6,957 records of ``tmdb/movies.jsonl.gz`` into ``bronze.tmdb_movies`` as one partition,
-through the bronze table's own schema, exactly as ``bronze/tmdb_movies`` would store them.
+through the bronze table's own schema, exactly as ``bronze/tmdb_movies`` would store them. That history is not the session's
+``sample_run`` (300 movies), so this module builds its own warehouse: no TMDB fetch, only the
+deliveries and the models under test.
 """
 
 import gzip
@@ -14,8 +16,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from dagster import AssetCheckKey, AssetKey, AssetSelection, materialize
+from dagster import AssetCheckKey, AssetKey, AssetSelection
 
+from conftest import make_settings
+from graph import run_selection
 from movie_assets.providers.assets import DELIVERIES
 from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE
 from movie_assets.warehouse.tables import ensure_table, replace_rows
@@ -51,6 +55,7 @@ def load_full_tmdb_snapshot(conn: duckdb.DuckDBPyConnection, snapshot: Path, par
             "run_id": pa.array(["full-snapshot-fixture"] * count),
             "http_status": pa.array([200] * count, pa.int32()),
             "request_path": pa.array([f"/movie/{movie_id}" for movie_id in ids]),
+            "tmdb_source": pa.array(["snapshot"] * count),
         }
     )
     ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
@@ -58,29 +63,17 @@ def load_full_tmdb_snapshot(conn: duckdb.DuckDBPyConnection, snapshot: Path, par
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path):
+def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_manifest: Path):
     """A warehouse with the full TMDB snapshot, the provider deliveries loaded by their
     Dagster assets, and the unified models built by dbt (with their tests and match_counts)."""
-    tmp = tmp_path_factory.mktemp("unified")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MOVIES_DUCKDB_PATH", str(tmp / "warehouse.duckdb"))
-        env.setenv("MOVIES_REPORTS_DIR", str(tmp / "reports"))
-        env.setenv("MOVIES_INPUT_DIR", str(sample_data))
-        env.setenv("TMDB_API_KEY", "")
-        env.setenv("TMDB_READ_ACCESS_TOKEN", "")
-        from movie_assets.definitions import all_asset_checks, all_assets, build_resources
-        from movie_assets.settings import load_settings
-
-        settings = load_settings()
-        with duckdb.connect(str(settings.duckdb_path)) as conn:
-            assert load_full_tmdb_snapshot(conn, sample_data / "tmdb" / "movies.jsonl.gz", PARTITION) == 6957
-        selection = AssetSelection.assets(*(d.asset_key for d in DELIVERIES), *UNIFIED_MODELS)
-        result = materialize(
-            [*all_assets, *all_asset_checks], selection=selection, resources=build_resources(settings)
-        )
-        assert result.success
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
-            yield conn, result
+    settings = make_settings(tmp_path_factory.mktemp("unified"))
+    with duckdb.connect(str(settings.duckdb_path)) as conn:
+        assert load_full_tmdb_snapshot(conn, sample_data / "tmdb" / "movies.jsonl.gz", PARTITION) == 6957
+    selection = AssetSelection.assets(*(d.asset_key for d in DELIVERIES), *UNIFIED_MODELS)
+    result = run_selection(settings, selection)
+    assert result.success
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        yield conn, result
 
 
 def one(conn, sql: str, params=None):

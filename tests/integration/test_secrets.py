@@ -1,4 +1,9 @@
-"""TMDB credentials never reach logs, exceptions, stored request paths, tables, the DLQ or files."""
+"""TMDB credentials never reach logs, exceptions, stored request paths, tables, the DLQ or files.
+
+The local replay server stands in for live TMDB with a real key: the live ``TMDBResource``
+reads the key from the environment when a run makes its client, as in a ``TMDB_SOURCE=live``
+deployment.
+"""
 
 import logging
 import secrets
@@ -9,12 +14,14 @@ import pytest
 from dagster import DagsterInstance, materialize
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.tmdb.assets import tmdb_movies
-from movie_assets.tmdb.id_list import parse_id_list
-from movie_assets.tmdb.retry_job import retry_dead_letters_job
+from movie_assets.partitions import build_daily_partitions
 from movie_assets.paths import PipelinePaths
-from movie_assets.tmdb.client import TMDBResource
+from movie_assets.settings import Settings
+from movie_assets.tmdb.assets import build_tmdb_assets
+from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.resources import TMDBResource
+from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
 
 DAY = "2026-11-20"
 
@@ -32,8 +39,11 @@ def table_text(database: Path) -> str:
         )
 
 
-@pytest.mark.parametrize("credential", ["api_key", "read_access_token"])
-def test_credentials_appear_nowhere(credential, sample_data, tmp_path, caplog, capfd):
+CREDENTIAL_VARIABLES = {"api_key": "TMDB_API_KEY", "read_access_token": "TMDB_READ_ACCESS_TOKEN"}
+
+
+@pytest.mark.parametrize("credential", sorted(CREDENTIAL_VARIABLES))
+def test_credentials_appear_nowhere(credential, settings: Settings, sample_data, tmp_path, caplog, capfd, monkeypatch):
     key = f"secret-{credential}-{secrets.token_hex(12)}"
     wrong = f"wrong-{secrets.token_hex(12)}"
     caplog.set_level(logging.DEBUG)
@@ -53,21 +63,27 @@ def test_credentials_appear_nowhere(credential, sample_data, tmp_path, caplog, c
     server_credentials = {"api_key": key} if credential == "api_key" else {"access_token": key}
     (tmp_path / "dagster_home").mkdir()
     instance = DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
-    paths = PipelinePaths(input_dir=str(sample_data), reports_dir=str(tmp_path / "reports"))
-    warehouse = DuckDBResource(database=str(tmp_path / "warehouse.duckdb"))
-    tuning = dict(rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2, backoff_factor=0.02)
-
-    def tmdb(secret: str) -> TMDBResource:
-        return TMDBResource(base_url=server.base_url, **{credential: secret}, **tuning)
+    paths = PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir))
+    warehouse = DuckDBResource(database=str(settings.duckdb_path))
+    partitions = build_daily_partitions(settings)
+    tmdb_movies = build_tmdb_assets(partitions)
+    retry_dead_letters_job = build_retry_dead_letters_job(partitions)
+    # The run-time Settings() read only this test's credential: not the other one from the
+    # shell, nor a developer's .env.
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+    for variable in CREDENTIAL_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("TMDB_SOURCE", "live")
+    monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], key)
 
     with TMDBReplayServer(snapshot, faults=faults, **server_credentials) as server:
-        ok = materialize([tmdb_movies], resources={"tmdb": tmdb(key), "duckdb": warehouse, "paths": paths},
-                         partition_key=DAY, instance=instance)
-        retried = retry_dead_letters_job.execute_in_process(
-            partition_key=DAY, resources={"tmdb": tmdb(key), "duckdb": warehouse, "paths": paths}, instance=instance
-        )
-        rejected = materialize([tmdb_movies], resources={"tmdb": tmdb(wrong), "duckdb": warehouse, "paths": paths},
-                               partition_key=DAY, instance=instance, raise_on_error=False)
+        tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2,
+                            backoff_factor=0.02)
+        resources = {"tmdb": tmdb, "duckdb": warehouse, "paths": paths}
+        ok = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance)
+        retried = retry_dead_letters_job.execute_in_process(partition_key=DAY, resources=resources, instance=instance)
+        monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], wrong)
+        rejected = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance, raise_on_error=False)
         stored_paths = "\n".join(entry.path for entry in server.request_log)
     assert ok.success and retried.success and not rejected.success
     failure = rejected.failure_data_for_node("tmdb_movies")
@@ -81,7 +97,7 @@ def test_credentials_appear_nowhere(credential, sample_data, tmp_path, caplog, c
         "captured logs": caplog.text,
         "stdout/stderr": "".join(capfd.readouterr()),
         "server request log": stored_paths,
-        "warehouse tables": table_text(tmp_path / "warehouse.duckdb"),
+        "warehouse tables": table_text(settings.duckdb_path),
     }
     for place, text in places.items():
         for secret in (key, wrong):

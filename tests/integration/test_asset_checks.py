@@ -1,7 +1,7 @@
 """Asset checks: each passes on the sample data and fails on a deliberately broken copy.
 
-One whole-graph build (module scope) gives the passing run; the broken copies are copies of
-that warehouse and reports folder on which only the checks are executed.
+The session's ``sample_run`` gives the passing run; the broken copies are copies of its
+warehouse and reports folder (:func:`copy_run`) on which only the checks are executed.
 """
 
 import csv
@@ -13,12 +13,12 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from dagster import AssetCheckKey, AssetKey, AssetSelection, materialize
+from dagster import AssetCheckKey, AssetKey, AssetSelection, Definitions
 
-from movie_assets.definitions import all_asset_checks, all_assets, build_resources
-from movie_assets.settings import Settings, load_settings
+from conftest import DAY, SampleRun, copy_run
+from graph import run_selection
+from movie_assets.settings import Settings
 
-PARTITION = "2026-11-20"
 BRONZE = [
     AssetCheckKey(AssetKey(["bronze", "tmdb_movies"]), "tmdb_movies_partition_not_empty"),
     AssetCheckKey(AssetKey(["bronze", "tmdb_movies"]), "tmdb_movies_payloads_have_id"),
@@ -39,75 +39,50 @@ REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_x
 OURS = BRONZE + GOLD + REPORTS
 
 
-def _settings_for(folder: Path, sample_data: Path, patch: pytest.MonkeyPatch) -> Settings:
-    """Settings for ``folder``; ``patch`` keeps the variables set while dbt may run (child process)."""
-    patch.setenv("MOVIES_DUCKDB_PATH", str(folder / "warehouse.duckdb"))
-    patch.setenv("MOVIES_REPORTS_DIR", str(folder / "reports"))
-    patch.setenv("MOVIES_INPUT_DIR", str(sample_data))
-    for name in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "TMDB_BASE_URL"):
-        patch.setenv(name, "")
-    return load_settings()
-
-
 def _evaluations(result) -> dict[AssetCheckKey, object]:
     return {evaluation.asset_check_key: evaluation for evaluation in result.get_asset_check_evaluations()}
 
 
-def _run_checks(settings: Settings, checks: list[AssetCheckKey], partition: str = PARTITION, extra=None):
+def _run_checks(settings: Settings, checks: list[AssetCheckKey], partition: str = DAY, extra=None):
     selection = AssetSelection.checks(*checks)
     if extra is not None:
         selection = selection | extra
     # The partition goes in as a run tag: materialize() derives a partitions definition from the
     # selected assets only, and a checks-only selection has none.
-    return materialize(
-        [*all_assets, *all_asset_checks], selection=selection, resources=build_resources(settings),
-        tags={"dagster/partition": partition}, raise_on_error=False,
-    )
+    return run_selection(settings, selection, tags={"dagster/partition": partition}, raise_on_error=False)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, sample_data: Path):
-    folder = tmp_path_factory.mktemp("sample")
-    with pytest.MonkeyPatch.context() as patch:
-        settings = _settings_for(folder, sample_data, patch)
-        result = materialize(
-            [*all_assets, *all_asset_checks], resources=build_resources(settings), partition_key=PARTITION
-        )
-        assert result.success
-        yield folder, settings, result
-
-
-def _broken_copy(built, folder: Path, sample_data: Path, patch: pytest.MonkeyPatch, statements: list[str]) -> Settings:
-    shutil.copytree(built[0], folder, dirs_exist_ok=True)
-    settings = _settings_for(folder, sample_data, patch)
+def _broken_copy(run: SampleRun, folder: Path, statements: list[str]) -> Settings:
+    settings = copy_run(run, folder)
     with duckdb.connect(str(settings.duckdb_path)) as conn:
         for statement in statements:
             conn.execute(statement)
     return settings
 
 
-def test_every_check_passes_on_the_sample_data(built):
-    evaluations = _evaluations(built[2])
+def test_every_check_passes_on_the_sample_data(sample_run: SampleRun):
+    evaluations = _evaluations(sample_run.result)
     for key in OURS:
         assert key in evaluations, f"{key} did not run"
         assert evaluations[key].passed, (key, evaluations[key].metadata)
 
 
-def test_blocking_flags():
+def test_blocking_flags(defs: Definitions):
     # Python checks are their own definitions; dbt tests are check specs of the dbt assets.
-    by_key = {spec.key: spec for definition in [*all_asset_checks, *all_assets] for spec in definition.check_specs}
+    by_key = {spec.key: spec for definition in [*defs.asset_checks, *defs.assets] for spec in definition.check_specs}
     assert all(by_key[key].blocking for key in BRONZE[:2] + GOLD)
     assert not any(by_key[key].blocking for key in BRONZE[2:] + REPORTS)
     assert all(by_key[key].description and "Protects" in by_key[key].description for key in BRONZE + REPORTS)
 
 
-def test_empty_partition_fails(built):
-    result = _run_checks(built[1], BRONZE[:1], partition="2026-11-19")
+def test_empty_partition_fails(sample_run: SampleRun, tmp_path: Path):
+    # The sample run fetched only DAY; a check run may open the warehouse for writing, so a copy.
+    result = _run_checks(copy_run(sample_run, tmp_path), BRONZE[:1], partition="2026-11-19")
     assert not _evaluations(result)[BRONZE[0]].passed
 
 
-def test_checks_fail_on_a_broken_copy(built, tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch):
-    settings = _broken_copy(built, tmp_path, sample_data, monkeypatch, [
+def test_checks_fail_on_a_broken_copy(sample_run: SampleRun, tmp_path: Path):
+    settings = _broken_copy(sample_run, tmp_path, [
         # A payload that lost its id, and one whose id belongs to another movie.
         "UPDATE bronze.tmdb_movies SET payload = json_object('title', 'no id') WHERE movie_id = 19995",
         "UPDATE bronze.tmdb_movies SET payload = json_object('id', 1) WHERE movie_id = 597",
@@ -135,10 +110,8 @@ def test_checks_fail_on_a_broken_copy(built, tmp_path: Path, sample_data: Path, 
     assert evaluations[GOLD[0]].metadata["dagster_dbt/failed_row_count"].value == 1
 
 
-def test_failed_blocking_check_stops_the_report(
-    built, tmp_path: Path, sample_data: Path, monkeypatch: pytest.MonkeyPatch
-):
-    settings = _broken_copy(built, tmp_path, sample_data, monkeypatch, ["UPDATE gold.dim_movie SET vote_average = 11"])
+def test_failed_blocking_check_stops_the_report(sample_run: SampleRun, tmp_path: Path):
+    settings = _broken_copy(sample_run, tmp_path, ["UPDATE gold.dim_movie SET vote_average = 11"])
     workbook = settings.reports_dir / "movie_data.xlsx"
     before = workbook.stat().st_mtime_ns
     result = _run_checks(settings, GOLD[2:3], extra=AssetSelection.assets(AssetKey(["reports", "movie_data_xlsx"])))
@@ -149,8 +122,8 @@ def test_failed_blocking_check_stops_the_report(
     assert workbook.stat().st_mtime_ns == before
 
 
-def test_workbook_and_charts_from_the_sample_data(built, sample_data: Path):
-    _, settings, _ = built
+def test_workbook_and_charts_from_the_sample_data(sample_run: SampleRun, sample_data: Path):
+    settings = sample_run.settings
     ids = set()
     with open(sample_data / "ids" / "movies.csv", encoding="utf-8-sig", newline="") as handle:
         for (raw,) in (row for row in csv.reader(handle) if row):
@@ -171,7 +144,7 @@ def test_workbook_and_charts_from_the_sample_data(built, sample_data: Path):
     avatar = next(row for row in movies if row[0].value == 19995)
     assert avatar[7].value == pytest.approx((2_787_965_087 - 237_000_000) / 237_000_000)
     about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
-    assert about["Partition"] == PARTITION
+    assert about["Partition"] == DAY
     # EXPECTED.md: 9 rejected and 5 duplicate rows of the ID list, 10 ids answering 404.
     reasons = [row[4] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)]
     assert len(reasons) == about["Rows: Dead letters"] == 24 and reasons.count("not-found") == 10

@@ -1,4 +1,9 @@
-"""Chart functions: 1200x800 PNGs from hand-made arrays, empty inputs, the UI metadata; an asset\nreading its gold report table."""
+"""Chart functions without dbt: every chart a 1200x800 PNG drawn from hand-made arrays (written
+atomically, no temp file left), empty inputs still drawing a titled, labelled chart that says
+there is no data, :func:`png_size` rejecting other files, :func:`usd_label`, the image embedded
+in the materialization metadata, and the franchise asset with its PNG check on a tiny
+hand-made warehouse holding only its gold table. The sample run's charts are tested in
+tests/integration/test_reports.py."""
 
 import base64
 from pathlib import Path
@@ -7,10 +12,12 @@ import duckdb
 import pytest
 from dagster import materialize
 from dagster_duckdb import DuckDBResource
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
+from movie_assets.paths import PipelinePaths
 from movie_assets.reports import charts
 from movie_assets.reports import checks as report_checks
-from movie_assets.paths import PipelinePaths
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +49,38 @@ def test_every_chart_is_a_1200_by_800_png(drawn: dict[str, Path]):
         assert not list(path.parent.glob(".*.tmp"))
 
 
-def test_empty_inputs_still_draw_a_labelled_chart(tmp_path: Path):
-    path = charts.plot_revenue_vs_budget([], [], tmp_path / "empty.png")
+# Per chart: its function, empty inputs, the title drawn and the text saying there is no data.
+EMPTY = {
+    "revenue_vs_budget": (charts.plot_revenue_vs_budget, ([], []),
+                          "Revenue vs budget (0 movies with both known)", "No movies with both budget and revenue"),
+    "roi_by_genre": (charts.plot_roi_by_genre, ([], [], [], []),
+                     "Return on investment by genre", "No genre has enough films with budget and revenue"),
+    "popularity_vs_rating": (charts.plot_popularity_vs_rating, ([], [], []),
+                             "Popularity vs rating (0 movies with votes)", "No movies with votes"),
+    "yearly_revenue": (charts.plot_yearly_revenue, ([], [], []),
+                       "Worldwide revenue and films released per year", "No release years"),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY)
+def test_empty_inputs_still_draw_a_labelled_chart(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    plot, inputs, title, message = EMPTY[name]
+    figures: list[tuple[str, str, str, list[str]]] = []
+    save = charts._save
+
+    def recording_save(figure: Figure, path: Path) -> Path:
+        # The figure is closed once saved: read what it shows before that.
+        axes = figure.axes[0]
+        figures.append((axes.get_title(), axes.get_xlabel(), axes.get_ylabel(),
+                        [text.get_text() for text in figure.findobj(Text)]))
+        return save(figure, path)
+
+    monkeypatch.setattr(charts, "_save", recording_save)
+    path = plot(*inputs, tmp_path / f"{name}.png")
     assert charts.png_size(path) == (1200, 800)
-    path = charts.plot_yearly_revenue([], [], [], tmp_path / "empty_years.png")
-    assert charts.png_size(path) == (1200, 800)
+    [(drawn_title, x_label, y_label, texts)] = figures
+    assert drawn_title == title and x_label and y_label
+    assert message in texts
 
 
 def test_png_size_rejects_other_files(tmp_path: Path):

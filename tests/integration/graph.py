@@ -1,0 +1,18 @@
+"""Helper of the integration tests: run a selection of the product's definitions in process."""
+
+from __future__ import annotations
+
+from dagster import ExecuteInProcessResult, materialize
+
+from movie_assets.definitions import build_definitions
+from movie_assets.settings import Settings
+
+
+def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessResult:
+    """``dagster.materialize`` of ``selection`` (assets and/or checks) over every definition
+    built for ``settings``, with their resources; ``kwargs`` go to ``materialize``
+    (``partition_key``, ``tags``, ``raise_on_error``) except ``resources``, which replaces
+    some of the resources (e.g. another TMDB snapshot)."""
+    defs = build_definitions(settings)
+    resources = {**defs.resources, **kwargs.pop("resources", {})}
+    return materialize([*defs.assets, *defs.asset_checks], selection=selection, resources=resources, **kwargs)

@@ -1,0 +1,167 @@
+"""The terminal run summary (``movie_assets.automation.run_summary``).
+
+``summarize_events`` and ``write_event_log`` read the event log of real in-process Dagster
+runs of toy assets (a bronze and a silver asset, one passing and one failing check; a run
+with a failing step), so the test follows Dagster's actual event shapes. ``warehouse_counts``
+reads a tiny DuckDB file with the pipeline's schemas; ``format_summary`` is checked for
+content and for staying short when many checks fail.
+"""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetCheckResult, AssetCheckSeverity, DagsterInstance, asset, asset_check, materialize
+
+from movie_assets.automation.run_summary import (
+    MAX_LISTED_FAILURES,
+    CheckOutcome,
+    RunSummary,
+    format_summary,
+    summarize_events,
+    warehouse_counts,
+    write_event_log,
+)
+
+DAY = "2026-11-20"
+
+
+@asset(key=["bronze", "toy"])
+def bronze_toy() -> int:
+    return 3
+
+
+@asset(key=["silver", "toy"], deps=[bronze_toy])
+def silver_toy() -> int:
+    return 2
+
+
+@asset_check(asset=bronze_toy)
+def has_rows() -> AssetCheckResult:
+    return AssetCheckResult(passed=True)
+
+
+@asset_check(asset=silver_toy)
+def unique_ids() -> AssetCheckResult:
+    return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN)
+
+
+@asset(key=["gold", "broken"])
+def gold_broken() -> int:
+    raise RuntimeError("toy failure")
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def good_run(instance: DagsterInstance) -> RunSummary:
+    result = materialize([bronze_toy, silver_toy, has_rows, unique_ids], instance=instance)
+    return summarize_events(result.run_id, DAY, result.success, instance.all_logs(result.run_id))
+
+
+@pytest.fixture(scope="module")
+def failed_run(instance: DagsterInstance) -> RunSummary:
+    result = materialize([bronze_toy, gold_broken], instance=instance, raise_on_error=False)
+    return summarize_events(result.run_id, None, result.success, instance.all_logs(result.run_id))
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """bronze: 2 tables (3 + 4 rows), silver: 1 (2 rows), gold: 1 (empty), plus a table in
+    ``main`` that is no layer of the pipeline."""
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("CREATE SCHEMA bronze; CREATE SCHEMA silver; CREATE SCHEMA gold")
+        conn.execute("CREATE TABLE bronze.tmdb_movies AS SELECT range AS movie_id FROM range(3)")
+        conn.execute("CREATE TABLE bronze.tmdb_dead_letter (partition_date DATE, reason VARCHAR)")
+        conn.execute(
+            "INSERT INTO bronze.tmdb_dead_letter VALUES "
+            "(?, 'timeout'), (?, 'not-found'), (?, 'timeout'), ('2026-11-19', 'timeout')",
+            [DAY, DAY, DAY],
+        )
+        conn.execute("CREATE TABLE silver.movies AS SELECT range AS movie_id FROM range(2)")
+        conn.execute("CREATE TABLE gold.dim_movie (movie_id BIGINT)")
+        conn.execute("CREATE TABLE main.scratch AS SELECT range FROM range(50)")
+    return database
+
+
+def test_stage_seconds_per_layer_in_graph_order(good_run: RunSummary):
+    assert list(good_run.stage_seconds) == ["bronze", "silver"]
+    assert all(seconds >= 0 for seconds in good_run.stage_seconds.values())
+    assert (good_run.partition, good_run.succeeded) == (DAY, True)
+
+
+def test_checks_passed_and_failed(good_run: RunSummary):
+    assert sorted((check.name, check.passed) for check in good_run.checks) == [
+        ("bronze/toy:has_rows", True),
+        ("silver/toy:unique_ids", False),
+    ]
+    assert [(check.name, check.severity) for check in good_run.checks_failed] == [("silver/toy:unique_ids", "WARN")]
+    assert (good_run.failed_steps, good_run.skipped_steps) == ([], 0)
+
+
+def test_failed_step_is_listed(failed_run: RunSummary):
+    assert not failed_run.succeeded
+    assert failed_run.failed_steps == ["gold__broken"]
+    # A failed step materialized nothing, so its time counts under "other".
+    assert set(failed_run.stage_seconds) == {"bronze", "other"}
+
+
+def test_warehouse_counts_per_layer_and_dead_letters_of_the_day(warehouse: Path):
+    layers, letters = warehouse_counts(warehouse, DAY)
+    assert layers == {"bronze": (2, 7), "silver": (1, 2), "gold": (1, 0)}
+    assert letters == {"not-found": 1, "timeout": 2}
+    assert warehouse_counts(warehouse, None) == (layers, {})
+
+
+def test_warehouse_counts_without_dead_letter_table_or_file(tmp_path: Path):
+    database = tmp_path / "bronze_only.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("CREATE SCHEMA bronze; CREATE TABLE bronze.critic_agg AS SELECT 1 AS x")
+    assert warehouse_counts(database, DAY) == ({"bronze": (1, 1)}, {})
+    assert warehouse_counts(tmp_path / "missing.duckdb", DAY) == ({}, {})
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_format_summary_of_a_run(good_run: RunSummary, warehouse: Path, tmp_path: Path):
+    layers, letters = warehouse_counts(warehouse, DAY)
+    text = format_summary(good_run, layers, letters, "snapshot", {"workbook": tmp_path / "movies.xlsx"})
+    lines = text.splitlines()
+    assert len(lines) < 60
+    assert lines[0] == f"run {good_run.run_id} for {DAY}: succeeded (TMDB source: snapshot)"
+    assert any(line.split()[:1] == ["bronze"] and line.split()[1:] == ["2", "7"] for line in lines)
+    assert "  dead letters of the day: 3 (not-found 1, timeout 2)" in lines
+    assert "  checks: 1 passed, 1 failed" in lines
+    assert "    FAILED (WARN) silver/toy:unique_ids" in lines
+    assert lines[-1].split() == ["workbook", str(tmp_path / "movies.xlsx")]
+
+
+def test_format_summary_of_a_failed_run(failed_run: RunSummary):
+    text = format_summary(failed_run, {}, {}, "live", {})
+    assert text.splitlines()[0].endswith("for no partition: FAILED (TMDB source: live)")
+    assert "  step failed: gold__broken" in text.splitlines()
+    assert "layer" not in text
+
+
+def test_format_summary_stays_short_when_many_checks_fail():
+    checks = [CheckOutcome(f"silver/t:check_{n:02}", passed=False, severity="ERROR") for n in range(40)]
+    summary = RunSummary("r1", DAY, False, stage_seconds={"bronze": 1.0, "silver+gold": 2.0}, checks=checks)
+    lines = format_summary(summary, {"bronze": (9, 100)}, {}, "snapshot", {}).splitlines()
+    assert len(lines) < 60
+    assert sum(line.startswith("    FAILED (ERROR)") for line in lines) == MAX_LISTED_FAILURES
+    assert f"    … and {40 - MAX_LISTED_FAILURES} more (see the log)" in lines
+    assert "  checks: 0 passed, 40 failed" in lines
+
+
+def test_write_event_log_has_every_event_and_the_console_output(instance: DagsterInstance, tmp_path: Path):
+    result = materialize([bronze_toy, has_rows], instance=instance)
+    path = write_event_log(instance, result.run_id, tmp_path / "logs" / "run.log", console_output="dbt says hi\n")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    events = len(instance.all_logs(result.run_id))
+    assert lines[events:] == ["", "--- console output of the run ---", "dbt says hi"]
+    assert any(" bronze__toy STEP_SUCCESS " in line for line in lines[:events])
+    assert any("ASSET_CHECK_EVALUATION Asset check 'has_rows' on 'bronze/toy' passed." in line for line in lines[:events])
