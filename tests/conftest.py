@@ -26,11 +26,16 @@ DAY = "2026-11-20"
 
 
 def make_settings(root: Path, **overrides) -> Settings:
-    """Settings for an offline run into ``root`` (warehouse ``root/warehouse.duckdb``, reports
-    ``root/reports``) over the sample data, snapshot source at 500 requests/s (the loopback
-    server keeps up; the default 40 would only add waiting). ``overrides`` are field names."""
+    """Settings for an offline run into ``root``: lake ``root/lake``, build file
+    ``root/build/warehouse.duckdb``, snapshots ``root/serving``, readers' path
+    ``root/warehouse.duckdb``, reports ``root/reports``; over the sample data, snapshot source
+    at 500 requests/s (the loopback server keeps up; the default 40 would only add waiting).
+    ``overrides`` are field names."""
     values = dict(
         duckdb_path=root / "warehouse.duckdb",
+        lake_dir=root / "lake",
+        build_duckdb_path=root / "build" / "warehouse.duckdb",
+        serving_dir=root / "serving",
         reports_dir=root / "reports",
         input_dir=SAMPLE_DATA,
         tmdb_source="snapshot",
@@ -75,7 +80,8 @@ class SampleRun:
     """The whole graph materialized once for :data:`DAY` into ``root``.
 
     Attributes:
-        root: folder holding ``warehouse.duckdb`` and ``reports/``; read it, never write it.
+        root: folder holding the lake, the build file, the published snapshot (the readers'
+            path ``warehouse.duckdb``) and ``reports/``; read it, never write it.
         settings: the settings the run used.
         result: the run's result (materializations, check evaluations).
     """
@@ -98,8 +104,9 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_
 
 
 def copy_run(run: SampleRun, destination: Path) -> Settings:
-    """Copy the sample run's warehouse and reports into ``destination``; settings for the copy."""
-    shutil.copytree(run.root, destination, dirs_exist_ok=True)
+    """Copy the sample run's lake, build file, snapshots and reports into ``destination``;
+    settings for the copy. The readers' link is relative, so it names the copied snapshot."""
+    shutil.copytree(run.root, destination, dirs_exist_ok=True, symlinks=True)
     return make_settings(destination)
 
 
@@ -115,6 +122,9 @@ def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
     env.update(
         DAGSTER_HOME=str(home),
         MOVIES_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+        MOVIES_LAKE_DIR=str(tmp_path / "lake"),
+        MOVIES_BUILD_DUCKDB_PATH=str(tmp_path / "build" / "warehouse.duckdb"),
+        MOVIES_SERVING_DIR=str(tmp_path / "serving"),
         MOVIES_REPORTS_DIR=str(tmp_path / "reports"),
         MOVIES_INPUT_DIR=str(sample_data),
         TMDB_SOURCE="snapshot",

@@ -162,27 +162,21 @@ def warehouse_counts(database: Path, partition: str | None) -> tuple[dict[str, t
 def lake_counts(lake: Lake, partition: str | None) -> tuple[tuple[int, int], dict[str, int]]:
     """``((bronze tables with data, rows), {dead-letter reason: count for partition})`` read
     from the lake's Parquet files (row counts come from the files' metadata, cheap at any size)."""
-    tables = rows = 0
     letters: dict[str, int] = {}
-    with lake.connect({}) as conn:
-        for folder in sorted((lake.root / "bronze").glob("*")) if (lake.root / "bronze").is_dir() else []:
-            if lake.partitions(folder.name):
-                source = lake.scan(folder.name)
-            elif lake.current_delivery(folder.name):
-                source = f"read_parquet('{lake.current_file(folder.name).as_posix()}')"
-            else:
-                continue
-            tables += 1
-            rows += conn.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
-        if partition and partition in lake.partitions("tmdb_dead_letter"):
+    tables = lake.tables()
+    rows = 0
+    with lake.connect_bronze() as conn:
+        for table in tables:
+            rows += conn.execute(f"SELECT count(*) FROM bronze.{table}").fetchone()[0]
+        if partition and "tmdb_dead_letter" in tables:
             letters = dict(
                 conn.execute(
-                    f"SELECT reason, count(*) FROM {lake.scan('tmdb_dead_letter')} WHERE partition_date = ? "
+                    "SELECT reason, count(*) FROM bronze.tmdb_dead_letter WHERE partition_date = ? "
                     "GROUP BY reason ORDER BY reason",
                     [partition],
                 ).fetchall()
             )
-    return (tables, rows), letters
+    return (len(tables), rows), letters
 
 
 def write_event_log(instance: DagsterInstance, run_id: str, path: Path, console_output: str = "") -> Path:

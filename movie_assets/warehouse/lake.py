@@ -130,6 +130,26 @@ class Lake:
         """``bronze/<table>/current/data.parquet``: the file silver reads."""
         return self.table_dir(table) / CURRENT / DATA_FILE
 
+    def tables(self) -> list[str]:
+        """Bronze tables with data: daily tables with a partition, provider tables with a current delivery."""
+        folder = self.root / "bronze"
+        if not folder.is_dir():
+            return []
+        return sorted(
+            entry.name for entry in folder.iterdir() if self.partitions(entry.name) or self.current_delivery(entry.name)
+        )
+
+    def connect_bronze(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with a view ``bronze.<table>`` for every table of
+        :meth:`tables` (daily tables with ``partition_date``, provider tables as their current
+        delivery), e.g. for a notebook or a test; the caller closes it."""
+        conn = duckdb.connect()
+        conn.execute("CREATE SCHEMA bronze")
+        for table in self.tables():
+            source = self.scan(table) if self.partitions(table) else f"read_parquet('{self.current_file(table).as_posix()}')"
+            conn.execute(f"CREATE VIEW bronze.{table} AS SELECT * FROM {source}")
+        return conn
+
     def connect(self, partitioned: dict[str, str]) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection where each ``bronze.<table>`` of ``partitioned``
         (``{"bronze.table": "column DDL"}``) is a view over its Parquet partitions, or an

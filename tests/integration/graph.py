@@ -1,11 +1,17 @@
-"""Helper of the integration tests: run a selection of the product's definitions in process."""
+"""Helpers of the integration tests: run a selection of the product's definitions in process;
+read the lake's bronze tables."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
 from dagster import ExecuteInProcessResult, materialize
 
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
+from movie_assets.warehouse.lake import Lake
 
 
 def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessResult:
@@ -16,3 +22,10 @@ def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessRe
     defs = build_definitions(settings)
     resources = {**defs.resources, **kwargs.pop("resources", {})}
     return materialize([*defs.assets, *defs.asset_checks], selection=selection, resources=resources, **kwargs)
+
+
+@contextmanager
+def bronze(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection with ``bronze.<table>`` views over ``settings``' lake."""
+    with Lake(settings.lake_dir).connect_bronze() as conn:
+        yield conn

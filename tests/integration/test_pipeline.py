@@ -1,5 +1,6 @@
 """The whole asset graph, end to end, on the real sample data (the session's ``sample_run``:
-real HTTP, DuckDB, dbt build), and re-running a day on a copy of it."""
+real HTTP, the Parquet lake, a real dbt build, a published snapshot), and re-running a day
+on a copy of it."""
 
 from functools import cached_property
 from pathlib import Path
@@ -10,28 +11,31 @@ from dagster import AssetKey, AssetSelection
 from dagster_dbt import DbtCliResource
 
 from conftest import DAY, copy_run
-from graph import run_selection
+from graph import bronze, run_selection
 from movie_assets.transform.project import WarehouseDbtCliResource
 
 
 def test_whole_graph_on_sample_data(sample_run):
-    with duckdb.connect(str(sample_run.settings.duckdb_path), read_only=True) as conn:
-        bronze = conn.execute(
+    with bronze(sample_run.settings) as lake:
+        fetched = lake.execute(
             "SELECT count(*), count(DISTINCT movie_id) FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY]
         ).fetchone()
         # EXPECTED.md: 310 valid ids, 300 of them in the snapshot, 10 answer 404.
-        assert bronze == (300, 300)
+        assert fetched == (300, 300)
         # Every bronze row records the deployment that produced it.
-        assert conn.execute("SELECT DISTINCT tmdb_source FROM bronze.tmdb_movies").fetchall() == [("snapshot",)]
+        assert lake.execute("SELECT DISTINCT tmdb_source FROM bronze.tmdb_movies").fetchall() == [("snapshot",)]
+        leaked_paths = lake.execute("SELECT count(*) FROM bronze.tmdb_movies WHERE request_path LIKE '%api_key%'")
+        assert leaked_paths.fetchone() == (0,)
+    # Readers open the published snapshot, which names the run and the source.
+    assert sample_run.settings.duckdb_path.is_symlink()
+    with duckdb.connect(str(sample_run.settings.duckdb_path), read_only=True) as conn:
+        publication = conn.execute("SELECT run_id, partition_date::VARCHAR, tmdb_source FROM meta.publication").fetchall()
+        assert publication == [(sample_run.result.run_id, DAY, "snapshot")]
         assert conn.execute("SELECT count(*) FROM silver.tmdb_movies").fetchone() == (300,)
         avatar = conn.execute(
             "SELECT title, year(release_date) FROM gold.dim_movie WHERE movie_id = 19995"
         ).fetchone()
         assert avatar == ("Avatar", 2009)
-        leaked_paths = conn.execute(
-            "SELECT count(*) FROM bronze.tmdb_movies WHERE request_path LIKE '%api_key%'"
-        ).fetchone()
-        assert leaked_paths == (0,)
 
     workbook = openpyxl.load_workbook(Path(sample_run.settings.reports_dir) / "movie_data.xlsx", read_only=True)
     rows = list(workbook["Movies"].iter_rows(values_only=True))
@@ -51,11 +55,12 @@ def test_rerunning_a_partition_does_not_duplicate(sample_run, tmp_path: Path):
     assert result.success
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert {AssetKey(["bronze", "tmdb_movies"]), AssetKey(["gold", "fact_movie_daily"])} <= materialized
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
-        assert conn.execute("SELECT count(*), count(DISTINCT run_id) FROM bronze.tmdb_movies").fetchone() == (300, 1)
-        assert conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone() == (300,)
-        run_ids = {row[0] for row in conn.execute("SELECT DISTINCT run_id FROM bronze.tmdb_movies").fetchall()}
+    with bronze(settings) as lake:
+        assert lake.execute("SELECT count(*), count(DISTINCT run_id) FROM bronze.tmdb_movies").fetchone() == (300, 1)
+        run_ids = {row[0] for row in lake.execute("SELECT DISTINCT run_id FROM bronze.tmdb_movies").fetchall()}
     assert run_ids == {result.run_id}
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone() == (300,)
 
 
 def test_dbt_resource_overrides_start_up_hooks_dagster_dbt_still_has():
