@@ -228,12 +228,13 @@ def format_summary(
         lines.append(f"    … and {len(failed) - MAX_LISTED_FAILURES} more (see the log)")
     for step in summary.failed_steps:
         lines.append(f"  step failed: {step}")
+    stopped = [check.name for check in failed if check.blocking]
     if summary.published:
         lines.append(f"  published for readers: {Path(summary.published).name}")
-    else:
-        stopped = [check.name for check in failed if check.blocking]
-        reason = f"blocking check failed: {', '.join(stopped[:3])}" if stopped else "the run did not reach it"
-        lines.append(f"  NOT published ({reason}); readers keep the last good snapshot")
+    elif stopped:
+        lines.append(
+            f"  NOT published (blocking check failed: {', '.join(stopped[:3])}); readers keep the last good snapshot"
+        )
     for label, path in outputs.items():
         lines.append(f"  {label:<22}{path}")
     return "\n".join(lines)

@@ -29,3 +29,14 @@ def bronze(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB connection with ``bronze.<table>`` views over ``settings``' lake."""
     with Lake(settings.lake_dir).connect_bronze() as conn:
         yield conn
+
+
+def bronze_views(settings: Settings) -> None:
+    """Views ``bronze.<table>`` over the lake inside ``settings``' build file, so a test can
+    join bronze with silver and gold in one connection (the pipeline never needs them)."""
+    lake = Lake(settings.lake_dir)
+    with duckdb.connect(str(settings.build_duckdb_path)) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bronze")
+        for table in lake.tables():
+            source = lake.scan(table) if lake.partitions(table) else f"read_parquet('{lake.current_file(table).as_posix()}')"
+            conn.execute(f"CREATE OR REPLACE VIEW bronze.{table} AS SELECT * FROM {source}")

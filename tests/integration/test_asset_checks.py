@@ -18,6 +18,7 @@ from dagster import AssetCheckKey, AssetKey, AssetSelection, Definitions
 from conftest import DAY, SampleRun, copy_run
 from graph import run_selection
 from movie_assets.settings import Settings
+from movie_assets.warehouse.lake import Lake
 
 BRONZE = [
     AssetCheckKey(AssetKey(["bronze", "tmdb_movies"]), "tmdb_movies_partition_not_empty"),
@@ -53,10 +54,24 @@ def _run_checks(settings: Settings, checks: list[AssetCheckKey], partition: str 
 
 
 def _broken_copy(run: SampleRun, folder: Path, statements: list[str]) -> Settings:
+    """A copy of ``run`` changed by ``statements``: those on ``bronze.*`` apply to the day's
+    lake partitions (rewritten whole, as a fetch would), the others to the build file."""
     settings = copy_run(run, folder)
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
+    lake = Lake(settings.lake_dir)
+    tables = ("tmdb_movies", "tmdb_dead_letter")
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA bronze")
+        for table in tables:
+            conn.execute(f"CREATE TABLE bronze.{table} AS SELECT * FROM read_parquet('{lake.partition_file(table, DAY)}')")
         for statement in statements:
-            conn.execute(statement)
+            if "bronze." in statement:
+                conn.execute(statement)
+        for table in tables:
+            lake.write_partition(table, DAY, conn.execute(f"SELECT * FROM bronze.{table}").to_arrow_table())
+    with duckdb.connect(str(settings.build_duckdb_path)) as conn:
+        for statement in statements:
+            if "bronze." not in statement:
+                conn.execute(statement)
     return settings
 
 

@@ -12,12 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 from dagster import DagsterInstance, DagsterRunStatus
 
 from movie_assets.cli import BACKFILL_TAG
 from movie_assets.settings import REPO_ROOT
-from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE
+from movie_assets.warehouse.lake import Lake
 
 DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 FAILING_DAY = DAYS[1]
@@ -36,11 +35,11 @@ def summaries(stdout: str) -> list[list[str]]:
 
 
 def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: Path, child_env: dict[str, str]):
-    warehouse = Path(child_env["MOVIES_DUCKDB_PATH"])
-    # The bronze table made to refuse the middle day's rows, so that day's fetch fails.
-    with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("CREATE SCHEMA bronze")
-        conn.execute(f"CREATE TABLE {TMDB_MOVIES_TABLE} ({TMDB_MOVIES_COLUMNS}, CHECK (partition_date <> DATE '{FAILING_DAY}'))")
+    lake = Lake(Path(child_env["MOVIES_LAKE_DIR"]))
+    # A file where the middle day's partition folder belongs, so that day's landing fails.
+    blocker = lake.partition_file("tmdb_movies", FAILING_DAY).parent
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a folder")
 
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1], "--select", "bronze/tmdb_movies"],
@@ -56,12 +55,13 @@ def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: P
         # A short summary instead of the event log: the checks' tally and where everything is.
         assert len(block) < 60
         assert re.search(r"^  checks: [1-9]\d* passed, 0 failed$", "\n".join(block), re.M)
-        assert any(line.split()[0] == "warehouse" and line.split()[-1] == str(warehouse) for line in block)
+        assert any(line.strip().startswith("lake (bronze)") and line.split()[-1] == str(lake.root) for line in block)
         log = next(line for line in block if line.strip().startswith("full log")).split()[-1]
         assert Path(log).read_text().strip()
     assert any(line.strip().startswith("step failed:") for line in blocks[1])
 
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    blocker.unlink()
+    with lake.connect_bronze() as conn:
         per_day = conn.execute(
             "SELECT strftime(partition_date, '%Y-%m-%d'), count(*), count(DISTINCT movie_id) "
             "FROM bronze.tmdb_movies GROUP BY ALL ORDER BY 1"

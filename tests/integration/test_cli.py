@@ -18,7 +18,9 @@ import duckdb
 from dagster import AssetKey, DagsterInstance
 
 from conftest import DAY, copy_run
+from graph import bronze
 from movie_assets.settings import REPO_ROOT
+from movie_assets.warehouse.lake import Lake
 
 README = REPO_ROOT / "README.md"
 
@@ -62,15 +64,14 @@ def run_selections(home: str) -> list[set[AssetKey]]:
 
 
 def test_readme_cli_examples_materialize_their_selection(sample_run, child_env: dict[str, str], tmp_path: Path):
-    copy_run(sample_run, tmp_path)
-    warehouse = tmp_path / "warehouse.duckdb"
+    settings = copy_run(sample_run, tmp_path)
     one_step, group, _, unpartitioned = readme_cli_examples()
-    with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("DELETE FROM bronze.tmdb_movies")
+    fetched_before = Lake(settings.lake_dir).partition_file("tmdb_movies", DAY)
+    fetched_before.unlink()
 
     done = run_example(one_step, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with bronze(settings) as conn:
         fetched = conn.execute("SELECT count(*) FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY])
         assert fetched.fetchone() == (300,)
     step_keys = {AssetKey(["bronze", "tmdb_movies"]), AssetKey(["bronze", "tmdb_dead_letter"])}
@@ -85,7 +86,7 @@ def test_readme_cli_examples_materialize_their_selection(sample_run, child_env: 
     done = run_example(unpartitioned, child_env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert run_selections(child_env["DAGSTER_HOME"])[-1] == {AssetKey(["gold", "dim_movie"])}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone() == (300,)
 
 

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 import yaml
 
+from graph import bronze
 from conftest import SampleRun
 from movie_assets.settings import REPO_ROOT
 
@@ -182,11 +183,12 @@ def test_credit_kpis_state_their_coverage(warehouse, raw: Raw):
     assert query(warehouse, "SELECT count(*) FROM gold.dim_movie WHERE credits_known") == [(len(raw.credits),)]
 
 
-def test_movie_without_credits_has_no_cast_and_is_in_no_kpi(warehouse, raw: Raw):
+def test_movie_without_credits_has_no_cast_and_is_in_no_kpi(sample_run: SampleRun, warehouse, raw: Raw):
     without = sorted(movie_id for movie_id in raw.movies if movie_id not in raw.credits and raw.revenue(movie_id))
     assert without
     movie_id = without[0]
-    payload = json.loads(query(warehouse, "SELECT payload FROM bronze.tmdb_movies WHERE movie_id = ?", movie_id)[0][0])
+    with bronze(sample_run.settings) as lake:
+        payload = json.loads(query(lake, "SELECT payload FROM bronze.tmdb_movies WHERE movie_id = ?", movie_id)[0][0])
     assert "credits" not in payload
     assert query(
         warehouse,

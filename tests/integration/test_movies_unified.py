@@ -19,10 +19,9 @@ import pytest
 from dagster import AssetCheckKey, AssetKey, AssetSelection
 
 from conftest import make_settings
-from graph import run_selection
+from graph import bronze_views, run_selection
 from movie_assets.providers.assets import DELIVERIES
-from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE
-from movie_assets.warehouse.tables import ensure_table, replace_rows
+from movie_assets.warehouse.lake import Lake
 
 PARTITION = "2026-11-20"
 UNIFIED_MODELS = [
@@ -41,8 +40,8 @@ UNIFIED_MODELS = [
 ]
 
 
-def load_full_tmdb_snapshot(conn: duckdb.DuckDBPyConnection, snapshot: Path, partition_date: str) -> int:
-    """Write every record of ``snapshot`` (movies.jsonl.gz) into bronze.tmdb_movies for one day."""
+def load_full_tmdb_snapshot(lake: Lake, snapshot: Path, partition_date: str) -> int:
+    """Write every record of ``snapshot`` (movies.jsonl.gz) into the lake's bronze/tmdb_movies for one day."""
     lines = gzip.decompress(snapshot.read_bytes()).decode("utf-8").splitlines()
     ids = [json.loads(line)["id"] for line in lines]
     count = len(lines)
@@ -58,21 +57,23 @@ def load_full_tmdb_snapshot(conn: duckdb.DuckDBPyConnection, snapshot: Path, par
             "tmdb_source": pa.array(["snapshot"] * count),
         }
     )
-    ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-    return replace_rows(conn, TMDB_MOVIES_TABLE, rows, "partition_date = ?", [partition_date])
+    lake.write_partition("tmdb_movies", partition_date, rows)
+    return rows.num_rows
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_manifest: Path):
-    """A warehouse with the full TMDB snapshot, the provider deliveries loaded by their
-    Dagster assets, and the unified models built by dbt (with their tests and match_counts)."""
+    """A build file with the full TMDB snapshot in the lake, the provider deliveries loaded by
+    their Dagster assets, and the unified models built by dbt (with their tests and
+    match_counts); bronze is visible in it through views over the lake."""
     settings = make_settings(tmp_path_factory.mktemp("unified"))
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        assert load_full_tmdb_snapshot(conn, sample_data / "tmdb" / "movies.jsonl.gz", PARTITION) == 6957
+    lake = Lake(settings.lake_dir)
+    assert load_full_tmdb_snapshot(lake, sample_data / "tmdb" / "movies.jsonl.gz", PARTITION) == 6957
     selection = AssetSelection.assets(*(d.asset_key for d in DELIVERIES), *UNIFIED_MODELS)
     result = run_selection(settings, selection)
     assert result.success
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    bronze_views(settings)
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         yield conn, result
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from dagster_duckdb import DuckDBResource
 
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.paths import PipelinePaths
@@ -22,6 +21,7 @@ from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 DAY = "2026-11-20"
 
@@ -30,12 +30,14 @@ def everything_written(root: Path) -> list[tuple[Path, bytes]]:
     return [(path, path.read_bytes()) for path in sorted(root.rglob("*")) if path.is_file()]
 
 
-def table_text(database: Path) -> str:
-    with duckdb.connect(str(database), read_only=True) as conn:
-        tables = conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
-        assert ("bronze", "tmdb_movies") in tables and ("bronze", "tmdb_dead_letter") in tables
+def table_text(settings: Settings) -> str:
+    """Every row of every bronze table in the lake, as text (Parquet pages are compressed, so
+    the files' bytes alone could hide a credential)."""
+    lake = Lake(settings.lake_dir)
+    assert {"tmdb_movies", "tmdb_dead_letter"} <= set(lake.tables())
+    with lake.connect_bronze() as conn:
         return "\n".join(
-            str(row) for schema, table in tables for row in conn.execute(f"SELECT * FROM {schema}.{table}").fetchall()
+            str(row) for table in lake.tables() for row in conn.execute(f"SELECT * FROM bronze.{table}").fetchall()
         )
 
 
@@ -64,7 +66,7 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
     (tmp_path / "dagster_home").mkdir()
     instance = DagsterInstance.local_temp(str(tmp_path / "dagster_home"))
     paths = PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir))
-    warehouse = DuckDBResource(database=str(settings.duckdb_path))
+    lake = LakeResource(root=str(settings.lake_dir))
     partitions = build_daily_partitions(settings)
     tmdb_movies = build_tmdb_assets(partitions)
     retry_dead_letters_job = build_retry_dead_letters_job(partitions)
@@ -79,7 +81,7 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
     with TMDBReplayServer(snapshot, faults=faults, **server_credentials) as server:
         tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2,
                             backoff_factor=0.02)
-        resources = {"tmdb": tmdb, "duckdb": warehouse, "paths": paths}
+        resources = {"tmdb": tmdb, "lake": lake, "paths": paths}
         ok = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance)
         retried = retry_dead_letters_job.execute_in_process(partition_key=DAY, resources=resources, instance=instance)
         monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], wrong)
@@ -97,14 +99,14 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
         "captured logs": caplog.text,
         "stdout/stderr": "".join(capfd.readouterr()),
         "server request log": stored_paths,
-        "warehouse tables": table_text(settings.duckdb_path),
+        "lake tables": table_text(settings),
     }
     for place, text in places.items():
         for secret in (key, wrong):
             assert secret not in text, f"a credential leaked into the {place}"
     files = everything_written(tmp_path)
     assert any(path.name == "dead_letter_queue.csv" for path, _ in files)
-    assert any(path.suffix == ".duckdb" for path, _ in files)
+    assert any(path.suffix == ".parquet" for path, _ in files)
     for path, content in files:
         for secret in (key, wrong):
             assert secret.encode() not in content, f"a credential leaked into {path}"

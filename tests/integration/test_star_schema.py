@@ -23,6 +23,7 @@ from conftest import DAY, SampleRun, copy_run, make_settings
 from graph import run_selection
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
+from movie_assets.warehouse.lake import Lake
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 
 DAY_1, DAY_2 = DAY, "2026-11-21"
@@ -87,13 +88,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) -
     """Day 1 (the sample run), then day 2 (the later file), then day 1's fact rebuilt; fact
     row counts after each step.
 
-    Returns ``{"path": warehouse file, "after_day_1": ..., "after_day_2": ..., "after_rebuild": ...,
+    Returns ``{"root": the run's folder, "path": its build file, "after_day_1": ..., "after_day_2": ..., "after_rebuild": ...,
     "check_results": {(step, dbt test name): passed}}``.
     """
-    settings = copy_run(sample_run, tmp_path_factory.mktemp("star_schema"))
+    root = tmp_path_factory.mktemp("star_schema")
+    settings = copy_run(sample_run, root)
 
     def fact_counts() -> dict[int, tuple[int, int]]:
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
             rows = conn.execute(
                 "SELECT date_id, count(*), count(DISTINCT movie_id) FROM gold.fact_movie_daily GROUP BY date_id"
             ).fetchall()
@@ -101,7 +103,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) -
 
     # Keyed by step too: a test failing on day 1 must not be hidden by its pass on day 2.
     observed: dict = {
-        "path": settings.duckdb_path,
+        "root": root,
+        "path": settings.build_duckdb_path,
         "after_day_1": fact_counts(),
         "check_results": {("after_day_1", name): passed for name, passed in silver_and_gold_checks(sample_run.result).items()},
     }
@@ -154,14 +157,16 @@ def test_rebuilding_a_day_replaces_only_that_day(warehouse: dict):
 
 
 def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(warehouse: dict, tmp_path: Path):
+    shutil.copytree(warehouse["root"], tmp_path, dirs_exist_ok=True, symlinks=True)
     settings = make_settings(tmp_path)
-    shutil.copy(warehouse["path"], settings.duckdb_path)
-    with duckdb.connect(str(settings.duckdb_path)) as conn:
-        conn.execute("DELETE FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY_2])
+    lake = Lake(settings.lake_dir)
+    with lake.connect_bronze() as conn:
+        nothing = conn.execute("SELECT * EXCLUDE (partition_date) FROM bronze.tmdb_movies LIMIT 0").to_arrow_table()
+    lake.write_partition("tmdb_movies", DAY_2, nothing)
     # As in a daily run: silver is rebuilt from bronze, then the day's fact.
     silver_and_fact = AssetSelection.assets(AssetKey(["silver", "tmdb_movie_snapshots"]), FACT)
     assert run_selection(settings, silver_and_fact, partition_key=DAY_2).success
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         days = dict(conn.execute("SELECT date_id, count(*) FROM gold.fact_movie_daily GROUP BY date_id").fetchall())
     assert DAY_2_ID not in days
     assert days[DAY_1_ID] == warehouse["after_day_2"][DAY_1_ID][0]
