@@ -17,7 +17,7 @@ install: $(BIN)/activate
 manifest:
 	$(BIN)/python -m movie_assets.transform.project
 
-# The instance config (runs one at a time, see README "DuckDB concurrency").
+# The instance config (runs one at a time, see README "Storage tiers").
 $(DAGSTER_HOME)/dagster.yaml: scripts/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp scripts/dagster.yaml $@

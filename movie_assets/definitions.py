@@ -82,7 +82,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     audited = [key for models in dbt_models for key in models.keys if key.path[0] in ("silver", "gold")]
     daily_refresh = build_daily_refresh_job(partitions)
     # DuckDB allows one writing process: steps run one at a time in the run's own process;
-    # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "DuckDB concurrency").
+    # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "Storage tiers").
     return dg.Definitions(
         assets=[
             *build_tmdb_assets(partitions),

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 import yaml
 
-from graph import bronze
 from conftest import SampleRun
+from graph import bronze
 from movie_assets.settings import REPO_ROOT
 
 # The dbt_project.yml defaults of the KPI vars (pinned by test_kpi_vars_are_the_issues).
