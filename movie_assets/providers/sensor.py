@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from movie_assets.providers.assets import DELIVERIES
+from movie_assets.providers.deliveries import DELIVERIES
 from movie_assets.paths import PipelinePaths
 
 PROVIDER_ASSET_KEYS: dict[str, list[AssetKey]] = {}

@@ -75,17 +75,17 @@ def retry_dead_letters(
         conn.register("new_movies", fetched_rows(summary.results, partition_date, run_id, tmdb_source))
         conn.register("new_letters", dead_letter_rows(letters, partition_date, run_id))
         # The day's files are rewritten whole: what was there, less what this retry replaces.
-        movies = conn.execute(
+        movies = conn.sql(
             f"SELECT * EXCLUDE (partition_date) FROM {TMDB_MOVIES_TABLE} "
             "WHERE partition_date = ? AND NOT list_contains(?::BIGINT[], movie_id) "
             "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_movies",
-            [partition_date, recovered],
+            params=[partition_date, recovered],
         ).to_arrow_table()
-        remaining = conn.execute(
+        remaining = conn.sql(
             f"SELECT * EXCLUDE (partition_date) FROM {DEAD_LETTER_TABLE} WHERE partition_date = ? "
             "AND NOT (source = 'fetch' AND list_contains(?::BIGINT[], movie_id)) "
             "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_letters",
-            [partition_date, ids],
+            params=[partition_date, ids],
         ).to_arrow_table()
     if ids:
         lake.write_partition(TMDB_MOVIES_TABLE, partition_date, movies)

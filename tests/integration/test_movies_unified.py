@@ -20,7 +20,7 @@ from dagster import AssetCheckKey, AssetKey, AssetSelection
 
 from conftest import make_settings
 from graph import bronze_views, run_selection
-from movie_assets.providers.assets import DELIVERIES
+from movie_assets.providers.deliveries import DELIVERIES
 from movie_assets.warehouse.lake import Lake
 
 PARTITION = "2026-11-20"
