@@ -14,6 +14,8 @@ materialization as Markdown, so it shows in the Dagster UI. Money is USD (nomina
   film_count.
 - ``franchise_vs_standalone.png``: ``gold.rpt_franchise_vs_standalone`` segment_label,
   film_count, mean_revenue_usd, mean_roi (ratio), mean_vote_average (0-10), by segment_rank.
+- ``top_directors_by_revenue.png``: ``gold.rpt_top_directors_by_revenue`` director_name,
+  total_revenue_usd, films_with_revenue, movies_with_credits of movies_total, by rank.
 
 Their PNG checks are in :mod:`movie_assets.reports.checks`.
 """
@@ -239,6 +241,39 @@ def plot_franchise_vs_standalone(segments: Sequence[str], film_count: Sequence[i
     return _save(figure, path)
 
 
+def plot_top_directors_by_revenue(director_names: Sequence[str], total_revenue_usd: Sequence[float],
+                                  films_with_revenue: Sequence[int], movies_with_credits: int | None,
+                                  movies_total: int | None, path: Path) -> Path:
+    """Horizontal bars of each director's total worldwide revenue (USD, nominal), in the order
+    given (best first, drawn at the top); labels carry the films adding up the total. The
+    subtitle says the ranking covers ``movies_with_credits`` of ``movies_total`` movies (those
+    with known credits); both are None when there is no row to read them from. Writes ``path``."""
+    revenue = np.nan_to_num(np.asarray(total_revenue_usd, dtype=float))
+    names = [f"{name} ({films} films)" for name, films in zip(director_names, films_with_revenue)]
+    figure = _figure()
+    axes = figure.add_subplot()
+    if names:
+        positions = np.arange(len(names))
+        bars = axes.barh(positions, revenue, color=_NEUTRAL)
+        axes.bar_label(bars, [usd_label(value) for value in revenue], padding=4)
+        axes.set_yticks(positions, names)
+        axes.invert_yaxis()
+        axes.margins(x=0.12)
+    else:
+        _no_data(axes, "No director has enough films with known revenue and credits")
+        axes.set_yticks([])
+    axes.xaxis.set_major_formatter(_USD)
+    axes.grid(True, axis="x", alpha=0.3)
+    figure.suptitle("Top directors by total worldwide revenue", fontsize=18)
+    if movies_with_credits is not None and movies_total is not None:
+        axes.set_title(f"covers {movies_with_credits:,} of {movies_total:,} movies with known credits",
+                       fontsize=13, color="dimgray")
+    axes.set_xlabel("Total worldwide revenue of their films (USD, nominal)")
+    axes.set_ylabel("Director (films with known revenue)")
+    figure.tight_layout()
+    return _save(figure, path)
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) in pixels from the PNG header of ``path``.
 
@@ -333,10 +368,29 @@ def franchise_vs_standalone_png(duckdb: DuckDBResource, paths: PipelinePaths) ->
     return _chart_result(path, "Franchise vs standalone", len(labels))
 
 
+@asset(deps=[AssetKey(["gold", "rpt_top_directors_by_revenue"])], **_CHART_ASSET)
+def top_directors_by_revenue_png(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
+    """``charts/top_directors_by_revenue.png``: one bar per row of
+    ``gold.rpt_top_directors_by_revenue`` (the KPI top_director_by_revenue), best first, with
+    the share of movies with known credits it covers."""
+    with duckdb.get_connection() as conn:
+        rows = conn.execute(
+            "SELECT rank, director_name, total_revenue_usd, films_with_revenue, movies_with_credits, movies_total "
+            "FROM gold.rpt_top_directors_by_revenue ORDER BY rank"
+        ).fetchall()
+    # The coverage is the same on every row (one count per build); an empty table has none.
+    movies_with_credits, movies_total = rows[0][4:6] if rows else (None, None)
+    path = plot_top_directors_by_revenue([row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows],
+                                         movies_with_credits, movies_total,
+                                         paths.reports / CHARTS_DIR / "top_directors_by_revenue.png")
+    return _chart_result(path, "Top directors by revenue", len(rows))
+
+
 CHART_FILES = {
     revenue_vs_budget_png: "revenue_vs_budget.png",
     roi_by_genre_png: "roi_by_genre.png",
     popularity_vs_rating_png: "popularity_vs_rating.png",
     yearly_revenue_png: "yearly_revenue.png",
     franchise_vs_standalone_png: "franchise_vs_standalone.png",
+    top_directors_by_revenue_png: "top_directors_by_revenue.png",
 }

@@ -8,7 +8,9 @@ Sheets, their columns and sources (money in USD, nominal; ROI a ratio shown as %
   ROI; rows whose genres include Action are bold red.
 - "Genre ROI": ``gold.mart_genre_roi``, one row per genre (:data:`GENRE_ROI_COLUMNS`).
 - "KPIs": ``gold.kpi_summary``, one small table per KPI: Rank, Subject, Type, Metric,
-  Value (formatted by its unit), Unit.
+  Value (formatted by its unit), Unit. The director and actor KPIs rank only the movies
+  whose credits are known; their title is followed by a line such as "Covers the 101 of
+  300 movies with known credits" (``movies_with_credits`` of ``movies_total``).
 - "Dead letters": ``gold.rpt_tmdb_dead_letters``, the reported day's TMDB dead letters
   (:data:`DEAD_LETTER_COLUMNS`).
 - "About": report name, generated at (UTC), the Dagster run that wrote it, the reported
@@ -56,6 +58,7 @@ _HEADER_FONT = Font(bold=True, color="FFFFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="FF1F4E78")
 _ACTION_FONT = Font(bold=True, color="FFC00000")
 _TITLE_FONT = Font(bold=True, size=13)
+_NOTE_FONT = Font(italic=True, color="FF595959")
 _KEY_FONT = Font(bold=True)
 
 
@@ -116,14 +119,14 @@ KPI_COLUMNS = (
     Column("Unit", 10),
 )
 KPI_QUERY = """
-    SELECT kpi, rank, subject_name, subject_type, metric, value, unit
+    SELECT kpi, rank, subject_name, subject_type, metric, value, unit, movies_with_credits, movies_total
     FROM gold.kpi_summary ORDER BY kpi, rank, metric
 """
 # Reading order of the KPI tables; KPIs not listed follow alphabetically.
 KPI_ORDER = (
     "highest_revenue", "highest_budget", "highest_profit", "highest_roi", "lowest_roi", "highest_rated",
-    "lowest_rated", "most_popular", "top_director_by_revenue", "top_director_by_rating",
-    "top_franchise_by_revenue", "franchise_vs_standalone",
+    "lowest_rated", "most_popular", "top_director_by_revenue", "top_director_by_median_roi",
+    "top_director_by_rating", "top_actor_by_revenue", "top_franchise_by_revenue", "franchise_vs_standalone",
 )
 
 DEAD_LETTER_COLUMNS = (
@@ -157,7 +160,9 @@ SOURCES = (
 
 ABOUT_COLUMNS = (Column("Item", 28), Column("Value", 90))
 
-# KPI units (gold.kpi_summary.unit, compared lower-case) mapped to Excel number formats.
+# KPI units (gold.kpi_summary.unit, compared lower-case) mapped to Excel number formats. The
+# director and actor KPIs reuse the movie units: total revenue USD, median ROI ratio, mean vote
+# score_0_10; an unknown unit falls back to DECIMAL_2 rather than failing the report.
 _UNIT_FORMATS = {
     "usd": MONEY,
     "ratio": PERCENT,
@@ -289,11 +294,19 @@ def _kpi_number_format(unit: Any) -> str:
     return _UNIT_FORMATS.get(str(unit or "").strip().lower(), DECIMAL_2)
 
 
-def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
-    """Sheet "KPIs": per KPI a bold title row, a header row and its ranked rows, then a blank row.
+def coverage_note(movies_with_credits: int, movies_total: int) -> str:
+    """The line under a credit-based KPI's title: "Covers the 101 of 300 movies with known credits"."""
+    return f"Covers the {movies_with_credits:,} of {movies_total:,} movies with known credits"
 
-    ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit), ordered by rank
-    within each kpi; KPIs are laid out in :data:`KPI_ORDER` (small: the table is read whole).
+
+def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
+    """Sheet "KPIs": per KPI a bold title row, for credit-based KPIs an italic
+    :func:`coverage_note` row, a header row and its ranked rows, then a blank row.
+
+    ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit, movies_with_credits,
+    movies_total), ordered by rank within each kpi; movies_with_credits is NULL for KPIs that
+    cover every movie and the same on every row of a KPI that does not. KPIs are laid out in
+    :data:`KPI_ORDER` (small: the table is read whole). Returns the ranked rows written.
     """
     sheet = workbook.create_sheet("KPIs")
     for index, column in enumerate(KPI_COLUMNS, 1):
@@ -302,12 +315,16 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     written = 0
     position = {kpi: index for index, kpi in enumerate(KPI_ORDER)}
     ordered = sorted(rows, key=lambda row: (position.get(row[0], len(KPI_ORDER)), row[0]))
-    for kpi, group in itertools.groupby(ordered, key=lambda row: row[0]):
+    for kpi, grouped in itertools.groupby(ordered, key=lambda row: row[0]):
+        group = list(grouped)
         if written:
             sheet.append([])
         sheet.append([cells.cell(str(kpi).replace("_", " ").capitalize(), font=_TITLE_FONT)])
+        movies_with_credits, movies_total = group[0][7:9]
+        if movies_with_credits is not None:
+            sheet.append([cells.cell(coverage_note(movies_with_credits, movies_total), font=_NOTE_FONT)])
         sheet.append(cells.header(KPI_COLUMNS))
-        for _, rank, subject, subject_type, metric, value, unit in group:
+        for _, rank, subject, subject_type, metric, value, unit, _, _ in group:
             sheet.append([
                 cells.cell(rank, "0"),
                 cells.cell(subject),
@@ -356,8 +373,9 @@ def write_report_workbook(
             budget_usd, revenue_usd, roi ratio) sorted by movie_id; rows whose genres include
             Action are bold red. Consumed once, streamed.
         genre_roi: rows of ``gold.mart_genre_roi`` in :data:`GENRE_ROI_QUERY` column order.
-        kpis: (kpi, rank, subject_name, subject_type, metric, value, unit) ordered by rank within
-            each kpi; the KPI tables follow :data:`KPI_ORDER`.
+        kpis: rows of ``gold.kpi_summary`` in :data:`KPI_QUERY` column order (kpi, rank,
+            subject_name, subject_type, metric, value in unit, unit, movies_with_credits or None,
+            movies_total) ordered by rank within each kpi; the KPI tables follow :data:`KPI_ORDER`.
         dead_letters: rows of ``gold.rpt_tmdb_dead_letters`` in :data:`DEAD_LETTER_QUERY` column order.
         about: (item, value) pairs for "About"; the row count of each sheet is appended.
         movie_count: number of movie rows, to size the Movies autofilter exactly.

@@ -33,7 +33,10 @@ GOLD = [
     AssetCheckKey(AssetKey(["gold", "dim_movie"]), "accepted_range_dim_movie_vote_average__10__0"),
     AssetCheckKey(AssetKey(["gold", "dim_movie"]), "dim_movie_roi_only_with_budget_and_revenue"),
 ]
-CHARTS = ["revenue_vs_budget", "roi_by_genre", "popularity_vs_rating", "yearly_revenue", "franchise_vs_standalone"]
+CHARTS = [
+    "revenue_vs_budget", "roi_by_genre", "popularity_vs_rating", "yearly_revenue", "top_directors_by_revenue",
+    "franchise_vs_standalone",
+]
 REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_xlsx_matches_dim_movie")] + [
     AssetCheckKey(AssetKey(["reports", "charts", f"{name}_png"]), "png_written") for name in CHARTS
 ]
@@ -114,6 +117,7 @@ def test_checks_fail_on_a_broken_copy(sample_run: SampleRun, tmp_path: Path):
     (charts / "revenue_vs_budget.png").unlink()
     (charts / "roi_by_genre.png").write_bytes(b"")
     (charts / "popularity_vs_rating.png").write_bytes(b"GIF89a not a png at all")
+    (charts / "top_directors_by_revenue.png").unlink()
     shutil.copy(charts / "yearly_revenue.png", charts / "franchise_vs_standalone.png.tmp")
     with open(charts / "yearly_revenue.png", "r+b") as handle:
         handle.seek(16)

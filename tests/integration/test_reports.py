@@ -2,10 +2,11 @@
 read where that run wrote them and compared with the gold tables they are built from:
 
 - ``movie_data.xlsx``: every sheet holds exactly its gold rows (Movies = ``gold.dim_movie``,
-  Genre ROI = ``gold.mart_genre_roi``, KPIs = ``gold.kpi_summary``, Dead letters =
+  Genre ROI = ``gold.mart_genre_roi``, KPIs = ``gold.kpi_summary`` (the director and actor
+  KPIs saying how many movies with known credits they cover), Dead letters =
   ``gold.rpt_tmdb_dead_letters``, About = ``gold.rpt_as_of`` and the run), with the number
   formats of the real column types, Action movies bold red, no cell a formula;
-- ``charts/*.png``: five 1200x800 PNGs, each plotted from as many gold rows as the table
+- ``charts/*.png``: six 1200x800 PNGs, each plotted from as many gold rows as the table
   holds, embedded in its materialization;
 - the report checks ran in that run and passed.
 
@@ -40,6 +41,7 @@ CHART_ROWS = {
     "popularity_vs_rating.png": "SELECT count(*) FROM gold.dim_movie WHERE vote_count > 0",
     "yearly_revenue.png": "SELECT count(*) FROM gold.rpt_yearly_revenue",
     "franchise_vs_standalone.png": "SELECT count(*) FROM gold.rpt_franchise_vs_standalone",
+    "top_directors_by_revenue.png": "SELECT count(*) FROM gold.rpt_top_directors_by_revenue",
 }
 # KPI units (gold.kpi_summary.unit) of the sample and the format the Value cell must carry.
 UNIT_FORMATS = {
@@ -81,6 +83,8 @@ def gold(sample_run) -> dict[str, Any]:
             "kpis": conn.execute(report_workbook.KPI_QUERY).fetchall(),
             "dead_letters": conn.execute(report_workbook.DEAD_LETTER_QUERY).fetchall(),
             "as_of": conn.execute("SELECT * FROM gold.rpt_as_of").fetchall(),
+            "credits_coverage": conn.execute(
+                "SELECT count(*) FILTER (WHERE credits_known), count(*) FROM gold.dim_movie").fetchone(),
             "chart_rows": {name: conn.execute(query).fetchone()[0] for name, query in CHART_ROWS.items()},
         }
 
@@ -146,6 +150,10 @@ def test_genre_roi_sheet_is_mart_genre_roi(workbook: openpyxl.Workbook, gold: di
         ]
 
 
+def _is_kpi_title(cell) -> bool:
+    return bool(cell.font.bold) and cell.font.sz == 13
+
+
 def test_kpi_sheet_is_kpi_summary(workbook: openpyxl.Workbook, gold: dict[str, Any]):
     rows = list(workbook["KPIs"].iter_rows())
     data = [row for row in rows if row and isinstance(row[0].value, int)]
@@ -154,17 +162,39 @@ def test_kpi_sheet_is_kpi_summary(workbook: openpyxl.Workbook, gold: dict[str, A
         return tuple(str(cell) for cell in row[:4] + row[5:])
 
     found = sorted((tuple(cell.value for cell in row) for row in data), key=without_value)
-    expected = sorted((tuple(map(_excel, row[1:])) for row in gold["kpis"]), key=without_value)
+    # The sheet shows rank .. unit; the coverage columns become a line per KPI (tested below).
+    expected = sorted((tuple(map(_excel, row[1:7])) for row in gold["kpis"]), key=without_value)
     assert found == expected
     assert {row[5].value for row in data} == set(UNIT_FORMATS)
     for row in data:
         assert row[4].number_format == UNIT_FORMATS[row[5].value], (row[1].value, row[3].value)
     kpis = {row[0] for row in gold["kpis"]}
-    titles = [row[0].value for row in rows
-              if isinstance(row[0].value, str) and row[0].value != "Rank" and row[1].value is None]
+    titles = [row[0].value for row in rows if _is_kpi_title(row[0])]
     listed = [kpi for kpi in report_workbook.KPI_ORDER if kpi in kpis]
     order = listed + sorted(kpis - set(listed))
     assert titles == [kpi.replace("_", " ").capitalize() for kpi in order]
+
+
+def test_credit_kpis_say_how_many_movies_they_cover(workbook: openpyxl.Workbook, gold: dict[str, Any]):
+    """The line under each KPI title: "Covers the N of M movies with known credits" exactly for
+    the KPIs whose gold rows carry movies_with_credits, N and M those of gold.dim_movie."""
+    with_credits, total = gold["credits_coverage"]
+    covering = {row[0] for row in gold["kpis"] if row[7] is not None}
+    assert covering == {"top_director_by_revenue", "top_director_by_median_roi", "top_director_by_rating",
+                        "top_actor_by_revenue"}
+    assert {(row[7], row[8]) for row in gold["kpis"] if row[0] in covering} == {(with_credits, total)}
+    assert 0 < with_credits < total  # the sample has credits for only some movies (101 of 300)
+    rows = list(workbook["KPIs"].iter_rows())
+    lines = {
+        title[0].value: below[0].value if below[0].value != "Rank" else None
+        for title, below in zip(rows, rows[1:]) if _is_kpi_title(title[0])
+    }
+    expected = {
+        kpi.replace("_", " ").capitalize(): (f"Covers the {with_credits:,} of {total:,} movies with known credits"
+                                             if kpi in covering else None)
+        for kpi in {row[0] for row in gold["kpis"]}
+    }
+    assert lines == expected
 
 
 def test_dead_letters_sheet_is_the_reported_days_dead_letters(workbook: openpyxl.Workbook, gold: dict[str, Any]):
@@ -180,11 +210,12 @@ def test_dead_letters_sheet_is_the_reported_days_dead_letters(workbook: openpyxl
 
 def test_about_sheet_names_the_partition_and_the_run(workbook: openpyxl.Workbook, gold: dict[str, Any], sample_run):
     about = dict(_data_rows(workbook["About"]))
-    [(partition, fetched_at, fetched_by_run_id, movies_in_partition)] = gold["as_of"]
+    [(partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source)] = gold["as_of"]
     assert about["Partition"] == partition.isoformat() == "2026-11-20"
     assert _same_instant(about["TMDB fetched at (UTC)"], fetched_at)
     assert about["TMDB fetched by run id"] == fetched_by_run_id
     assert about["Movies in partition"] == movies_in_partition == 300
+    assert about["TMDB source"] == tmdb_source == sample_run.settings.tmdb_source
     assert about["Dagster run id"] == sample_run.result.run_id
     assert about["Sources"] == report_workbook.SOURCES and about["Attribution"] == report_workbook.TMDB_ATTRIBUTION
     assert {sheet: about[f"Rows: {sheet}"] for sheet in ("Movies", "Genre ROI", "KPIs", "Dead letters")} == {

@@ -33,12 +33,21 @@ GENRE_ROI = [
     ("Action", 12, 1.5, 1.2, 1.7, 0.75, -0.9, 9.0, 1, 2, 1_000_000_000, 2_700_000_000, 1_700_000_000, 6.4, 40.2),
     ("Drama", 11, 0.5, 0.3, 0.4, 0.55, -1.0, 4.0, 2, 1, 500_000_000, 700_000_000, 200_000_000, 6.9, 20.0),
 ]
+# gold.kpi_summary rows in KPI_QUERY order; the credit-based (director, actor) ones say how
+# many movies have known credits, the others carry NULL there.
 KPIS = [
-    ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies"),
-    ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD"),
-    ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD"),
-    ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio"),
+    ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies", None, 300),
+    ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD", None, 300),
+    ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD", None, 300),
+    ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio", None, 300),
+    ("top_actor_by_revenue", 1, "Zoe Saldaña", "actor", "total_revenue_usd", 7_000_000_000.0, "USD", 101, 300),
+    ("top_director_by_median_roi", 1, "Sam Raimi", "director", "median_roi", 3.25, "ratio", 101, 300),
+    ("top_director_by_revenue", 1, "James Cameron", "director", "total_revenue_usd", 4_632_999_275.0, "USD",
+     101, 300),
+    ("top_director_by_revenue", 2, "Joss Whedon", "director", "total_revenue_usd", 2_924_957_045.0, "USD",
+     101, 300),
 ]
+CREDIT_KPIS = {"top_director_by_revenue", "top_director_by_median_roi", "top_actor_by_revenue"}
 DEAD_LETTERS = [
     ("ids-file", "-12", None, 221, "non-positive", None, 0, None, date(2026, 11, 20), "run-1",
      datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)),
@@ -88,7 +97,7 @@ def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
         about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
     )
-    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": 4, "Dead letters": 2}
+    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2}
     return path
 
 
@@ -149,18 +158,56 @@ def test_formula_like_text_is_stored_as_text(workbook_path: Path, workbook: open
                 assert b"<f>" not in archive.read(name), name
 
 
+def _kpi_titles(sheet) -> list[str]:
+    """The KPI table titles of sheet "KPIs", top to bottom (the bold 13 pt cells)."""
+    return [row[0].value for row in sheet.iter_rows() if row[0].font.bold and row[0].font.sz == 13]
+
+
 def test_kpi_sheet_has_one_table_per_kpi(workbook: openpyxl.Workbook):
-    rows = list(workbook["KPIs"].iter_rows(values_only=True))
-    titles = [row[0] for row in rows if row and isinstance(row[0], str) and row[1] is None and row[0] != "Rank"]
-    assert titles == ["Highest revenue", "Highest roi", "Franchise vs standalone"]
-    assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 3
     sheet = workbook["KPIs"]
+    assert _kpi_titles(sheet) == ["Highest revenue", "Highest roi", "Top director by revenue",
+                                  "Top director by median roi", "Top actor by revenue", "Franchise vs standalone"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 6
     avatar = next(row for row in sheet.iter_rows() if row[1].value == "Avatar")
     assert avatar[4].number_format == '"$"#,##0'
     roi = next(row for row in sheet.iter_rows() if row[3].value == "roi")
     assert roi[4].number_format == "0.0%"
     count = next(row for row in sheet.iter_rows() if row[3].value == "movie_count")
     assert count[4].number_format == "#,##0"
+
+
+@pytest.mark.parametrize(
+    ("subject", "number_format"),
+    [("James Cameron", '"$"#,##0'), ("Zoe Saldaña", '"$"#,##0'), ("Sam Raimi", "0.0%")],
+)
+def test_credit_kpi_values_are_formatted_by_unit(workbook: openpyxl.Workbook, subject: str, number_format: str):
+    row = next(row for row in workbook["KPIs"].iter_rows() if row[1].value == subject)
+    assert row[4].number_format == number_format
+
+
+def test_kpi_coverage_line_only_under_credit_kpis(workbook: openpyxl.Workbook):
+    """Right under its title, each KPI with movies_with_credits says how many movies it covers;
+    no other KPI has such a line."""
+    sheet = workbook["KPIs"]
+    rows = list(sheet.iter_rows())
+    covered = {}
+    for index, row in enumerate(rows):
+        if row[0].font.bold and row[0].font.sz == 13:
+            below = rows[index + 1][0]
+            kpi = row[0].value.lower().replace(" ", "_")
+            covered[kpi] = below.value if below.value != "Rank" else None
+    assert set(covered) == {row[0] for row in KPIS}
+    for kpi, line in covered.items():
+        if kpi in CREDIT_KPIS:
+            assert line == "Covers the 101 of 300 movies with known credits", kpi
+        else:
+            assert line is None, kpi
+    notes = [row[0] for row in rows if isinstance(row[0].value, str) and row[0].value.startswith("Covers the ")]
+    assert len(notes) == len(CREDIT_KPIS)
+    assert all(note.font.italic and not note.font.bold for note in notes)
+    # The ranked rows alone are counted, not the coverage lines.
+    assert sum(1 for row in rows if isinstance(row[0].value, int)) == len(KPIS)
 
 
 def test_dead_letters_and_about(workbook: openpyxl.Workbook):
@@ -204,9 +251,9 @@ def _gold_warehouse(path: Path) -> None:
         conn.executemany(f"INSERT INTO gold.mart_genre_roi VALUES ({', '.join(['?'] * 15)})", GENRE_ROI)
         conn.execute(
             "CREATE TABLE gold.kpi_summary (kpi VARCHAR, rank INTEGER, subject_name VARCHAR, subject_type VARCHAR, "
-            "metric VARCHAR, value DOUBLE, unit VARCHAR)"
+            "metric VARCHAR, value DOUBLE, unit VARCHAR, movies_with_credits BIGINT, movies_total BIGINT)"
         )
-        conn.executemany("INSERT INTO gold.kpi_summary VALUES (?, ?, ?, ?, ?, ?, ?)", KPIS)
+        conn.executemany("INSERT INTO gold.kpi_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", KPIS)
         conn.execute(
             "CREATE TABLE gold.rpt_tmdb_dead_letters (source VARCHAR, raw_value VARCHAR, movie_id BIGINT, "
             "row_number INTEGER, reason VARCHAR, http_status INTEGER, attempts INTEGER, last_error VARCHAR, "
@@ -216,7 +263,7 @@ def _gold_warehouse(path: Path) -> None:
         conn.execute(
             "CREATE TABLE gold.rpt_as_of AS SELECT DATE '2026-11-20' AS partition_date, "
             "TIMESTAMPTZ '2026-11-20 06:02:00+00' AS fetched_at, 'run-1' AS fetched_by_run_id, "
-            "6::BIGINT AS movies_in_partition"
+            "6::BIGINT AS movies_in_partition, 'snapshot' AS tmdb_source"
         )
 
 
@@ -239,8 +286,13 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
     assert about["Partition"] == "2026-11-20" and about["Dagster run id"] == result.run_id
     assert about["TMDB fetched at (UTC)"] == datetime(2026, 11, 20, 6, 2)
     assert about["TMDB fetched by run id"] == "run-1" and about["Movies in partition"] == 6
+    assert about["TMDB source"] == "snapshot"
     assert [row[0] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)] == ["fetch", "ids-file"]
-    assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2
+    assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2 and about["Rows: KPIs"] == len(KPIS)
+    # The coverage columns are read from gold.kpi_summary, not only passed in by hand.
+    kpi_rows = list(workbook["KPIs"].iter_rows(values_only=True))
+    title = kpi_rows.index(("Top director by revenue",) + (None,) * (len(kpi_rows[0]) - 1))
+    assert kpi_rows[title + 1][0] == "Covers the 101 of 300 movies with known credits"
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

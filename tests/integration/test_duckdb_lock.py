@@ -11,11 +11,13 @@ import duckdb
 import pytest
 from dagster import get_dagster_logger, materialize
 
-from movie_assets.tmdb.assets import tmdb_movies
-from movie_assets.transform.dbt_assets import movie_dbt_models
 from movie_assets.definitions import build_resources
-from movie_assets.resources import DuckDBLockedError, DuckDBWarehouseResource
+from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
+from movie_assets.tmdb.assets import build_tmdb_assets
+from movie_assets.transform.dbt_assets import build_dbt_assets
+from movie_assets.transform.project import build_dbt_project
+from movie_assets.warehouse.duckdb_resource import DuckDBLockedError, DuckDBWarehouseResource
 
 HOLDER = textwrap.dedent(
     """
@@ -114,12 +116,15 @@ def test_other_duckdb_errors_are_not_retried(tmp_path: Path):
     assert time.monotonic() - started < 15
 
 
-def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "2")
+def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings):
+    settings = settings.model_copy(update={"duckdb_lock_timeout": 2.0})
     holder = hold_lock(settings.duckdb_path, at_most=120)
     try:
         result = materialize(
-            [tmdb_movies], resources=build_resources(settings), partition_key="2026-11-20", raise_on_error=False
+            build_tmdb_assets(build_daily_partitions(settings)),
+            resources=build_resources(settings),
+            partition_key="2026-11-20",
+            raise_on_error=False,
         )
     finally:
         holder.kill()
@@ -134,10 +139,11 @@ def test_run_on_a_locked_warehouse_fails_with_a_clear_message(settings: Settings
         assert conn.execute("SELECT count(*) FROM held").fetchone() == (0,)
 
 
-def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("MOVIES_DUCKDB_LOCK_TIMEOUT", "1")
+def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(settings: Settings, dbt_manifest: Path):
+    settings = settings.model_copy(update={"duckdb_lock_timeout": 1.0})
+    # Only the unpartitioned models: they need no partition key, and their step meets the lock
+    # before it starts dbt, so no dbt build runs.
+    movie_dbt_models, _ = build_dbt_assets(build_dbt_project(settings), build_daily_partitions(settings))
     holder = hold_lock(settings.duckdb_path, at_most=120)
     try:
         result = materialize([movie_dbt_models], resources=build_resources(settings), raise_on_error=False)

@@ -1,4 +1,8 @@
-"""bronze/tmdb_movies and the dead-letter queue, against the local TMDB server with faults."""
+"""bronze/tmdb_movies and the dead-letter queue, against the local TMDB server with faults.
+
+The local server stands in for live TMDB: the live ``TMDBResource`` reads its key from the
+environment when a run makes its client, as in a ``TMDB_SOURCE=live`` deployment.
+"""
 
 import csv
 from collections import Counter
@@ -10,13 +14,22 @@ import pytest
 from dagster import AssetKey, asset, materialize
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE, fetch_details, ids_from_discover, tmdb_movies
+from movie_assets.partitions import build_daily_partitions
+from movie_assets.paths import PipelinePaths
+from movie_assets.settings import Settings
+from movie_assets.tmdb.assets import (
+    TMDB_MOVIES_COLUMNS,
+    TMDB_MOVIES_TABLE,
+    build_tmdb_assets,
+    fetch_details,
+    ids_from_discover,
+)
+from movie_assets.tmdb.client import TMDBClient
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
 from movie_assets.tmdb.id_list import parse_id_list
-from movie_assets.tmdb.retry_job import retry_dead_letters_job
-from movie_assets.paths import PipelinePaths
-from movie_assets.tmdb.client import TMDBClient, TMDBResource
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.resources import TMDBResource
+from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
 from movie_assets.warehouse.tables import ensure_table
 
 KEY = "ingestion-test-key"
@@ -34,16 +47,26 @@ def listed(sample_data: Path) -> list[int]:
     return parse_id_list(sample_data / "ids" / "movies.csv").ids
 
 
-def resources(server: TMDBReplayServer, tmp_path: Path, sample_data: Path) -> dict:
+@pytest.fixture(autouse=True)
+def tmdb_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run-time ``Settings()`` of the live resource reads only this module's key: not a
+    token from the shell (it would be preferred, and rejected), nor a developer's ``.env``."""
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+    monkeypatch.delenv("TMDB_READ_ACCESS_TOKEN", raising=False)
+    monkeypatch.setenv("TMDB_SOURCE", "live")
+    monkeypatch.setenv("TMDB_API_KEY", KEY)
+
+
+def resources(server: TMDBReplayServer, settings: Settings) -> dict:
     # The timeout leaves a loaded 2-core machine room to answer: a local request that times out
     # by accident is one more fault, and can exhaust an id the test expects to land.
     return {
         "tmdb": TMDBResource(
-            base_url=server.base_url, api_key=KEY, rate_limit=1000, max_concurrency=8, timeout=1.5, max_retries=3,
+            base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=1.5, max_retries=3,
             backoff_factor=0.05,
         ),
-        "duckdb": DuckDBResource(database=str(tmp_path / "warehouse.duckdb")),
-        "paths": PipelinePaths(input_dir=str(sample_data), reports_dir=str(tmp_path / "reports")),
+        "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+        "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
     }
 
 
@@ -52,11 +75,11 @@ def downstream_of_bronze() -> None:
     """Stands in for silver: materialized only when bronze/tmdb_movies is."""
 
 
-def run_tmdb(server, tmp_path, sample_data, day=DAY, **config):
+def run_tmdb(server, settings, day=DAY, **config):
     """Materialize tmdb_movies (and :func:`downstream_of_bronze`) for ``day``; metadata by asset name."""
     result = materialize(
-        [tmdb_movies, downstream_of_bronze],
-        resources=resources(server, tmp_path, sample_data),
+        [*build_tmdb_assets(build_daily_partitions(settings)), downstream_of_bronze],
+        resources=resources(server, settings),
         partition_key=day,
         run_config={"ops": {"tmdb_movies": {"config": config}}} if config else None,
     )
@@ -72,7 +95,7 @@ def query(tmp_path: Path, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params or []).fetchall()
 
 
-def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(snapshot, listed, tmp_path, sample_data):
+def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(snapshot, listed, tmp_path, settings):
     malformed, idless, failing, stalled = listed[:4]
     faults = Faults(
         error_share=0.2,
@@ -86,7 +109,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         failing_ids=frozenset({failing}),
     )
     with TMDBReplayServer(snapshot, api_key=KEY, faults=faults) as server:
-        metadata = run_tmdb(server, tmp_path, sample_data)
+        metadata = run_tmdb(server, settings)
         statuses = Counter(entry.status for entry in server.request_log)
         assert statuses[429] == 3 and statuses[503] >= 3 and statuses[500] >= 1
         expected_movies = set(listed) - MISSING - {malformed, idless, failing}
@@ -117,14 +140,14 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         assert movies["requests_per_second"] > 0 and movies["elapsed_seconds"] > 0
 
         # A re-run of the partition replaces it: no duplicates in bronze or the queue.
-        run_tmdb(server, tmp_path, sample_data)
+        run_tmdb(server, settings)
         assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(297, 297)]
         assert query(tmp_path, f"SELECT count(*) FROM {DEAD_LETTER_TABLE}") == [(27,)]
 
         # The API recovers: the retry job lands the retryable ones and empties them from the queue.
         server.faults = Faults()
-        job_result = retry_dead_letters_job.execute_in_process(
-            partition_key=DAY, resources=resources(server, tmp_path, sample_data)
+        job_result = build_retry_dead_letters_job(build_daily_partitions(settings)).execute_in_process(
+            partition_key=DAY, resources=resources(server, settings)
         )
         assert job_result.success
     assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(300, 300)]
@@ -139,9 +162,9 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
     assert not list((tmp_path / "reports").glob(".dead_letter_queue.*"))
 
 
-def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, sample_data):
+def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, settings):
     with TMDBReplayServer(snapshot, api_key=KEY) as server:
-        metadata = run_tmdb(server, tmp_path, sample_data, id_sources=["discover"], discover_pages=2)
+        metadata = run_tmdb(server, settings, id_sources=["discover"], discover_pages=2)
         pages = [entry.path for entry in server.request_log if entry.path.startswith("/3/discover/movie")]
     assert pages == [
         f"/3/discover/movie?sort_by=popularity.desc&include_adult=false&page={page}" for page in (1, 2)
@@ -151,19 +174,19 @@ def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, sample_dat
     assert metadata["tmdb_movies"]["skipped_from_input"] == 0
 
 
-def test_discover_pages_above_500_are_refused(snapshot, tmp_path, sample_data):
+def test_discover_pages_above_500_are_refused(snapshot, settings):
     with TMDBReplayServer(snapshot, api_key=KEY) as server:
         with pytest.raises(Exception, match="discover_pages must be 1-500"):
-            run_tmdb(server, tmp_path, sample_data, id_sources=["discover"], discover_pages=501)
+            run_tmdb(server, settings, id_sources=["discover"], discover_pages=501)
 
 
-def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_path, sample_data):
+def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_path, settings, sample_data):
     with TMDBReplayServer(snapshot, api_key=KEY) as server:
-        run_tmdb(server, tmp_path, sample_data, day="2026-11-19")
+        run_tmdb(server, settings, day="2026-11-19")
         # Counted, not assumed: a detail request that timed out on a busy machine is retried.
         first_run_requests = len(server.request_log)
         # No baseline: the change feed is empty, so the incremental run fetches no details.
-        quiet = run_tmdb(server, tmp_path, sample_data, day="2026-11-20", id_sources=["ids-file", "changes"])
+        quiet = run_tmdb(server, settings, day="2026-11-20", id_sources=["ids-file", "changes"])
         paths = [entry.path for entry in server.request_log[first_run_requests:]]
     assert paths == ["/3/movie/changes?start_date=2026-11-20&end_date=2026-11-20&page=1"]
     # Nothing changed: bronze/tmdb_movies is not materialized, so what reads it is skipped;
@@ -175,7 +198,7 @@ def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_pa
     expected = set(listed) & set(later.changed_ids)
     assert 0 < len(expected) < 300
     with TMDBReplayServer(later, api_key=KEY) as server:
-        changed = run_tmdb(server, tmp_path, sample_data, day="2026-11-21", id_sources=["changes"])
+        changed = run_tmdb(server, settings, day="2026-11-21", id_sources=["changes"])
         pages = [entry.path for entry in server.request_log if "/changes" in entry.path]
     # Known ids are the earlier partitions' 300; the feed lists thousands more that are not fetched.
     assert len(pages) == -(-len(later.changed_ids) // 100)
@@ -189,7 +212,7 @@ def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
         ensure_dead_letter_table(conn)
-        conn.execute(f"INSERT INTO {TMDB_MOVIES_TABLE} VALUES (1, '{{}}', now(), DATE '{DAY}', 'r1', 200, '/3/movie/1')")
+        conn.execute(f"INSERT INTO {TMDB_MOVIES_TABLE} VALUES (1, '{{}}', now(), DATE '{DAY}', 'r1', 200, '/3/movie/1', 'snapshot')")
         broken = pa.table({"movie_id": [2], "no_such_column": ["x"]})
         with pytest.raises(duckdb.Error):
             replace_in_one_transaction(
