@@ -8,29 +8,26 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
 from dagster import AssetKey, asset, materialize
-from dagster_duckdb import DuckDBResource
 
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.paths import PipelinePaths
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import (
-    TMDB_MOVIES_COLUMNS,
     TMDB_MOVIES_TABLE,
     build_tmdb_assets,
     fetch_details,
     ids_from_discover,
 )
 from movie_assets.tmdb.client import TMDBClient
-from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, ensure_dead_letter_table, replace_in_one_transaction
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
-from movie_assets.warehouse.tables import ensure_table
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 KEY = "ingestion-test-key"
 DAY = "2026-11-20"
@@ -65,7 +62,7 @@ def resources(server: TMDBReplayServer, settings: Settings) -> dict:
             base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=1.5, max_retries=3,
             backoff_factor=0.05,
         ),
-        "duckdb": DuckDBResource(database=str(settings.duckdb_path)),
+        "lake": LakeResource(root=str(settings.lake_dir)),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
     }
 
@@ -91,7 +88,8 @@ def run_tmdb(server, settings, day=DAY, **config):
 
 
 def query(tmp_path: Path, sql: str, params=None) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+    """Rows of ``sql`` over the bronze tables of the lake the ``settings`` fixture puts in ``tmp_path``."""
+    with Lake(tmp_path / "lake").connect_bronze() as conn:
         return conn.execute(sql, params or []).fetchall()
 
 
@@ -208,21 +206,22 @@ def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_pa
     assert query(tmp_path, f"SELECT count(*) FROM {TMDB_MOVIES_TABLE} WHERE partition_date = '2026-11-19'") == [(300,)]
 
 
-def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
-        ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-        ensure_dead_letter_table(conn)
-        conn.execute(f"INSERT INTO {TMDB_MOVIES_TABLE} VALUES (1, '{{}}', now(), DATE '{DAY}', 'r1', 200, '/3/movie/1', 'snapshot')")
-        broken = pa.table({"movie_id": [2], "no_such_column": ["x"]})
-        with pytest.raises(duckdb.Error):
-            replace_in_one_transaction(
-                conn,
-                [
-                    (TMDB_MOVIES_TABLE, "partition_date = ?", [DAY], None),
-                    (DEAD_LETTER_TABLE, "partition_date = ?", [DAY], broken),
-                ],
-            )
-        assert conn.execute(f"SELECT movie_id, run_id FROM {TMDB_MOVIES_TABLE}").fetchall() == [(1, "r1")]
+def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path, monkeypatch):
+    lake = Lake(tmp_path / "lake")
+    first = pa.table({"movie_id": pa.array([1], pa.int64()), "run_id": ["r1"]})
+    lake.write_partition(TMDB_MOVIES_TABLE, DAY, first)
+    before = lake.partition_file(TMDB_MOVIES_TABLE, DAY).read_bytes()
+
+    def dies_half_way(rows, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("movie_assets.warehouse.lake.pq.write_table", dies_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        lake.write_partition(TMDB_MOVIES_TABLE, DAY, pa.table({"movie_id": pa.array([2], pa.int64()), "run_id": ["r2"]}))
+    assert lake.partition_file(TMDB_MOVIES_TABLE, DAY).read_bytes() == before
+    assert [path.name for path in lake.partition_file(TMDB_MOVIES_TABLE, DAY).parent.iterdir()] == ["data.parquet"]
+    assert query(tmp_path, f"SELECT movie_id, run_id FROM {TMDB_MOVIES_TABLE}") == [(1, "r1")]
 
 
 def test_unreadable_pages_become_dead_letters_and_the_rest_is_used(snapshot):
