@@ -4,8 +4,6 @@ It runs last, downstream of every silver and gold model: when a blocking check o
 them fails, Dagster skips it, nothing is published and readers keep the last good snapshot.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, ConfigurableResource, MaterializeResult, MetadataValue, asset

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from dagster import AssetSpec, DailyPartitionsDefinition, DefaultSensorStatus, Definitions, build_sensor_context, load_assets_from_modules
-from dagster_duckdb import DuckDBResource
 
 from movie_assets.paths import PipelinePaths
+from movie_assets.warehouse.lake import LakeResource
 from movie_assets.providers import assets as provider_assets
 from movie_assets.providers.sensor import provider_files_sensor
 
@@ -53,10 +53,10 @@ def input_dir(tmp_path: Path, sample_data: Path) -> Path:
 
 
 def evaluate(input_dir: Path, cursor: str | None):
-    # The sensor never opens the warehouse; the provider assets only need it declared.
+    # The sensor never touches the lake; the provider assets only need it declared.
     resources = {
         "paths": PipelinePaths(input_dir=str(input_dir), reports_dir=str(input_dir / "reports")),
-        "duckdb": DuckDBResource(database=str(input_dir / "warehouse.duckdb")),
+        "lake": LakeResource(root=str(input_dir / "lake")),
     }
     definitions = Definitions(
         assets=[*load_assets_from_modules([provider_assets]), *STAND_INS], sensors=[provider_files_sensor], resources=resources

@@ -9,6 +9,7 @@ resources; nothing written to ``os.environ``; the ``tmdb`` resource chosen by
 ``TMDB_SOURCE`` and the live one reading its credentials from the environment at run time.
 """
 
+import json
 import os
 from datetime import date
 from pathlib import Path
@@ -61,7 +62,15 @@ def test_defaults():
     assert settings.tmdb_snapshot_dir == DEFAULT_SAMPLE_INPUT_DIR / "tmdb"
     assert (settings.partition_start, settings.schedule_enabled) == (date(2026, 1, 1), True)
     assert (settings.duckdb_lock_timeout, settings.duckdb_memory_limit) == (60.0, "3GB")
-    assert settings.dbt_profile_vars() == {"duckdb_path": str(REPO_ROOT / "data" / "warehouse.duckdb"), "memory_limit": "3GB"}
+    assert settings.lake_dir == REPO_ROOT / "data" / "lake"
+    assert settings.build_duckdb_path == REPO_ROOT / "data" / "build" / "warehouse.duckdb"
+    assert (settings.serving_dir, settings.serving_keep) == (REPO_ROOT / "data" / "serving", 3)
+    # dbt builds in the private build file and reads bronze from the lake.
+    assert settings.dbt_profile_vars() == {
+        "duckdb_path": str(REPO_ROOT / "data" / "build" / "warehouse.duckdb"),
+        "memory_limit": "3GB",
+        "lake_dir": str(REPO_ROOT / "data" / "lake"),
+    }
 
 
 def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -217,6 +226,8 @@ def test_live_deployment_gets_the_api_resource_without_secrets_in_its_config(tmp
         tmdb_base_url="https://tmdb.example/3",
         tmdb_rate_limit=9.0,
         duckdb_path=tmp_path / "w.duckdb",
+        build_duckdb_path=tmp_path / "build.duckdb",
+        lake_dir=tmp_path / "lake",
     )
     resources = build_resources(settings)
     tmdb = resources["tmdb"]
@@ -224,7 +235,9 @@ def test_live_deployment_gets_the_api_resource_without_secrets_in_its_config(tmp
     assert (tmdb.source, tmdb.base_url, tmdb.rate_limit) == ("live", "https://tmdb.example/3", 9.0)
     # The resource's configuration is what the Dagster UI shows.
     assert all(SECRET not in text for text in (repr(tmdb), str(tmdb.model_dump()), tmdb.model_dump_json(), repr(resources)))
-    assert resources["dbt"].profile_vars == '{"duckdb_path": "%s", "memory_limit": "3GB"}' % (tmp_path / "w.duckdb")
+    assert json.loads(resources["dbt"].profile_vars) == {
+        "duckdb_path": str(tmp_path / "build.duckdb"), "memory_limit": "3GB", "lake_dir": str(tmp_path / "lake")
+    }
 
 
 def test_live_resource_reads_its_credentials_from_the_environment_at_run_time(monkeypatch: pytest.MonkeyPatch):
