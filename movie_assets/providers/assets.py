@@ -1,5 +1,12 @@
 """Bronze provider assets: critic scores, audience ratings and box office, landed in the lake
-as delivered (see :mod:`movie_assets.providers.deliveries`). No DuckDB file is opened."""
+as delivered (see :mod:`movie_assets.providers.deliveries`).
+
+Each asset reads its file under ``$MOVIES_INPUT_DIR/providers`` with DuckDB's readers in
+memory and writes ``bronze/<table>/delivery=<sha256>/data.parquet`` under ``MOVIES_LAKE_DIR``,
+then moves ``bronze/<table>/current`` to it (what silver reads). No DuckDB file is opened, so
+ingestion never waits for the warehouse lock. A refused delivery fails the run with
+:class:`~movie_assets.providers.deliveries.DeliveryError` and ``current`` stays where it was.
+"""
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
@@ -17,7 +24,16 @@ from movie_assets.warehouse.lake import LakeResource
 from movie_assets.warehouse.metadata import table_metadata
 
 
-def _materialize(context: AssetExecutionContext, delivery: Delivery, lake: LakeResource, paths: PipelinePaths):
+def _materialize(
+    context: AssetExecutionContext, delivery: Delivery, lake: LakeResource, paths: PipelinePaths
+) -> MaterializeResult:
+    """Land ``delivery`` and describe the current delivery: ``status`` (``loaded`` or
+    ``unchanged``), ``file_sha256``, ``ignored_columns`` and the table metadata (row count,
+    schema, preview) read back from the lake.
+
+    Raises:
+        DeliveryError: the file is refused; nothing is written.
+    """
     result = land_delivery(lake.lake, delivery, paths.inputs / "providers")
     with lake.lake.connect_bronze() as conn:
         table_info = table_metadata(conn, delivery.table)
@@ -44,7 +60,7 @@ _ASSET_ARGS = dict(
 def critic_agg(context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """Critic scores (provider 1, Wikidata) from ``providers/critic_agg.csv``, one row per CSV row.
 
-    Table ``bronze.critic_agg``: Movie Title, Release Year, IMDb ID, Tomatometer, Critic
+    ``bronze/critic_agg/current/data.parquet``: Movie Title, Release Year, IMDb ID, Tomatometer, Critic
     Reviews, Fresh, Rotten, Average Critic Score, Metascore, Studio, Box Office (USD), all
     text as delivered, plus source_file, file_sha256, source_row_number, loaded_at.
     """
@@ -55,7 +71,7 @@ def critic_agg(context: AssetExecutionContext, lake: LakeResource, paths: Pipeli
 def audience_pulse(context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """Audience ratings (provider 2, OMDb responses) from ``providers/audience_pulse.json``.
 
-    Table ``bronze.audience_pulse``, one row per array element: title, year, imdb_id, rated,
+    ``bronze/audience_pulse/current/data.parquet``, one row per array element: title, year, imdb_id, rated,
     imdb_rating, imdb_votes, genre, language, country as OMDb strings ("7.8", "1,064,516",
     "N/A"), ratings as JSON (``[{source, value}]``), plus the audit columns.
     """
@@ -68,7 +84,7 @@ def box_office_domestic(
 ) -> MaterializeResult:
     """US gross (provider 3, vega-datasets) from ``providers/box_office/domestic.csv``.
 
-    Table ``bronze.box_office_domestic``: Title, Release Date ("Jun 12 1998"), US Gross (USD),
+    ``bronze/box_office_domestic/current/data.parquet``: Title, Release Date ("Jun 12 1998"), US Gross (USD),
     as text, plus the audit columns.
     """
     return _materialize(context, BOX_OFFICE_DOMESTIC, lake, paths)
@@ -80,7 +96,7 @@ def box_office_international(
 ) -> MaterializeResult:
     """Worldwide gross (provider 3) from ``providers/box_office/international.csv``.
 
-    Table ``bronze.box_office_international``: Title, Release Date, Worldwide Gross (USD, US
+    ``bronze/box_office_international/current/data.parquet``: Title, Release Date, Worldwide Gross (USD, US
     included) and International Gross (NULL unless a delivery carries it), as text, plus the
     audit columns.
     """
@@ -93,7 +109,7 @@ def box_office_financials(
 ) -> MaterializeResult:
     """Budget, DVD sales and film facts (provider 3) from ``providers/box_office/financials.csv``.
 
-    Table ``bronze.box_office_financials``: Title, Release Date, Production Budget, US DVD
+    ``bronze/box_office_financials/current/data.parquet``: Title, Release Date, Production Budget, US DVD
     Sales (USD), Distributor, MPAA Rating, Running Time min, Major Genre, Creative Type,
     Source, Director, as text, plus the audit columns.
     """

@@ -26,6 +26,7 @@ current is not landed again, so nothing (``loaded_at`` included) changes.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,14 +170,17 @@ class LoadResult:
     ignored_columns: list[str]
 
 
-def _check_bytes(path: Path, data: bytes) -> None:
-    """Refuse an empty or non-UTF-8 file with the byte offset and line of the first bad byte.
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text (UTF-8, a byte-order mark dropped).
 
     Kept in Python because DuckDB's readers report invalid UTF-8 without the offending byte,
-    and an analyst fixing a delivery needs to find it.
+    and an analyst fixing a delivery needs to find it; an empty file gets its own message
+    rather than DuckDB's sniffing error.
+
+    Raises:
+        DeliveryError: the file is empty (or only whitespace), or not UTF-8 (the message gives
+            the first bad byte, its offset and its line).
     """
-    if not data.strip():
-        raise DeliveryError(path, "the file is empty")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -186,6 +190,7 @@ def _check_bytes(path: Path, data: bytes) -> None:
         ) from None
     if not text.strip():
         raise DeliveryError(path, "the file is empty")
+    return text
 
 
 def _check_columns(delivery: Delivery, path: Path, found: list[str]) -> None:
@@ -207,43 +212,90 @@ def _reader_message(error: Exception, path: Path) -> str:
     return (rest or kind).replace(f' in file "{path.as_posix()}"', "").replace(f' "{path.as_posix()}"', "")
 
 
-def _csv_source(path: Path, header: bool) -> str:
-    # Strict RFC 4180: comma, double-quote quoting; every value text; rows that do not fit are
-    # collected in reject_errors instead of being padded or guessed.
-    return (
-        f"read_csv('{path.as_posix()}', header = {str(header).lower()}, all_varchar = true, delim = ',', "
-        "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, parallel = false, "
-        "store_rejects = true, encoding = 'utf-8')"
+# Strict RFC 4180 dialect, given rather than sniffed: DuckDB's sniffer fails on a bad quote
+# anywhere in its sample with "Error when sniffing file" and no line number.
+_CSV_DIALECT = dict(sep=",", quotechar='"', escapechar='"', strict_mode=True, all_varchar=True)
+
+
+def _csv_header(path: Path, header_line: str) -> list[str]:
+    """The column names of ``header_line`` (the file's first line), parsed by DuckDB on its
+    own so a malformed data row cannot hide them; names are stripped, an empty name is ``""``.
+
+    Raises:
+        DeliveryError: the header is not valid CSV, is blank, or repeats a name.
+    """
+    with duckdb.connect() as conn:
+        try:
+            rows = conn.read_csv(io.StringIO(header_line + "\n"), header=False, **_CSV_DIALECT).fetchall()
+        except duckdb.Error:
+            raise DeliveryError(path, "line 1: the header row is not valid CSV (unterminated quote?)") from None
+    if not rows:
+        raise DeliveryError(path, "line 1: the header row is blank")
+    found = [(name or "").strip() for name in rows[0]]
+    duplicated = sorted({name for name in found if found.count(name) > 1})
+    if duplicated:
+        raise DeliveryError(path, f"duplicated column names {duplicated} in the header")
+    return found
+
+
+def _read_csv(
+    delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection, header_line: str
+) -> tuple[pa.Table, list[str]]:
+    """Every data row of the CSV at ``path`` (one text column per header name, file order)
+    and the header names.
+
+    Raises:
+        DeliveryError: see :func:`_csv_header`; required columns missing; a row rejected by
+            DuckDB (the message names the first rejected line, its fault and how many lines
+            were rejected); no data rows.
+    """
+    found = _csv_header(path, header_line)
+    _check_columns(delivery, path, found)
+    # Positional names, renamed afterwards: a header name may be empty or need quoting.
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(found))) + "}"
+    # No sniffing (dialect and columns are given); rows that do not fit are collected in
+    # reject_errors instead of being padded or guessed. The parallel reader is kept on purpose:
+    # with parallel = false, DuckDB 2.0 drops a row whose quote runs to the end of the file
+    # without recording a reject. Rows still come back in file order (preserve_insertion_order).
+    source = (
+        f"read_csv({_sql_text(path.as_posix())}, header = true, auto_detect = false, columns = {columns}, "
+        "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        "null_padding = false, store_rejects = true, encoding = 'utf-8')"
     )
-
-
-def _read_csv(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection) -> tuple[pa.Table, list[str]]:
     try:
-        header = conn.execute(f"SELECT * FROM {_csv_source(path, False)} LIMIT 1").fetchall()[0]
-        found = [(name or "").strip() for name in header]
-        duplicated = sorted({name for name in found if found.count(name) > 1})
-        if duplicated:
-            raise DeliveryError(path, f"duplicated column names {duplicated} in the header")
-        _check_columns(delivery, path, found)
-        rows = conn.sql(f"SELECT * FROM {_csv_source(path, True)}").to_arrow_table()
-        rows = rows.rename_columns(found) if rows.num_columns == len(found) else rows
+        conn.execute("SET preserve_insertion_order = true")
+        rows = conn.sql(f"SELECT * FROM {source}").to_arrow_table().rename_columns(found)
         rejected = next(iter(conn.execute(
-            "SELECT line, column_name, error_type, error_message FROM reject_errors ORDER BY line LIMIT 1"
+            "SELECT line, column_name, error_type, error_message, count(DISTINCT line) OVER () "
+            "FROM reject_errors ORDER BY line, column_idx LIMIT 1"
         ).fetchall()), None)
     except duckdb.Error as error:
-        raise DeliveryError(path, f"malformed CSV (truncated file?): {_reader_message(error, path)}") from None
+        raise DeliveryError(path, f"malformed CSV: {_reader_message(error, path)}") from None
     if rejected:
-        line, column, kind, message = rejected
-        raise DeliveryError(
-            path, f"line {line} ({kind.lower()} at column {column!r}): {message}: truncated or malformed file"
-        )
+        line, column, kind, message, lines = rejected
+        # column_name is the positional c<i>; a row with too many columns names none.
+        where = f"{kind.lower()} at column {found[int(column[1:])]!r}" if column else kind.lower()
+        more = f"; {lines} lines rejected in all" if lines > 1 else ""
+        raise DeliveryError(path, f"line {line} ({where}): {message}{more}: truncated or malformed file")
     if rows.num_rows == 0:
         raise DeliveryError(path, "the file has a header but no data rows")
     return rows, found
 
 
+# DuckDB's json_type names, as a JSON document would name them.
+_JSON_KINDS = {
+    "NULL": "null",
+    "VARCHAR": "a string",
+    "ARRAY": "an array",
+    "BOOLEAN": "a boolean",
+    "BIGINT": "a number",
+    "UBIGINT": "a number",
+    "DOUBLE": "a number",
+}
+
+
 def _read_json(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection) -> tuple[pa.Table, list[str]]:
-    source = f"read_json('{path.as_posix()}', format = 'array', records = false, columns = {{'json': 'JSON'}})"
+    source = f"read_json({_sql_text(path.as_posix())}, format = 'array', records = false, columns = {{'json': 'JSON'}})"
     try:
         conn.execute(f"CREATE TEMP TABLE elements AS SELECT row_number() OVER () AS element, json FROM {source}")
     except duckdb.Error as error:
@@ -253,11 +305,14 @@ def _read_json(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection) 
         raise DeliveryError(path, f"invalid JSON (truncated?): {message}") from None
     if conn.execute("SELECT count(*) FROM elements").fetchall() == [(0,)]:
         raise DeliveryError(path, "the JSON array is empty")
+    # A JSON null element arrives as SQL NULL, whose json_type is NULL too.
     stray = next(iter(conn.execute(
-        "SELECT element, lower(json_type(json)) FROM elements WHERE json_type(json) <> 'OBJECT' ORDER BY element LIMIT 1"
+        "SELECT element, coalesce(json_type(json), 'NULL') AS kind FROM elements "
+        "WHERE kind <> 'OBJECT' ORDER BY element LIMIT 1"
     ).fetchall()), None)
     if stray:
-        raise DeliveryError(path, f"array element {stray[0]} is a {stray[1]}, expected an object")
+        kind = _JSON_KINDS.get(stray[1], stray[1].lower())
+        raise DeliveryError(path, f"array element {stray[0]} is {kind}, expected an object")
     found = [
         row[0]
         for row in conn.execute(
@@ -298,10 +353,12 @@ def parse_delivery(delivery: Delivery, path: Path) -> ParsedDelivery:
     if not path.is_file():
         raise DeliveryError(path, f"file not found (the {delivery.provider} provider's delivery for {delivery.table})")
     data = path.read_bytes()
-    _check_bytes(path, data)
-    read = _read_json if delivery.file_format == "json" else _read_csv
+    text = _decode(path, data)
     with duckdb.connect() as conn:
-        rows, found = read(delivery, path, conn)
+        if delivery.file_format == "json":
+            rows, found = _read_json(delivery, path, conn)
+        else:
+            rows, found = _read_csv(delivery, path, conn, text.split("\n", 1)[0].rstrip("\r"))
     return ParsedDelivery(rows=rows, found_columns=found, sha256=hashlib.sha256(data).hexdigest())
 
 
