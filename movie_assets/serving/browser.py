@@ -168,6 +168,25 @@ def wait_for_text(driver: WebDriver, text: str, timeout: float = 30.0) -> None:
     WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
 
+def wait_until_rendered(driver: WebDriver, timeout: float = 30.0) -> None:
+    """Block until the script run has finished and every element is drawn: no status widget
+    ("Running…"), no loading skeleton, and every chart has its SVG or canvas.
+
+    Raises:
+        selenium.common.exceptions.TimeoutException: not within ``timeout`` seconds.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def rendered(d: WebDriver) -> bool:
+        if d.find_elements(By.CSS_SELECTOR, '[data-testid="stSkeleton"], [data-testid="stStatusWidget"]'):
+            return False
+        charts = d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')
+        return bool(charts) and all(chart.find_elements(By.CSS_SELECTOR, "svg, canvas") for chart in charts)
+
+    WebDriverWait(driver, timeout).until(rendered)
+
+
 def choose_option(driver: WebDriver, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit selectbox labelled ``label`` (typing it, then Enter)."""
     from selenium.webdriver.common.by import By
@@ -181,15 +200,3 @@ def choose_option(driver: WebDriver, label: str, option: str) -> None:
             field.send_keys(Keys.ENTER)
             return
     raise LookupError(f"no selectbox labelled {label!r} on the page")
-
-
-def save_page_screenshot(driver: WebDriver, path: Path, width: int = 1400) -> Path:
-    """Resize the window to the app's full height and save a PNG of it to ``path``."""
-    from selenium.webdriver.common.by import By
-
-    main = driver.find_element(By.CSS_SELECTOR, '[data-testid="stMain"]')
-    height = driver.execute_script("return arguments[0].scrollHeight", main)
-    driver.set_window_size(width, int(height) + 120)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(path))
-    return path
