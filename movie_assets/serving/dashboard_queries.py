@@ -230,23 +230,24 @@ def _header(conn: duckdb.DuckDBPyConnection, as_of: dict, has_publication: bool)
     publication = (
         _one_row(conn, "SELECT * FROM meta.publication ORDER BY published_at DESC LIMIT 1") if has_publication else None
     )
-    if publication is not None:
-        return Header(
+    if publication is None:
+        provenance = dict(
+            partition_date=as_of["partition_date"],
+            published_at=as_of["fetched_at"],
+            published_label="fetched at",
+            run_id=as_of["fetched_by_run_id"],
+            tmdb_source=as_of["tmdb_source"],
+        )
+    else:
+        provenance = dict(
             partition_date=publication.get("partition_date") or as_of["partition_date"],
             published_at=publication.get("published_at"),
             published_label="published at",
             run_id=publication.get("run_id"),
             tmdb_source=publication.get("tmdb_source") or as_of["tmdb_source"],
-            movies_loaded=int(as_of["movies_in_partition"] or 0),
-            dead_letters=int(by_reason["dead_letters"].sum()),
-            dead_letters_by_reason=by_reason,
         )
     return Header(
-        partition_date=as_of["partition_date"],
-        published_at=as_of["fetched_at"],
-        published_label="fetched at",
-        run_id=as_of["fetched_by_run_id"],
-        tmdb_source=as_of["tmdb_source"],
+        **provenance,
         movies_loaded=int(as_of["movies_in_partition"] or 0),
         dead_letters=int(by_reason["dead_letters"].sum()),
         dead_letters_by_reason=by_reason,
