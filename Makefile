@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: install manifest run backfill dev screenshot test test-fast bench clean
+.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot test test-fast bench clean
 
 install: $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
@@ -38,6 +38,15 @@ backfill: $(DAGSTER_HOME)/dagster.yaml
 # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+# The analysts' dashboard (Streamlit) over MOVIES_DUCKDB_PATH, read-only, on 127.0.0.1 only.
+dashboard:
+	$(BIN)/streamlit run movie_assets/serving/dashboard.py --server.address 127.0.0.1 --server.port $${MOVIES_DASHBOARD_PORT:-8501} --server.headless true --browser.gatherUsageStats false
+
+# docs/dashboard.png: the dashboard on the current warehouse in headless Chromium (needs the
+# Debian packages chromium and chromium-driver).
+dashboard-screenshot:
+	$(BIN)/python scripts/dashboard_screenshot.py
 
 # PNG of the asset graph in headless Chromium (needs the Debian package chromium).
 screenshot: $(DAGSTER_HOME)/dagster.yaml

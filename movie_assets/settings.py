@@ -57,6 +57,7 @@ class Settings(BaseSettings):
         schedule_enabled: whether the 06:00 UTC schedule starts switched on.
         duckdb_lock_timeout: seconds a run waits for another process to release the warehouse.
         duckdb_memory_limit: DuckDB ``memory_limit`` of the dbt builds, e.g. ``3GB``.
+        dashboard_port: TCP port on 127.0.0.1 of the analysts' dashboard (``make dashboard``).
 
     Relative paths are taken from the repository root. Empty variables count as unset.
 
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     schedule_enabled: bool = Field(default=True, alias="MOVIES_SCHEDULE_ENABLED")
     duckdb_lock_timeout: NonNegativeFloat = Field(default=60.0, alias="MOVIES_DUCKDB_LOCK_TIMEOUT")
     duckdb_memory_limit: str = Field(default="3GB", alias="MOVIES_DUCKDB_MEMORY_LIMIT")
+    dashboard_port: int = Field(default=8501, ge=1, le=65535, alias="MOVIES_DASHBOARD_PORT")
 
     @field_validator("tmdb_source", mode="before")
     @classmethod

@@ -2,19 +2,24 @@
 per session: the dbt manifest, and ``sample_run``, the whole graph for one day on the sample
 data (tests that change a warehouse work on a copy of it, see :func:`copy_run`).
 
+``make test`` runs two pytest-xdist workers (one a core, each test file on one worker); the
+session-wide builds are made once for both, under a file lock in the folder they share.
+
 Settings are made explicitly (:func:`make_settings`) rather than read from the environment,
 so a developer's ``.env`` or shell variables cannot leak into a test.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import AssetCheckEvaluation, DagsterEvent, DagsterEventType, DagsterInstance, Definitions
+from filelock import FileLock
 
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings
@@ -55,11 +60,19 @@ def sample_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def dbt_manifest(sample_data: Path) -> Path:
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A folder every xdist worker of this session sees (the session's temp root without xdist)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if hasattr(request.config, "workerinput") else root
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(sample_data: Path, shared_dir: Path) -> Path:
     """The dbt manifest, parsed once for the session if any dbt file changed since."""
     settings = make_settings(REPO_ROOT / "data")
     project = build_dbt_project(settings)
-    prepare_manifest(project, settings)
+    with FileLock(str(shared_dir / "dbt_manifest.lock")):
+        prepare_manifest(project, settings)
     return project.manifest_path
 
 
@@ -76,6 +89,25 @@ def defs(settings: Settings, dbt_manifest: Path) -> Definitions:
 
 
 @dataclass(frozen=True)
+class RecordedRun:
+    """A finished run read back from the Dagster instance at ``home``, with the part of
+    ``ExecuteInProcessResult``'s interface the tests use."""
+
+    home: Path
+    run_id: str
+
+    def _events(self, kind: DagsterEventType) -> list[DagsterEvent]:
+        with DagsterInstance.from_config(str(self.home)) as instance:
+            return [entry.dagster_event for entry in instance.all_logs(self.run_id, of_type=kind)]
+
+    def get_asset_check_evaluations(self) -> list[AssetCheckEvaluation]:
+        return [event.event_specific_data for event in self._events(DagsterEventType.ASSET_CHECK_EVALUATION)]
+
+    def get_asset_materialization_events(self) -> list[DagsterEvent]:
+        return self._events(DagsterEventType.ASSET_MATERIALIZATION)
+
+
+@dataclass(frozen=True)
 class SampleRun:
     """The whole graph materialized once for :data:`DAY` into ``root``.
 
@@ -83,24 +115,32 @@ class SampleRun:
         root: folder holding the lake, the build file, the published snapshot (the readers'
             path ``warehouse.duckdb``) and ``reports/``; read it, never write it.
         settings: the settings the run used.
-        result: the run's result (materializations, check evaluations).
+        result: the run as recorded (materializations, check evaluations, run id).
     """
 
     root: Path
     settings: Settings
-    result: ExecuteInProcessResult
+    result: RecordedRun
 
 
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_manifest: Path) -> SampleRun:
-    """``daily_refresh`` for :data:`DAY` on the sample data, shared by every test that only reads."""
-    root = tmp_path_factory.mktemp("sample_run")
+def sample_run(shared_dir: Path, sample_data: Path, dbt_manifest: Path) -> SampleRun:
+    """``daily_refresh`` for :data:`DAY` on the sample data, built by the first worker that
+    needs it and shared by every test that only reads."""
+    root, home, done = shared_dir / "sample_run", shared_dir / "sample_run_home", shared_dir / "sample_run.json"
     settings = make_settings(root)
-    job = build_definitions(settings).resolve_job_def("daily_refresh")
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(partition_key=DAY, instance=instance, raise_on_error=False)
-    assert result.success, "the sample run failed; see the step failures above"
-    return SampleRun(root, settings, result)
+    with FileLock(str(shared_dir / "sample_run.lock")):
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(home, ignore_errors=True)
+            root.mkdir(parents=True)
+            home.mkdir(parents=True)
+            job = build_definitions(settings).resolve_job_def("daily_refresh")
+            with DagsterInstance.from_config(str(home)) as instance:
+                result = job.execute_in_process(partition_key=DAY, instance=instance, raise_on_error=False)
+            assert result.success, "the sample run failed; see the step failures above"
+            done.write_text(json.dumps({"run_id": result.run_id}))
+    return SampleRun(root, settings, RecordedRun(home, json.loads(done.read_text())["run_id"]))
 
 
 def copy_run(run: SampleRun, destination: Path) -> Settings:

@@ -1,0 +1,223 @@
+"""The analysts' dashboard (movie_assets/serving/dashboard.py) on the session's sample warehouse.
+
+Streamlit's headless ``AppTest`` runs the script section by section; one test opens it in real
+headless Chromium, started as ``make dashboard`` starts it. Expected numbers are read from the
+warehouse itself, so the tests check that the page shows what gold holds.
+
+Every test reads its own copy of the warehouse (:func:`warehouse`): the app's read-only
+connection must never meet another connection to the same file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import SampleRun
+from movie_assets.serving.dashboard_queries import CREDIT_BASED_KPIS
+from movie_assets.settings import REPO_ROOT
+
+APP = REPO_ROOT / "movie_assets" / "serving" / "dashboard.py"
+TOP_MOVIES_COLUMNS = ["Rank", "Title", "Release year", "Genres", "Popularity", "Vote average", "Votes"]
+
+
+@pytest.fixture
+def warehouse(sample_run: SampleRun, tmp_path: Path) -> Path:
+    """A copy of the sample run's warehouse in this test's tmp dir."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(sample_run.settings.duckdb_path, path)
+    return path
+
+
+def run_app(monkeypatch: pytest.MonkeyPatch, duckdb_path: Path) -> AppTest:
+    """The dashboard run once by ``AppTest`` over ``duckdb_path``, with no exception raised."""
+    for name in list(os.environ):
+        if name.startswith(("MOVIES_", "TMDB_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MOVIES_DUCKDB_PATH", str(duckdb_path))
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.sql(sql).fetchall()
+
+
+def metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def top_movies_table(app: AppTest):
+    """The top-movies table as a pandas frame (the one dataframe with its columns)."""
+    (table,) = [frame.value for frame in app.dataframe if list(frame.value.columns) == TOP_MOVIES_COLUMNS]
+    return table
+
+
+def test_header_shows_where_the_data_comes_from(monkeypatch, warehouse):
+    app = run_app(monkeypatch, warehouse)
+    (partition, run_id, movies, source), = query(
+        warehouse, "SELECT partition_date, fetched_by_run_id, movies_in_partition, tmdb_source FROM gold.rpt_as_of"
+    )
+    (dead_letters,), = query(warehouse, "SELECT count(*) FROM gold.rpt_tmdb_dead_letters")
+    header = app.markdown[0].value
+    assert f"TMDB day **{partition}**" in header and "fetched at" in header
+    assert run_id in header and f"**TMDB source:** {source}" in header
+    assert metrics(app)["Movies loaded"] == f"{movies:,}"
+    assert metrics(app)["Dead letters of the day"] == f"{dead_letters:,}" and dead_letters > 0
+
+
+def test_kpis_show_the_latest_snapshot_and_every_kpi_list(monkeypatch, warehouse):
+    app = run_app(monkeypatch, warehouse)
+    (movies, votes), = query(warehouse, "SELECT movies, total_vote_count FROM gold.rpt_latest_snapshot_kpis")
+    assert metrics(app)["Movies"] == f"{movies:,}" and metrics(app)["Total votes"] == f"{votes:,}"
+    assert app.dataframe[0].value["subject_name"].iloc[0] == query(
+        warehouse, "SELECT subject_name FROM gold.kpi_summary WHERE kpi = 'highest_revenue' AND rank = 1"
+    )[0][0]
+
+    director_kpi = sorted(CREDIT_BASED_KPIS)[0]
+    app.selectbox(key="kpi").select(director_kpi).run()
+    (with_credits, total), = query(
+        warehouse, f"SELECT DISTINCT movies_with_credits, movies_total FROM gold.kpi_summary WHERE kpi = '{director_kpi}'"
+    )
+    (rows,), = query(warehouse, f"SELECT count(DISTINCT rank) FROM gold.kpi_summary WHERE kpi = '{director_kpi}'")
+    assert len(app.dataframe[0].value) == rows > 0
+    assert any(f"Covers the {with_credits} of {total} movies" in caption.value for caption in app.caption)
+
+
+def test_genre_sections_show_popularity_top_10_and_the_roi_mart(monkeypatch, warehouse):
+    app = run_app(monkeypatch, warehouse)
+    (genres,), = query(warehouse, "SELECT count(*) FROM gold.mart_genre_roi")
+    roi_table = next(frame.value for frame in app.dataframe if "median_roi" in frame.value.columns)
+    assert len(roi_table) == genres > 0
+    assert any("fewer than 10 films" in caption.value for caption in app.caption)
+    assert [header.value for header in app.subheader][:2] == ["Popularity by genre (top 10)", "Return on investment by genre"]
+
+
+def test_top_movies_filters_change_the_table(monkeypatch, warehouse):
+    app = run_app(monkeypatch, warehouse)
+    (all_movies,), = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
+    assert len(top_movies_table(app)) == all_movies
+
+    (animation,), = query(
+        warehouse,
+        "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
+        "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation'",
+    )
+    app.selectbox(key="genre").select("Animation").run()
+    table = top_movies_table(app)
+    assert 0 < len(table) == animation < all_movies
+    assert table["Rank"].is_monotonic_increasing
+    assert any(caption.value.startswith(f"Showing {animation} of {all_movies} movies") for caption in app.caption)
+
+    (recent_popular,), = query(
+        warehouse,
+        "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
+        "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation' "
+        "AND year(release_date) BETWEEN 2010 AND 2016 AND vote_count >= 3000",
+    )
+    app.slider(key="years").set_range(2010, 2016).run()
+    app.number_input(key="min_votes").set_value(3000).run()
+    assert 0 < len(top_movies_table(app)) == recent_popular < animation
+
+    download = app.get("download_button")[0]
+    assert download.proto.label == "Download these movies (CSV)"
+
+
+def test_money_rating_and_provider_sections_render(monkeypatch, warehouse):
+    app = run_app(monkeypatch, warehouse)
+    headers = [header.value for header in app.header]
+    assert headers == ["KPIs", "Genres", "Top movies", "Money and ratings", "Provider coverage"]
+    (pairs,), = query(warehouse, "SELECT count(*) FROM gold.movies_unified_match_summary")
+    coverage = next(frame.value for frame in app.dataframe if "match_method" in frame.value.columns)
+    assert len(coverage) == pairs > 0
+    (with_money,), = query(warehouse, "SELECT count(*) FROM gold.vw_movie_latest WHERE budget_usd > 0 AND revenue_usd > 0")
+    assert any(caption.value == f"{with_money} movies with known budget and revenue." for caption in app.caption)
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_no_warehouse_says_to_run_make_run(monkeypatch, tmp_path, state):
+    path = tmp_path / "warehouse.duckdb"
+    if state == "empty":
+        duckdb.connect(str(path)).close()
+    app = run_app(monkeypatch, path)
+    (warning,) = app.warning
+    assert "No data to show yet" in warning.value and "make run" in warning.value
+    assert not app.dataframe and not app.metric
+
+
+def test_a_new_publication_shows_on_refresh(monkeypatch, sample_run, tmp_path):
+    """MOVIES_DUCKDB_PATH as the storage tiers will make it: a symlink to a published snapshot
+    carrying meta.publication. Retargeting it shows the new publication on the next rerun."""
+    snapshots = []
+    for run_id in ("run-one", "run-two"):
+        snapshot = tmp_path / f"{run_id}.duckdb"
+        shutil.copy(sample_run.settings.duckdb_path, snapshot)
+        with duckdb.connect(str(snapshot)) as conn:
+            conn.execute("CREATE SCHEMA meta")
+            conn.execute(
+                "CREATE TABLE meta.publication AS SELECT ? AS run_id, DATE '2026-11-20' AS partition_date, "
+                "TIMESTAMPTZ '2026-11-20 07:00:00+00' AS published_at, 'snapshot' AS tmdb_source",
+                [run_id],
+            )
+        snapshots.append(snapshot)
+    current = tmp_path / "warehouse.duckdb"
+    current.symlink_to(snapshots[0])
+
+    app = run_app(monkeypatch, current)
+    assert "run `run-one`" in app.markdown[0].value and "published at 2026-11-20 07:00:00 UTC" in app.markdown[0].value
+
+    replacement = tmp_path / "next.duckdb"
+    replacement.symlink_to(snapshots[1])
+    replacement.replace(current)
+    app.run()
+    assert "run `run-two`" in app.markdown[0].value
+
+
+def test_dashboard_in_a_real_browser(warehouse, tmp_path):
+    """``make dashboard`` on a free port, opened in headless Chromium: the header and Avatar
+    are on the page, and choosing a genre changes the top-movies table."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from movie_assets.serving.browser import choose_option, free_port, headless_chromium, running_dashboard, wait_for_text, wait_until_rendered
+
+    (all_movies,), = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
+    (animation,), = query(
+        warehouse,
+        "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
+        "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation'",
+    )
+
+    def top_movies_rows(driver) -> int:
+        """Rows of the top-movies grid, from its accessibility table (the grid draws on a canvas)."""
+        for grid in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"] table[role="grid"]'):
+            if "Release year" in grid.get_attribute("textContent"):
+                return int(grid.get_attribute("aria-rowcount")) - 1
+        return -1
+
+    def chart_titles(driver) -> set[str]:
+        return {label.get_attribute("textContent") for label in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"] text')}
+
+    with running_dashboard(warehouse, free_port(), tmp_path / "dashboard.log") as url:
+        with headless_chromium() as driver:
+            driver.get(url)
+            wait_until_rendered(driver)
+            wait_for_text(driver, f"Showing {all_movies} of {all_movies} movies")
+            body = driver.find_element(By.TAG_NAME, "body").text
+            assert "Data as of" in body and "Dead letters of the day" in body and "Mean vote" in body
+            WebDriverWait(driver, 30).until(lambda d: top_movies_rows(d) == all_movies)
+            WebDriverWait(driver, 30).until(lambda d: "Avatar" in chart_titles(d))
+
+            choose_option(driver, "Genre", "Animation")
+            wait_for_text(driver, f"Showing {animation} of {all_movies} movies")
+            WebDriverWait(driver, 30).until(lambda d: top_movies_rows(d) == animation)
+            assert "Avatar" not in chart_titles(driver)
+            driver.save_screenshot(str(tmp_path / "dashboard.png"))
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
