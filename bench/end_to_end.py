@@ -16,7 +16,7 @@ with a fresh warehouse, reports folder and Dagster instance in ``--out``.
    again every day.
 
 For each run: wall time of ``execute_in_process``, the time of each step from the Dagster
-event log, grouped into bronze / dbt / reports by the group of the assets the step
+event log, grouped into bronze / dbt / serving / reports by the group of the assets the step
 materialized or checked, the orchestration overhead (wall time not inside any step:
 resource set-up, the run's planned-event writes, run bookkeeping), peak RSS of this
 process and its children (dbt), and the requests the server saw (``GET /movie/{id}`` detail
@@ -52,8 +52,9 @@ STAGES = {"bronze": "bronze", "silver": "dbt", "gold": "dbt", "reports": "report
 
 
 def bench_settings(out: Path, base_url: str, api_key: str, input_dir: Path):
-    """Settings pointing the pipeline at ``out`` and at the local server as if it were the live
-    API (so the run pays real HTTP and the bench can count the requests the server saw).
+    """Settings pointing the pipeline at ``out`` (every storage tier: lake, build file, serving
+    folder and readers' path) and at the local server as if it were the live API (so the run
+    pays real HTTP and the bench can count the requests the server saw).
 
     The live TMDB resource reads its key from the environment when a run starts, so the
     throw-away local key is exported for this process.
@@ -67,6 +68,9 @@ def bench_settings(out: Path, base_url: str, api_key: str, input_dir: Path):
         tmdb_base_url=base_url,
         tmdb_api_key=api_key,
         duckdb_path=out / "warehouse.duckdb",
+        lake_dir=out / "lake",
+        build_duckdb_path=out / "build" / "warehouse.duckdb",
+        serving_dir=out / "serving",
         reports_dir=out / "reports",
         input_dir=input_dir,
         schedule_enabled=False,

@@ -1,18 +1,30 @@
-"""Transform benchmark: ``dbt build`` of silver and gold over a synthetic catalogue at scale.
+"""Transform benchmark: bronze in the lake, ``dbt build`` of silver and gold, and the publish, at scale.
 
 For each size (default 100k, 300k and 1M movies, 30 days each) it
 
 1. generates the catalogue with :mod:`generate` unless it is already in ``--data``;
-2. loads it into ``bronze.tmdb_movies`` of a DuckDB file beside the catalogue (once; later
-   runs reuse it) with the bronze asset's own DDL, and the real sample's provider
-   deliveries with the provider loader (they do not scale), and copies that file to a fresh
-   one under ``--out`` for the build (never the project's ``data/warehouse.duckdb``);
-3. runs ``dbt parse`` (not timed: it warms partial parsing the way a deployed project has a
+2. lands bronze beside the catalogue (once per catalogue and history; later runs reuse it):
+   each day's ``bronze.tmdb_movies`` rows are built in memory, then written to the lake with
+   the product's :meth:`Lake.write_partition` (one zstd Parquet file per day) and, for the
+   comparison with how bronze was stored before the storage tiers, inserted into
+   ``bronze.tmdb_movies`` of a DuckDB file with the old loader (``replace_rows``, one
+   transaction per day); each sink is timed on its own and its size on disk measured. Every
+   day also gets an empty dead-letter partition, and the real sample's provider deliveries
+   land as the lake's current deliveries (they do not scale);
+3. times two reads of each bronze store (every run, DuckDB ``memory_limit`` as dbt's): the
+   latest fetch per movie (``max(partition_date)`` per movie, what
+   ``silver.tmdb_latest_bodies`` starts from) and a scan of every payload byte;
+4. runs ``dbt parse`` (not timed: it warms partial parsing the way a deployed project has a
    manifest), then times ``dbt build`` of every model and test fed by
-   ``source:bronze.tmdb_movies`` (and what those read) as a child process, sampling the
-   peak RSS of the whole process tree every 50 ms;
-4. reads dbt's ``run_results.json`` for per-node times and counts each table's rows, giving
-   rows/second per model; reports the DuckDB file size after the build.
+   ``source:bronze.tmdb_movies`` (and what those read) as a child process, with the vars the
+   product passes (``duckdb_path`` a fresh build file under ``--out``, ``lake_dir``,
+   ``memory_limit``), sampling the peak RSS of the whole process tree every 50 ms;
+5. reads dbt's ``run_results.json`` for per-node times and counts each table's rows, giving
+   rows/second per model; reports the build file's size;
+6. times :func:`publish_snapshot` of that build (in this process, as the Dagster step runs it)
+   into a serving folder under ``--out`` and reports its wall and CPU seconds, the 1-minute
+   load average just after (other processes' load), the snapshot's size and this process's
+   peak RSS while publishing.
 
 Bronze layout (``--history``): the newest day holds the full ``GET /movie/{id}`` body of
 every movie; each older day holds, per movie, ``slim`` bodies with only the fields that
@@ -32,29 +44,67 @@ Run::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow.compute as pc
 
-from _common import RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, file_bytes, machine_info, markdown_table, save_json
+from _common import GIB, RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 from generate import DEFAULT_SAMPLE, generate, parse_size
 
 sys.path.insert(0, str(REPO_ROOT))
+from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
-from movie_assets.warehouse.tables import ensure_table  # noqa: E402
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
+from movie_assets.warehouse.lake import Lake  # noqa: E402
+from movie_assets.warehouse.tables import ensure_table, replace_rows  # noqa: E402
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 # Every model fed by the TMDB bronze table plus everything those models read ("@"), so the
 # models that join TMDB with the provider deliveries are built (and timed) too.
 DBT_SELECT = "@source:bronze.tmdb_movies"
+# Unit tests run on a few fixture rows, so they cost nothing at scale; and with bronze external,
+# dbt can only read a source fixture's columns from the build file when the fixture is given
+# as SQL, so the bench times models and data tests only.
+DBT_EXCLUDE = ["--exclude-resource-type", "unit_test"]
 SLIM_FIELDS = ("popularity", "vote_average", "vote_count")
+RUN_ID = "bench"
+TMDB_SOURCE = "snapshot"
+# The provider deliveries silver joins, as movie_assets/providers/assets.py defines them
+# (table: file under providers/, columns in table order). Written here with DuckDB's readers so
+# the bench does not follow the provider loader's API; a column the file lacks is NULL.
+PROVIDER_DELIVERIES = {
+    "critic_agg": ("critic_agg.csv", (
+        "Movie Title", "Release Year", "IMDb ID", "Tomatometer", "Critic Reviews", "Fresh", "Rotten",
+        "Average Critic Score", "Metascore", "Studio", "Box Office (USD)",
+    )),
+    "audience_pulse": ("audience_pulse.json", (
+        "title", "year", "imdb_id", "rated", "imdb_rating", "imdb_votes", "ratings", "genre", "language", "country",
+    )),
+    "box_office_domestic": ("box_office/domestic.csv", ("Title", "Release Date", "US Gross")),
+    "box_office_international": (
+        "box_office/international.csv", ("Title", "Release Date", "Worldwide Gross", "International Gross"),
+    ),
+    "box_office_financials": ("box_office/financials.csv", (
+        "Title", "Release Date", "Production Budget", "US DVD Sales", "Distributor", "MPAA Rating",
+        "Running Time min", "Major Genre", "Creative Type", "Source", "Director",
+    )),
+}
+READS = {
+    # silver.tmdb_latest_bodies' first step: each movie's latest fetch.
+    "latest": "SELECT count(*), max(latest) FROM (SELECT movie_id, max(partition_date) AS latest FROM {source} "
+    "GROUP BY movie_id)",
+    # Every payload byte, as the snapshot table's parse must read them.
+    "scan": "SELECT count(*), sum(strlen(payload::VARCHAR)) FROM {source}",
+}
 
 
 def dbt_executable() -> str:
@@ -63,29 +113,91 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
-def load_providers(db_path: Path, providers_dir: Path) -> int:
-    """Load the real sample provider deliveries (critic, audience, box office) into bronze
-    with the provider assets' own loader; their size does not grow with the catalogue.
+def land_providers(lake: Lake, providers_dir: Path) -> int:
+    """Land the real sample's provider files in ``lake`` as current deliveries, every column
+    VARCHAR (``ratings`` as JSON text) plus the audit columns the provider assets add.
 
     Returns:
-        rows loaded across the provider tables.
+        rows landed across the provider tables.
+
+    Raises:
+        FileNotFoundError: a provider file is missing.
     """
-    from movie_assets.providers.assets import DELIVERIES, load_delivery
+    total = 0
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        for table, (relative, columns) in PROVIDER_DELIVERIES.items():
+            path = providers_dir / relative
+            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+            if path.suffix == ".json":
+                # One JSON value per array element: ->> gives scalars as text, -> keeps lists as JSON.
+                source = f"(SELECT json AS element FROM read_json_objects('{path}', format = 'array'))"
+                values = [
+                    f"(element -> '{c}')::VARCHAR" if c == "ratings" else f"element ->> '{c}'" for c in columns
+                ]
+            else:
+                source = f"read_csv('{path}', all_varchar = true, header = true)"
+                found = {row[0] for row in conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+                values = [f'"{c}"' if c in found else "NULL::VARCHAR" for c in columns]
+            selected = ", ".join(f'{value} AS "{column}"' for value, column in zip(values, columns))
+            rows = conn.sql(
+                f"SELECT {selected}, 'providers/{relative}' AS source_file, '{sha256}' AS file_sha256, "
+                "row_number() OVER () AS source_row_number, now() AS loaded_at "
+                f"FROM {source}"
+            ).to_arrow_table()
+            lake.write_delivery(table, sha256, rows)
+            total += rows.num_rows
+    return total
 
-    with duckdb.connect(str(db_path)) as conn:
-        return sum(load_delivery(conn, delivery, providers_dir).rows for delivery in DELIVERIES)
+
+def day_rows_sql(details: Path, daily: Path, history: str, newest: bool) -> str:
+    """SQL for one day's ``bronze.tmdb_movies`` rows (``?`` = the day), in the columns and
+    types the bronze asset writes: ``fetched_at`` 06:00 UTC of the day plus a few seconds,
+    run_id ``bench``, http_status 200, request_path ``/3/movie/{id}``, tmdb_source ``snapshot``.
+
+    Raises:
+        ValueError: ``history`` is not ``slim`` or ``full``.
+    """
+    if history not in ("slim", "full"):
+        raise ValueError(f"history must be 'slim' or 'full', got {history!r}")
+    audit = (
+        "CAST(d.partition_date + INTERVAL 6 HOUR + to_seconds(d.movie_id % 3600) AS TIMESTAMPTZ) AS fetched_at, "
+        f"d.partition_date, '{RUN_ID}' AS run_id, CAST(200 AS INTEGER) AS http_status, "
+        f"'/3/movie/' || d.movie_id AS request_path, '{TMDB_SOURCE}' AS tmdb_source"
+    )
+    if newest:
+        return (
+            f"SELECT d.movie_id, d.payload::VARCHAR AS payload, {audit} "
+            f"FROM (SELECT movie_id, payload, ?::DATE AS partition_date FROM read_parquet('{details}')) AS d "
+            "ORDER BY d.movie_id"
+        )
+    observation = "json_object('id', d.movie_id, " + ", ".join(f"'{f}', d.{f}" for f in SLIM_FIELDS) + ")"
+    if history == "slim":
+        payload = observation.replace("d.movie_id, ", "d.movie_id, 'title', t.title, ", 1)
+        details_side = "titles"
+    else:
+        payload = f"json_merge_patch(t.payload, {observation})"
+        details_side = f"read_parquet('{details}')"
+    return (
+        f"SELECT d.movie_id, ({payload})::VARCHAR AS payload, {audit} "
+        f"FROM read_parquet('{daily}') AS d JOIN {details_side} AS t USING (movie_id) "
+        "WHERE d.partition_date = ?::DATE ORDER BY d.movie_id"
+    )
 
 
-def load_bronze(db_path: Path, catalogue: Path, history: str = "slim") -> dict:
-    """Load a generated catalogue into ``bronze.tmdb_movies`` of ``db_path``.
+def land_bronze(lake: Lake, db_path: Path, catalogue: Path, history: str = "slim") -> dict:
+    """Land a generated catalogue's ``bronze.tmdb_movies`` day by day, twice: as the lake's
+    daily Parquet partitions and into a DuckDB table (the storage before the lake).
 
-    Rows: every movie on the newest day with its full body, plus one row per movie per
-    older day (``history`` ``slim`` or ``full``, see the module docstring). Audit columns
-    as the bronze asset writes them: fetched_at 06:00 UTC of the day plus a few seconds,
-    run_id ``bench``, http_status 200, request_path ``/3/movie/{id}``.
+    Each day's rows are built once in memory (not timed: they stand for the API's answers),
+    then written by each sink, which is timed alone. Rows: every movie on the newest day
+    with its full body, plus one row per movie per older day (``history``, see the module
+    docstring). Every day also gets an empty ``bronze.tmdb_dead_letter`` partition, as a run
+    without failures leaves.
 
     Returns:
-        rows loaded, seconds, and the file size in bytes after the load.
+        rows, payload bytes, and per store (``parquet``, ``duckdb``) the write seconds and
+        bytes on disk (Parquet: the tmdb_movies files; DuckDB: file plus WAL after a CHECKPOINT).
 
     Raises:
         FileNotFoundError: the catalogue's parquet files are missing.
@@ -95,54 +207,87 @@ def load_bronze(db_path: Path, catalogue: Path, history: str = "slim") -> dict:
     for path in (details, daily):
         if not path.exists():
             raise FileNotFoundError(f"catalogue file missing: {path} (run bench/generate.py)")
-    if history not in ("slim", "full"):
-        raise ValueError(f"history must be 'slim' or 'full', got {history!r}")
-    newest = json.loads((catalogue / "catalogue.json").read_text())["end_date"]
-    observation = "json_object('id', d.movie_id, " + ", ".join(f"'{f}', d.{f}" for f in SLIM_FIELDS) + ")"
-    if history == "slim":
-        older_payload = observation.replace("d.movie_id, ", "d.movie_id, 'title', t.title, ", 1)
-        # The title is read once a movie here, not once a movie a day after the join.
-        details_side = f"(SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}'))"
-    else:
-        older_payload = f"json_merge_patch(t.payload, {observation})"
-        details_side = f"read_parquet('{details}')"
-    audit = (
-        "d.partition_date + INTERVAL 6 HOUR + to_seconds(d.movie_id % 3600), d.partition_date, 'bench', 200, "
-        "'/3/movie/' || d.movie_id"
-    )
-    with Stopwatch() as watch, duckdb.connect(str(db_path)) as conn:
-        ensure_table(conn, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
-        columns = "movie_id, payload, fetched_at, partition_date, run_id, http_status, request_path"
-        conn.execute(
-            f"INSERT INTO {TMDB_MOVIES_TABLE} ({columns}) "
-            f"SELECT d.movie_id, {older_payload}, {audit} FROM read_parquet('{daily}') AS d "
-            f"JOIN {details_side} AS t USING (movie_id) "
-            "ORDER BY d.partition_date, d.movie_id"
+    info = json.loads((catalogue / "catalogue.json").read_text())
+    newest = date.fromisoformat(info["end_date"])
+    days = [(newest - timedelta(days=back)).isoformat() for back in range(info["days"] - 1, -1, -1)]
+    rows = payload_bytes = 0
+    parquet_seconds = duckdb_seconds = 0.0
+    with duckdb.connect() as source, duckdb.connect(str(db_path)) as warehouse:
+        source.execute("SET TimeZone = 'UTC'")
+        # The title is read once a movie here, not once a movie a day in the join.
+        source.execute(
+            f"CREATE TABLE titles AS SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}')"
         )
-        conn.execute(
-            f"INSERT INTO {TMDB_MOVIES_TABLE} ({columns}) "
-            f"SELECT d.movie_id, d.payload, {audit} "
-            f"FROM (SELECT movie_id, payload, DATE '{newest}' AS partition_date FROM read_parquet('{details}')) AS d"
-        )
-        rows = conn.execute(f"SELECT count(*) FROM {TMDB_MOVIES_TABLE}").fetchone()[0]
-        payload_bytes = conn.execute(f"SELECT sum(strlen(payload::VARCHAR)) FROM {TMDB_MOVIES_TABLE}").fetchone()[0]
-        conn.execute("CHECKPOINT")
-    return {"rows": rows, "payload_bytes": int(payload_bytes), "seconds": watch.seconds, "file_bytes": file_bytes(db_path)}
+        ensure_table(warehouse, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+        for day in days:
+            sql = day_rows_sql(details, daily, history, newest=day == days[-1])
+            day_rows = source.sql(sql, params=[day]).to_arrow_table()
+            rows += day_rows.num_rows
+            payload_bytes += pc.sum(pc.binary_length(day_rows["payload"])).as_py() or 0
+            with Stopwatch() as watch:
+                lake.write_partition(TMDB_MOVIES_TABLE, day, day_rows)
+            parquet_seconds += watch.seconds
+            with Stopwatch() as watch:
+                replace_rows(warehouse, TMDB_MOVIES_TABLE, day_rows, "partition_date = ?", [day])
+            duckdb_seconds += watch.seconds
+            lake.write_partition(DEAD_LETTER_TABLE, day, dead_letter_rows([], day, RUN_ID))
+            print(f"  bronze {day}: {day_rows.num_rows:,} rows", flush=True)
+        with Stopwatch() as watch:
+            warehouse.execute("CHECKPOINT")
+        duckdb_seconds += watch.seconds
+    parquet_bytes = sum(path.stat().st_size for path in lake.table_dir(TMDB_MOVIES_TABLE).rglob("*.parquet"))
+    return {
+        "rows": rows,
+        "days": len(days),
+        "payload_bytes": int(payload_bytes),
+        "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "parquet": {"write_seconds": round(parquet_seconds, 3), "bytes": parquet_bytes},
+        "duckdb": {"write_seconds": round(duckdb_seconds, 3), "bytes": file_bytes(db_path)},
+    }
 
 
-def run_dbt(command: list[str], db_path: Path, work: Path, project: Path = DBT_PROJECT) -> dict:
-    """Run ``dbt <command>`` in ``project`` on ``db_path``, with target and logs under ``work``.
+def time_reads(lake: Lake, db_path: Path, memory_limit: str) -> dict:
+    """Seconds of each query of :data:`READS` on each bronze store, each in a fresh connection
+    with ``memory_limit``: the lake through the same ``read_parquet`` as dbt's source, the
+    DuckDB file opened read-only. Both stores were just written or read, so their files are
+    in the OS page cache: these are warm reads.
 
     Returns:
-        wall seconds, peak RSS of the dbt process tree (bytes), return code, and the path
-        of ``run_results.json``.
+        ``{"parquet": {"latest": s, "scan": s}, "duckdb": {...}}``.
+
+    Raises:
+        RuntimeError: the two stores answer a query differently.
+    """
+    stores = {
+        "parquet": (lambda: duckdb.connect(), lake.scan(TMDB_MOVIES_TABLE)),
+        "duckdb": (lambda: duckdb.connect(str(db_path), read_only=True), TMDB_MOVIES_TABLE),
+    }
+    seconds: dict[str, dict[str, float]] = {store: {} for store in stores}
+    for name, query in READS.items():
+        answers = {}
+        for store, (connect, source) in stores.items():
+            with connect() as conn:
+                conn.execute(f"SET memory_limit = '{memory_limit}'")
+                with Stopwatch() as watch:
+                    answers[store] = conn.execute(query.format(source=source)).fetchone()
+            seconds[store][name] = watch.seconds
+        if answers["parquet"] != answers["duckdb"]:
+            raise RuntimeError(f"read {name!r} differs between the stores: {answers}")
+    return seconds
+
+
+def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: Path = DBT_PROJECT) -> dict:
+    """Run ``dbt <command>`` in ``project`` with ``--vars dbt_vars``, target and logs under ``work``.
+
+    Returns:
+        wall seconds, peak RSS of the dbt process tree (bytes), and the path of
+        ``run_results.json``.
 
     Raises:
         RuntimeError: dbt could not start, or exited with an error (message holds the log tail).
     """
-    # profiles.yml renders the warehouse path from a dbt var, as the pipeline passes it.
     args = [
-        dbt_executable(), *command, "--vars", json.dumps({"duckdb_path": str(db_path)}),
+        dbt_executable(), *command, "--vars", json.dumps(dbt_vars),
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
     ]
@@ -155,7 +300,7 @@ def run_dbt(command: list[str], db_path: Path, work: Path, project: Path = DBT_P
     log.close()
     if code != 0:
         tail = (work / f"dbt_{command[0]}.log").read_text()[-3000:]
-        raise RuntimeError(f"dbt {' '.join(command)} exited {code} on {db_path}:\n{tail}")
+        raise RuntimeError(f"dbt {' '.join(command)} exited {code} with vars {dbt_vars}:\n{tail}")
     return {"seconds": wall, "peak_rss_bytes": rss.peak_bytes, "run_results": work / "target" / "run_results.json"}
 
 
@@ -201,6 +346,11 @@ def startup_seconds(target: Path, started_wall: float) -> float | None:
     return round(first - started_wall, 3)
 
 
+def gib(size: int) -> float:
+    """Bytes as GiB, two decimals."""
+    return round(size / GIB, 2)
+
+
 def bench_size(
     movies: int,
     days: int,
@@ -211,62 +361,99 @@ def bench_size(
     keep: bool = False,
     sample: Path = DEFAULT_SAMPLE,
     project: Path = DBT_PROJECT,
+    memory_limit: str = "3GB",
 ) -> dict:
-    """Generate (if needed), load and build one catalogue size; returns its figures."""
+    """Generate (if needed), land, read, build and publish one catalogue size; returns its figures."""
     label = f"{movies // 1000}k" if movies < 1_000_000 else f"{movies / 1_000_000:g}M"
     catalogue = data_dir / f"{label}x{days}-seed{seed}"
     if not (catalogue / "catalogue.json").exists():
         print(f"[{label}] generating {movies:,} movies x {days} days into {catalogue}", flush=True)
         generate(catalogue, movies, days, seed=seed, sample_dir=sample)
+    # Landing 1M x 30 takes minutes: land each (catalogue, history) once; builds only read it.
+    lake = Lake(catalogue / f"lake-{history}")
+    bronze_db = catalogue / f"bronze-{history}.duckdb"
+    landed_info = catalogue / f"lake-{history}.json"
+    if not landed_info.exists():
+        print(f"[{label}] landing bronze ({history} history) in {lake.root} and {bronze_db}", flush=True)
+        shutil.rmtree(lake.root, ignore_errors=True)
+        bronze_db.unlink(missing_ok=True)
+        landed = land_bronze(lake, bronze_db, catalogue, history)
+        landed["provider_rows"] = land_providers(lake, sample.parent / "providers")
+        save_json(landed_info, landed)
+    bronze = json.loads(landed_info.read_text())
+    print(f"[{label}] {bronze['rows']:,} bronze rows (landed {bronze['loaded_at']}); reads", flush=True)
+    reads = time_reads(lake, bronze_db, memory_limit)
+
     work = out_dir / f"{label}x{days}-{history}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    db_path = work / "warehouse.duckdb"
-    # Loading 1M x 30 takes minutes: load each (catalogue, history) once and build on copies.
-    loaded = catalogue / f"bronze-{history}.duckdb"
-    loaded_info = catalogue / f"bronze-{history}.json"
-    if not loaded_info.exists():
-        print(f"[{label}] loading bronze ({history} history) into {loaded}", flush=True)
-        loaded.unlink(missing_ok=True)
-        bronze = load_bronze(loaded, catalogue, history)
-        load_providers(loaded, sample.parent / "providers")
-        save_json(loaded_info, bronze)
-    bronze = json.loads(loaded_info.read_text())
-    shutil.copyfile(loaded, db_path)
-    print(f"[{label}] {bronze['rows']:,} bronze rows (loaded in {bronze['seconds']} s); dbt parse", flush=True)
-    run_dbt(["parse"], db_path, work, project)
+    build_path = work / "build" / "warehouse.duckdb"
+    build_path.parent.mkdir()
+    dbt_vars = {"duckdb_path": str(build_path), "lake_dir": str(lake.root), "memory_limit": memory_limit}
+    print(f"[{label}] dbt parse", flush=True)
+    run_dbt(["parse"], dbt_vars, work, project)
     print(f"[{label}] dbt build", flush=True)
     launched = time.time()
-    build = run_dbt(["build", "--select", DBT_SELECT], db_path, work, project)
-    nodes = node_stats(db_path, work / "target")
+    build = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], dbt_vars, work, project)
+    nodes = node_stats(build_path, work / "target")
+
+    print(f"[{label}] publish", flush=True)
+    newest = json.loads((catalogue / "catalogue.json").read_text())["end_date"]
+    # CPU seconds (all of this process's threads) as well as wall: on a shared machine the wall
+    # time depends on the other load, CPU time is the steadier measure of the copy's work.
+    cpu_before = time.process_time()
+    with PeakRSS() as publish_rss, Stopwatch() as publish_watch:
+        publication = publish_snapshot(
+            build_path, lake, work / "serving", work / "warehouse.duckdb", keep=1, run_id=RUN_ID,
+            partition_date=newest, tmdb_source=TMDB_SOURCE,
+        )
+    publish_cpu_seconds = round(time.process_time() - cpu_before, 3)
     figures = {
         "label": label,
         "movies": movies,
         "days": days,
         "history": history,
         "bronze_rows": bronze["rows"],
-        "bronze_payload_gib": round(bronze["payload_bytes"] / 1024**3, 2),
-        "load_seconds": bronze["seconds"],
+        "bronze_payload_gib": gib(bronze["payload_bytes"]),
+        "bronze_landed_at": bronze["loaded_at"],
+        "parquet_write_seconds": bronze["parquet"]["write_seconds"],
+        "parquet_gib": gib(bronze["parquet"]["bytes"]),
+        "duckdb_load_seconds": bronze["duckdb"]["write_seconds"],
+        "duckdb_gib": gib(bronze["duckdb"]["bytes"]),
+        "parquet_latest_read_seconds": reads["parquet"]["latest"],
+        "duckdb_latest_read_seconds": reads["duckdb"]["latest"],
+        "parquet_scan_read_seconds": reads["parquet"]["scan"],
+        "duckdb_scan_read_seconds": reads["duckdb"]["scan"],
         "build_seconds": build["seconds"],
         "dbt_startup_seconds": startup_seconds(work / "target", launched),
-        "peak_rss_gib": round(build["peak_rss_bytes"] / 1024**3, 2),
-        "duckdb_file_gib_before": round(bronze["file_bytes"] / 1024**3, 2),
-        "duckdb_file_gib_after": round(file_bytes(db_path) / 1024**3, 2),
+        "peak_rss_gib": gib(build["peak_rss_bytes"]),
+        "build_file_gib": gib(file_bytes(build_path)),
+        "publish_seconds": publish_watch.seconds,
+        "publish_cpu_seconds": publish_cpu_seconds,
+        "load_average_1m_at_publish": round(os.getloadavg()[0], 2),
+        "publish_peak_rss_gib": gib(publish_rss.peak_bytes),
+        "snapshot_gib": gib(file_bytes(publication.snapshot)),
+        "snapshot_tables": len(publication.row_counts),
+        "snapshot_rows": sum(publication.row_counts.values()),
         "fact_rows": next((n["rows"] for n in nodes if n["node"] == "gold.fact_movie_daily"), None),
         "nodes": nodes,
     }
     print(
         f"[{label}] build {figures['build_seconds']} s, peak RSS {figures['peak_rss_gib']} GiB, "
-        f"file {figures['duckdb_file_gib_after']} GiB",
+        f"build file {figures['build_file_gib']} GiB; publish {figures['publish_seconds']} s, "
+        f"snapshot {figures['snapshot_gib']} GiB",
         flush=True,
     )
     if not keep:
-        db_path.unlink(missing_ok=True)
+        shutil.rmtree(work / "build")
+        shutil.rmtree(work / "serving")
+        (work / "warehouse.duckdb").unlink()
     return figures
 
 
 def report(runs: list[dict]) -> str:
-    """Markdown tables: one line per size, growth against the smallest, slowest nodes of the largest."""
+    """Markdown tables: bronze stores, build and publish per size (growth against the
+    smallest), slowest nodes of the largest."""
     base = runs[0]
     summary = []
     for run in runs:
@@ -275,14 +462,26 @@ def report(runs: list[dict]) -> str:
                 **run,
                 "size_ratio": round(run["movies"] / base["movies"], 2),
                 "time_ratio": round(run["build_seconds"] / base["build_seconds"], 2),
-                "fact_rows_per_second": round(run["fact_rows"] / run["build_seconds"]) if run["fact_rows"] else None,
+                "publish_ratio": round(run["publish_seconds"] / base["publish_seconds"], 2),
             }
         )
     lines = [
+        "Bronze stores (write: this catalogue's landing; reads: this run, warm):",
+        "",
         markdown_table(
             summary,
-            ["label", "days", "history", "bronze_rows", "bronze_payload_gib", "load_seconds", "build_seconds",
-             "dbt_startup_seconds", "peak_rss_gib", "duckdb_file_gib_after", "size_ratio", "time_ratio"],
+            ["label", "days", "history", "bronze_rows", "bronze_payload_gib", "parquet_write_seconds", "parquet_gib",
+             "duckdb_load_seconds", "duckdb_gib", "parquet_latest_read_seconds", "duckdb_latest_read_seconds",
+             "parquet_scan_read_seconds", "duckdb_scan_read_seconds"],
+        ),
+        "",
+        "Build and publish:",
+        "",
+        markdown_table(
+            summary,
+            ["label", "build_seconds", "dbt_startup_seconds", "peak_rss_gib", "build_file_gib", "publish_seconds",
+             "publish_cpu_seconds", "load_average_1m_at_publish", "publish_peak_rss_gib", "snapshot_gib",
+             "size_ratio", "time_ratio", "publish_ratio"],
         ),
         "",
         f"Nodes of the {runs[-1]['label']} build, slowest first:",
@@ -304,8 +503,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
     parser.add_argument("--data", type=Path, default=RESULTS_DIR / "data", help="where generated catalogues live")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "transform")
-    parser.add_argument("--keep", action="store_true", help="keep the bench DuckDB files")
+    parser.add_argument("--keep", action="store_true", help="keep the build file and the snapshot")
     parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
+    parser.add_argument(
+        "--memory-limit", default="3GB", help="DuckDB memory_limit of dbt and the reads (the product's default)"
+    )
     args = parser.parse_args(argv)
     # dbt runs in the project folder: every path it is given must be absolute.
     args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
@@ -314,7 +516,8 @@ def main(argv: list[str] | None = None) -> None:
     for movies in sizes:
         result["runs"].append(
             bench_size(
-                movies, args.days, args.history, args.data, args.out, args.seed, args.keep, args.sample, args.project_dir
+                movies, args.days, args.history, args.data, args.out, args.seed, args.keep, args.sample,
+                args.project_dir, args.memory_limit,
             )
         )
         save_json(args.out / f"transform-{args.history}.json", result)
