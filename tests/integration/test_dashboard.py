@@ -62,12 +62,14 @@ def top_movies_table(app: AppTest):
 
 def test_header_shows_where_the_data_comes_from(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
-    (partition, run_id, movies, source), = query(
-        warehouse, "SELECT partition_date, fetched_by_run_id, movies_in_partition, tmdb_source FROM gold.rpt_as_of"
+    # The sample warehouse is a published snapshot: the header names its publication.
+    (partition, run_id, source), = query(
+        warehouse, "SELECT partition_date, run_id, tmdb_source FROM meta.publication ORDER BY published_at DESC LIMIT 1"
     )
+    (movies,), = query(warehouse, "SELECT movies_in_partition FROM gold.rpt_as_of")
     (dead_letters,), = query(warehouse, "SELECT count(*) FROM gold.rpt_tmdb_dead_letters")
     header = app.markdown[0].value
-    assert f"TMDB day **{partition}**" in header and "fetched at" in header
+    assert f"TMDB day **{partition}**" in header and "published at" in header
     assert run_id in header and f"**TMDB source:** {source}" in header
     assert metrics(app)["Movies loaded"] == f"{movies:,}"
     assert metrics(app)["Dead letters of the day"] == f"{dead_letters:,}" and dead_letters > 0
@@ -153,17 +155,15 @@ def test_no_warehouse_says_to_run_make_run(monkeypatch, tmp_path, state):
 
 
 def test_a_new_publication_shows_on_refresh(monkeypatch, sample_run, tmp_path):
-    """MOVIES_DUCKDB_PATH as the storage tiers will make it: a symlink to a published snapshot
-    carrying meta.publication. Retargeting it shows the new publication on the next rerun."""
+    """MOVIES_DUCKDB_PATH is a symlink to a published snapshot carrying meta.publication;
+    retargeting it (as a publication does) shows the new publication on the next rerun."""
     snapshots = []
     for run_id in ("run-one", "run-two"):
         snapshot = tmp_path / f"{run_id}.duckdb"
-        shutil.copy(sample_run.settings.duckdb_path, snapshot)
+        shutil.copyfile(sample_run.settings.duckdb_path, snapshot)
         with duckdb.connect(str(snapshot)) as conn:
-            conn.execute("CREATE SCHEMA meta")
             conn.execute(
-                "CREATE TABLE meta.publication AS SELECT ? AS run_id, DATE '2026-11-20' AS partition_date, "
-                "TIMESTAMPTZ '2026-11-20 07:00:00+00' AS published_at, 'snapshot' AS tmdb_source",
+                "UPDATE meta.publication SET run_id = ?, published_at = TIMESTAMPTZ '2026-11-20 07:00:00+00'",
                 [run_id],
             )
         snapshots.append(snapshot)
