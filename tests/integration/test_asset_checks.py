@@ -70,7 +70,7 @@ def _broken_copy(run: SampleRun, folder: Path, statements: list[str]) -> Setting
             if "bronze." in statement:
                 conn.execute(statement)
         for table in tables:
-            lake.write_partition(table, DAY, conn.execute(f"SELECT * FROM bronze.{table}").to_arrow_table())
+            lake.write_partition(table, DAY, conn.sql(f"SELECT * FROM bronze.{table}").to_arrow_table())
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         for statement in statements:
             if "bronze." not in statement:

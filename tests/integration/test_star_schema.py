@@ -161,7 +161,7 @@ def test_rebuilding_a_day_whose_bronze_is_now_empty_empties_that_day(warehouse: 
     settings = make_settings(tmp_path)
     lake = Lake(settings.lake_dir)
     with lake.connect_bronze() as conn:
-        nothing = conn.execute("SELECT * EXCLUDE (partition_date) FROM bronze.tmdb_movies LIMIT 0").to_arrow_table()
+        nothing = conn.sql("SELECT * EXCLUDE (partition_date) FROM bronze.tmdb_movies LIMIT 0").to_arrow_table()
     lake.write_partition("tmdb_movies", DAY_2, nothing)
     # As in a daily run: silver is rebuilt from bronze, then the day's fact.
     silver_and_fact = AssetSelection.assets(AssetKey(["silver", "tmdb_movie_snapshots"]), FACT)
