@@ -61,4 +61,4 @@ test-fast:
 	$(BIN)/pytest tests/unit
 
 clean:
-	rm -rf data/warehouse.duckdb data/reports data/dagster_home dbt_project/target
+	rm -rf data/warehouse.duckdb data/lake data/build data/serving data/reports data/dagster_home dbt_project/target

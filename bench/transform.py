@@ -7,7 +7,7 @@ For each size (default 100k, 300k and 1M movies, 30 days each) it
    each day's ``bronze.tmdb_movies`` rows are built in memory, then written to the lake with
    the product's :meth:`Lake.write_partition` (one zstd Parquet file per day) and, for the
    comparison with how bronze was stored before the storage tiers, inserted into
-   ``bronze.tmdb_movies`` of a DuckDB file with the old loader (``replace_rows``, one
+   ``bronze.tmdb_movies`` of a DuckDB file with the old loader (delete and insert of the day, one
    transaction per day); each sink is timed on its own and its size on disk measured. Every
    day also gets an empty dead-letter partition, and the real sample's provider deliveries
    land as the lake's current deliveries (they do not scale);
@@ -65,7 +65,19 @@ from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
 from movie_assets.warehouse.lake import Lake  # noqa: E402
-from movie_assets.warehouse.tables import ensure_table, replace_rows  # noqa: E402
+
+
+def replace_day_in_duckdb(conn: duckdb.DuckDBPyConnection, rows, day: str) -> None:
+    """How bronze was loaded before the lake, kept here as the comparison: delete the day from
+    ``bronze.tmdb_movies`` and insert its rows, in one transaction."""
+    columns = ", ".join(f'"{name}"' for name in rows.column_names)
+    conn.execute("BEGIN TRANSACTION")
+    conn.execute(f"DELETE FROM {TMDB_MOVIES_TABLE} WHERE partition_date = ?", [day])
+    conn.register("incoming_rows", rows)
+    conn.execute(f"INSERT INTO {TMDB_MOVIES_TABLE} ({columns}) SELECT {columns} FROM incoming_rows")
+    conn.unregister("incoming_rows")
+    conn.execute("COMMIT")
+
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 # Every model fed by the TMDB bronze table plus everything those models read ("@"), so the
@@ -218,7 +230,8 @@ def land_bronze(lake: Lake, db_path: Path, catalogue: Path, history: str = "slim
         source.execute(
             f"CREATE TABLE titles AS SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}')"
         )
-        ensure_table(warehouse, TMDB_MOVIES_TABLE, TMDB_MOVIES_COLUMNS)
+        warehouse.execute("CREATE SCHEMA IF NOT EXISTS bronze")
+        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {TMDB_MOVIES_TABLE} ({TMDB_MOVIES_COLUMNS})")
         for day in days:
             sql = day_rows_sql(details, daily, history, newest=day == days[-1])
             day_rows = source.sql(sql, params=[day]).to_arrow_table()
@@ -228,7 +241,7 @@ def land_bronze(lake: Lake, db_path: Path, catalogue: Path, history: str = "slim
                 lake.write_partition(TMDB_MOVIES_TABLE, day, day_rows)
             parquet_seconds += watch.seconds
             with Stopwatch() as watch:
-                replace_rows(warehouse, TMDB_MOVIES_TABLE, day_rows, "partition_date = ?", [day])
+                replace_day_in_duckdb(warehouse, day_rows, day)
             duckdb_seconds += watch.seconds
             lake.write_partition(DEAD_LETTER_TABLE, day, dead_letter_rows([], day, RUN_ID))
             print(f"  bronze {day}: {day_rows.num_rows:,} rows", flush=True)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             log_path = write_event_log(instance, result.run_id, home / "logs" / f"{result.run_id}.log", captured.getvalue())
             summary = summarize_events(result.run_id, partition, result.success, instance.all_logs(result.run_id))
-            layers, _ = warehouse_counts(settings.build_duckdb_path, partition)
+            layers = warehouse_counts(settings.build_duckdb_path)
             layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
             outputs = {
                 "readers' warehouse": settings.duckdb_path,

@@ -122,41 +122,28 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
     return summary
 
 
-def warehouse_counts(database: Path, partition: str | None) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
-    """``({schema: (tables, rows)}, {dead-letter reason: count for partition})`` read from the
-    warehouse file opened read-only; empty dicts when it does not exist yet or cannot be opened.
+def warehouse_counts(database: Path) -> dict[str, tuple[int, int]]:
+    """``{schema: (tables, rows)}`` for ``silver`` and ``gold`` of the DuckDB file (the build),
+    opened read-only; empty when it does not exist yet or cannot be opened.
 
     Row counts are DuckDB's ``estimated_size`` per table, exact for tables this pipeline writes
     (no deletes pending a checkpoint) and cheap for any size.
     """
     if not database.exists():
-        return {}, {}
+        return {}
     try:
         conn = duckdb.connect(str(database), read_only=True)
     except duckdb.Error:
         # Still held by a step that failed; the summary goes without the counts.
-        return {}, {}
+        return {}
     with conn:
-        layers = {
+        return {
             schema: (tables, int(rows or 0))
             for schema, tables, rows in conn.execute(
                 "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() "
-                "WHERE schema_name IN ('bronze', 'silver', 'gold') GROUP BY schema_name"
+                "WHERE schema_name IN ('silver', 'gold') GROUP BY schema_name"
             ).fetchall()
         }
-        letters: dict[str, int] = {}
-        has_letters = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'bronze' AND table_name = 'tmdb_dead_letter'"
-        ).fetchone()[0]
-        if has_letters and partition:
-            letters = dict(
-                conn.execute(
-                    "SELECT reason, count(*) FROM bronze.tmdb_dead_letter WHERE partition_date = ? "
-                    "GROUP BY reason ORDER BY reason",
-                    [partition],
-                ).fetchall()
-            )
-    return layers, letters
 
 
 def lake_counts(lake: Lake, partition: str | None) -> tuple[tuple[int, int], dict[str, int]]:

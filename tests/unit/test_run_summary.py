@@ -3,13 +3,14 @@
 ``summarize_events`` and ``write_event_log`` read the event log of real in-process Dagster
 runs of toy assets (a bronze and a silver asset, one passing and one failing check; a run
 with a failing step), so the test follows Dagster's actual event shapes. ``warehouse_counts``
-reads a tiny DuckDB file with the pipeline's schemas; ``format_summary`` is checked for
+reads a tiny DuckDB build file, ``lake_counts`` a tiny lake; ``format_summary`` is checked for
 content and for staying short when many checks fail.
 """
 
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from dagster import AssetCheckResult, AssetCheckSeverity, DagsterInstance, asset, asset_check, materialize
 
@@ -18,10 +19,12 @@ from movie_assets.automation.run_summary import (
     CheckOutcome,
     RunSummary,
     format_summary,
+    lake_counts,
     summarize_events,
     warehouse_counts,
     write_event_log,
 )
+from movie_assets.warehouse.lake import Lake
 
 DAY = "2026-11-20"
 
@@ -71,22 +74,28 @@ def failed_run(instance: DagsterInstance) -> RunSummary:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    """bronze: 2 tables (3 + 4 rows), silver: 1 (2 rows), gold: 1 (empty), plus a table in
-    ``main`` that is no layer of the pipeline."""
+    """A build file: silver 1 table (2 rows), gold 1 (empty), plus a table in ``main`` that
+    is no layer of the pipeline."""
     database = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(database)) as conn:
-        conn.execute("CREATE SCHEMA bronze; CREATE SCHEMA silver; CREATE SCHEMA gold")
-        conn.execute("CREATE TABLE bronze.tmdb_movies AS SELECT range AS movie_id FROM range(3)")
-        conn.execute("CREATE TABLE bronze.tmdb_dead_letter (partition_date DATE, reason VARCHAR)")
-        conn.execute(
-            "INSERT INTO bronze.tmdb_dead_letter VALUES "
-            "(?, 'timeout'), (?, 'not-found'), (?, 'timeout'), ('2026-11-19', 'timeout')",
-            [DAY, DAY, DAY],
-        )
+        conn.execute("CREATE SCHEMA silver; CREATE SCHEMA gold")
         conn.execute("CREATE TABLE silver.movies AS SELECT range AS movie_id FROM range(2)")
         conn.execute("CREATE TABLE gold.dim_movie (movie_id BIGINT)")
         conn.execute("CREATE TABLE main.scratch AS SELECT range FROM range(50)")
     return database
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    """bronze: tmdb_movies (3 rows on the day), tmdb_dead_letter (3 on the day, 1 the day
+    before), one provider delivery (2 rows), and a folder with nothing landed."""
+    lake = Lake(tmp_path / "lake")
+    lake.write_partition("tmdb_movies", DAY, pa.table({"movie_id": [1, 2, 3]}))
+    lake.write_partition("tmdb_dead_letter", DAY, pa.table({"reason": ["timeout", "not-found", "timeout"]}))
+    lake.write_partition("tmdb_dead_letter", "2026-11-19", pa.table({"reason": ["timeout"]}))
+    lake.write_delivery("critic_agg", "abc", pa.table({"x": ["1", "2"]}))
+    (lake.root / "bronze" / "audience_pulse").mkdir()
+    return lake
 
 
 def test_stage_seconds_per_layer_in_graph_order(good_run: RunSummary):
@@ -111,29 +120,26 @@ def test_failed_step_is_listed(failed_run: RunSummary):
     assert set(failed_run.stage_seconds) == {"bronze", "other"}
 
 
-def test_warehouse_counts_per_layer_and_dead_letters_of_the_day(warehouse: Path):
-    layers, letters = warehouse_counts(warehouse, DAY)
-    assert layers == {"bronze": (2, 7), "silver": (1, 2), "gold": (1, 0)}
-    assert letters == {"not-found": 1, "timeout": 2}
-    assert warehouse_counts(warehouse, None) == (layers, {})
-
-
-def test_warehouse_counts_without_dead_letter_table_or_file(tmp_path: Path):
-    database = tmp_path / "bronze_only.duckdb"
-    with duckdb.connect(str(database)) as conn:
-        conn.execute("CREATE SCHEMA bronze; CREATE TABLE bronze.critic_agg AS SELECT 1 AS x")
-    assert warehouse_counts(database, DAY) == ({"bronze": (1, 1)}, {})
-    assert warehouse_counts(tmp_path / "missing.duckdb", DAY) == ({}, {})
+def test_warehouse_counts_per_layer(warehouse: Path, tmp_path: Path):
+    assert warehouse_counts(warehouse) == {"silver": (1, 2), "gold": (1, 0)}
+    assert warehouse_counts(tmp_path / "missing.duckdb") == {}
     assert not (tmp_path / "missing.duckdb").exists()
 
 
-def test_format_summary_of_a_run(good_run: RunSummary, warehouse: Path, tmp_path: Path):
-    layers, letters = warehouse_counts(warehouse, DAY)
+def test_lake_counts_bronze_and_dead_letters_of_the_day(lake: Lake):
+    assert lake_counts(lake, DAY) == ((3, 9), {"not-found": 1, "timeout": 2})
+    assert lake_counts(lake, None) == ((3, 9), {})
+    assert lake_counts(Lake(lake.root.parent / "no_lake"), DAY) == ((0, 0), {})
+
+
+def test_format_summary_of_a_run(good_run: RunSummary, warehouse: Path, lake: Lake, tmp_path: Path):
+    layers = warehouse_counts(warehouse)
+    layers["bronze"], letters = lake_counts(lake, DAY)
     text = format_summary(good_run, layers, letters, "snapshot", {"workbook": tmp_path / "movies.xlsx"})
     lines = text.splitlines()
     assert len(lines) < 60
     assert lines[0] == f"run {good_run.run_id} for {DAY}: succeeded (TMDB source: snapshot)"
-    assert any(line.split()[:1] == ["bronze"] and line.split()[1:] == ["2", "7"] for line in lines)
+    assert any(line.split()[:1] == ["bronze"] and line.split()[1:] == ["3", "9"] for line in lines)
     assert "  dead letters of the day: 3 (not-found 1, timeout 2)" in lines
     assert "  checks: 1 passed, 1 failed" in lines
     assert "    FAILED (WARN) silver/toy:unique_ids" in lines
