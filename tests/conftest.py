@@ -171,3 +171,12 @@ def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
         TMDB_RATE_LIMIT="500",
     )
     return env
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the files so that one needing the session's sample run comes first and the files
+    that do not need it follow: with two workers, one builds the sample run while the other
+    works through tests that never wait for it."""
+    needs_run = {item.path for item in items if "sample_run" in item.fixturenames}
+    first = min((item.path for item in items if item.path in needs_run), default=None)
+    items.sort(key=lambda item: 0 if item.path == first else 1 if item.path not in needs_run else 2)
