@@ -2,9 +2,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot test test-fast bench clean
+.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot test test-fast clean
 
 install: $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip

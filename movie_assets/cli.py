@@ -59,6 +59,7 @@ def partitions_to_run(partition: date | None, start: date | None, end: date | No
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: ``partition``, ``start``, ``end`` (dates or None) and ``select``."""
     parser = argparse.ArgumentParser(prog="python -m movie_assets.cli", description=__doc__.splitlines()[0])
     parser.add_argument("--partition", type=_day, help="the day to materialize (default: today, UTC)")
     parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")

@@ -20,14 +20,17 @@ class PipelinePaths(ConfigurableResource):
 
     @property
     def inputs(self) -> Path:
+        """:attr:`input_dir` as a path."""
         return Path(self.input_dir)
 
     @property
     def reports(self) -> Path:
+        """:attr:`reports_dir` as a path, created if missing."""
         path = Path(self.reports_dir)
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     @property
     def id_list(self) -> Path:
+        """The analyst's ID list, ``ids/movies.csv`` under :attr:`input_dir`."""
         return self.inputs / "ids" / "movies.csv"

@@ -8,6 +8,7 @@ writes to ``os.environ``: resources and the dbt invocation receive their values 
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -114,8 +115,10 @@ class Settings(BaseSettings):
     @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir")
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:
+        # Made absolute without following links: MOVIES_DUCKDB_PATH is itself a link to the
+        # published snapshot, and resolving it would name the snapshot instead of the link.
         path = value.expanduser()
-        return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+        return Path(os.path.abspath(path if path.is_absolute() else REPO_ROOT / path))
 
     @model_validator(mode="after")
     def _live_needs_credentials(self) -> Settings:

@@ -197,7 +197,7 @@ def format_summary(
     for stage, seconds in summary.stage_seconds.items():
         lines.append(f"  {stage:<22}{seconds:>9.1f}")
     if summary.skipped_steps:
-        lines.append(f"  {summary.skipped_steps} steps skipped: nothing upstream of them changed")
+        lines.append(f"  {summary.skipped_steps} steps skipped (nothing upstream changed, or a blocking check failed)")
     if layers:
         lines.append(f"  {'layer':<22}{'tables':>9}{'rows':>12}")
         for schema in ("bronze", "silver", "gold"):

@@ -37,8 +37,6 @@ from dagster import AssetKey
 
 from movie_assets.warehouse.lake import Lake
 
-AUDIT_COLUMNS = ("source_file", "file_sha256", "source_row_number", "loaded_at")
-
 
 class DeliveryError(ValueError):
     """A provider file that cannot be loaded; the message names the file and what is wrong."""
@@ -58,7 +56,7 @@ class Delivery:
         provider: ``critic``, ``audience`` or ``box_office`` (the sensor's unit of change).
         relative_path: path under ``$MOVIES_INPUT_DIR/providers``.
         file_format: ``csv`` (UTF-8, header row) or ``json`` (one array of objects).
-        columns: source columns in table order, all VARCHAR unless in ``json_columns``.
+        columns: source columns in table order, all text (``json_columns`` as JSON text).
         required: columns the file must have; the others become NULL when absent.
         one_of: groups of columns of which the file must have at least one.
         json_columns: columns kept as JSON (nested values).
@@ -80,17 +78,6 @@ class Delivery:
     @property
     def asset_key(self) -> AssetKey:
         return AssetKey(["bronze", self.name])
-
-    @property
-    def ddl(self) -> str:
-        source = [f'"{c}" {"JSON" if c in self.json_columns else "VARCHAR"}' for c in self.columns]
-        audit = [
-            "source_file VARCHAR NOT NULL",
-            "file_sha256 VARCHAR NOT NULL",
-            "source_row_number BIGINT NOT NULL",
-            "loaded_at TIMESTAMPTZ NOT NULL",
-        ]
-        return ", ".join(source + audit)
 
 
 CRITIC_AGG = Delivery(

@@ -309,8 +309,8 @@ def main() -> None:
         _not_ready(str(error))
         return
     except WarehouseBusy:
-        # While runs still write MOVIES_DUCKDB_PATH in place, the file is locked during a run:
-        # keep showing what this browser session last read rather than nothing.
+        # Only a plain warehouse file from before published snapshots is ever written in place
+        # (and locked) by a run: keep showing what this browser session last read.
         data = st.session_state.get("last_data")
         if data is None:
             _not_ready("a run is writing the warehouse right now; refresh in a moment")

@@ -6,10 +6,10 @@ in one batch (:func:`load_dashboard`) and the connection is closed at once, so t
 holds the file for well under a second per refresh and never blocks a run for long.
 
 Which publication is shown is :func:`publication_key`: the resolved path of
-``MOVIES_DUCKDB_PATH`` and its modification time. Once ``MOVIES_DUCKDB_PATH`` is a symlink to
-an immutable published snapshot, a new publication changes the resolved path; while runs write
-the file in place, every write changes the time. Either way the page's cache misses and the
-next refresh reads the new data.
+``MOVIES_DUCKDB_PATH`` and its modification time. ``MOVIES_DUCKDB_PATH`` is a link to an
+immutable published snapshot, so a new publication changes the resolved path; for a plain
+warehouse file from before published snapshots, every write changes the time. Either way the
+page's cache misses and the next refresh reads the new data.
 """
 
 from __future__ import annotations

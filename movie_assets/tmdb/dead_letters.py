@@ -36,7 +36,6 @@ DEAD_LETTER_COLUMNS = """
     recorded_at TIMESTAMPTZ NOT NULL
 """
 DEAD_LETTER_CSV = "dead_letter_queue.csv"
-SOURCES = ("ids-file", "discover", "changes", "fetch")
 
 
 @dataclass(frozen=True)

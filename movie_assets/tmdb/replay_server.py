@@ -47,7 +47,6 @@ import argparse
 import gzip
 import json
 import math
-import os
 import re
 import signal
 import threading
@@ -509,10 +508,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--api-key", help="v3 key clients must send (default: $TMDB_API_KEY)")
+    parser.add_argument("--api-key", help="v3 key clients must send (this or --access-token)")
     parser.add_argument("--access-token", help="v4 bearer token clients may send instead")
     args = parser.parse_args(argv)
-    api_key = args.api_key or os.environ.get("TMDB_API_KEY")
+    if not (args.api_key or args.access_token):
+        parser.error("give --api-key or --access-token: the key clients must send")
+    api_key = args.api_key
     snapshot = Snapshot.load(args.snapshot, args.movies_file, args.baseline_file)
     faults = Faults(latency=args.latency, error_share=args.error_share)
     server = TMDBReplayServer(

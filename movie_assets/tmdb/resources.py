@@ -2,7 +2,7 @@
 interface (:meth:`TMDBResource.get_client`) for both.
 
 Which one a deployment uses is its explicit choice (``TMDB_SOURCE``, see
-:func:`movie_assets.resources.build_resources`), never a fallback on a missing secret.
+:func:`movie_assets.definitions.build_resources`), never a fallback on a missing secret.
 """
 
 from __future__ import annotations

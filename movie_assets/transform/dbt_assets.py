@@ -21,11 +21,11 @@ from typing import Any, Iterator
 
 from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinition, DailyPartitionsDefinition, Output
 from dagster_dbt import DbtProject, dbt_assets
-from dagster_duckdb import DuckDBResource
 
 from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.transform.project import WarehouseDbtCliResource
 from movie_assets.transform.translator import MovieDbtTranslator
+from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
 from movie_assets.warehouse.metadata import table_metadata
 
 DAILY_MODELS = "tag:daily"
@@ -45,7 +45,7 @@ def partition_vars(context: AssetExecutionContext) -> dict[str, str]:
 def build_and_describe(
     context: AssetExecutionContext,
     dbt: WarehouseDbtCliResource,
-    duckdb: DuckDBResource,
+    duckdb: DuckDBWarehouseResource,
     extra_vars: dict[str, str] | None = None,
 ) -> Iterator[Any]:
     """Run ``dbt build`` for the selected models (with the profile vars and ``extra_vars``)
@@ -61,8 +61,7 @@ def build_and_describe(
     """
     # dbt opens the file in a child process: wait here (bounded, with a clear error) for
     # another process to release it, rather than fail inside dbt with a raw lock error.
-    with duckdb.get_connection():
-        pass
+    duckdb.wait_until_writable()
     invocation = dbt.cli(["build", *dbt.vars_args(extra_vars)], context=context, raise_on_error=False)
     events = list(invocation.stream())
     with duckdb.get_connection() as conn:
@@ -95,7 +94,7 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
         project=project,
         exclude=DAILY_MODELS,
     )
-    def movie_dbt_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBResource):
+    def movie_dbt_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
         """Build (run + test) the unpartitioned silver and gold models in the warehouse DuckDB file."""
         yield from build_and_describe(context, dbt, duckdb)
 
@@ -107,7 +106,7 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
         partitions_def=partitions,
         backfill_policy=ONE_DAY_PER_RUN,
     )
-    def movie_dbt_daily_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBResource):
+    def movie_dbt_daily_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
         """Build (run + test) the daily models for the run's partition window (delete+insert of those days).
 
         A run of their checks alone (dbt tests over the whole table) builds no model, needs no

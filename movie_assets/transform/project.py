@@ -4,8 +4,9 @@ The manifest (``dbt_project/target/manifest.json``) is prepared ahead of time, n
 import: by ``make install`` / ``make run`` (``python -m movie_assets.transform.project``), by
 the test session, and by ``dagster dev`` through dagster-dbt's ``prepare_if_dev``.
 
-dbt runs in a child process and is told the warehouse explicitly: ``profiles.yml`` renders
-``var('duckdb_path')`` and ``var('memory_limit')``, passed as ``--vars`` from
+dbt runs in a child process and is told where everything is: ``profiles.yml`` renders
+``var('duckdb_path')`` (the build file) and ``var('memory_limit')``, and the bronze sources
+``var('lake_dir')``, all passed as ``--vars`` from
 :meth:`~movie_assets.settings.Settings.dbt_profile_vars` on every invocation.
 """
 
@@ -103,8 +104,8 @@ class WarehouseDbtCliResource(DbtCliResource):
     silently bringing the cost back.
 
     Attributes:
-        profile_vars: JSON object of the vars ``profiles.yml`` renders (``duckdb_path``,
-            ``memory_limit``).
+        profile_vars: JSON object of the vars every invocation gets: ``duckdb_path`` (the build
+            file), ``memory_limit`` and ``lake_dir``.
     """
 
     profile_vars: str = Field(default="{}", description="JSON dbt vars that profiles.yml renders.")
@@ -123,7 +124,8 @@ class WarehouseDbtCliResource(DbtCliResource):
 
 
 def build_dbt_resource(settings: Settings) -> WarehouseDbtCliResource:
-    """The ``dbt`` resource for ``settings``: the project's dbt, writing ``settings.duckdb_path``."""
+    """The ``dbt`` resource for ``settings``: the project's dbt, building in
+    ``settings.build_duckdb_path`` from the lake at ``settings.lake_dir``."""
     return WarehouseDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),

@@ -38,9 +38,10 @@ class DuckDBLockedError(Failure):
         description = (
             f"The DuckDB warehouse {database} is locked by {who}; waited {waited_seconds:.0f} s "
             "(MOVIES_DUCKDB_LOCK_TIMEOUT). DuckDB allows one process to open a file for writing, "
-            "and no other process may open it at all meanwhile. Release it: close the "
-            "connection holding it (conn.close() in a notebook, or restart its kernel; quit a "
-            "duckdb CLI), or wait for / cancel the other Dagster run (UI → Runs)"
+            "and no other process may open it at all meanwhile. Only runs should open this build "
+            "file (readers open MOVIES_DUCKDB_PATH). Release it: wait for / cancel the other "
+            "Dagster run (UI → Runs), or close a connection opened on it by hand (conn.close(), "
+            "quit a duckdb CLI)"
             + (f", or stop the process: kill {pid}" if pid else "")
             + ". Then re-run."
         )
@@ -60,7 +61,7 @@ class DuckDBWarehouseResource(DuckDBResource):
     """The build DuckDB file (``MOVIES_BUILD_DUCKDB_PATH``) where runs build silver and gold,
     opened read-write; readers never open it (they get published snapshots).
 
-    When another process holds the file (a notebook, a second run, the DuckDB CLI), opening
+    When another process holds the file (a second run, a connection opened on it by hand), opening
     it waits, retrying every ``poll_seconds`` up to ``lock_timeout_seconds``, and then raises
     :class:`DuckDBLockedError` naming the file and how to release it. Other DuckDB errors
     propagate unchanged.

@@ -178,4 +178,5 @@ class LakeResource(ConfigurableResource):
 
     @property
     def lake(self) -> Lake:
+        """The :class:`Lake` at :attr:`root`."""
         return Lake(Path(self.root))

@@ -108,8 +108,19 @@ def test_relative_paths_are_taken_from_the_repository_root(monkeypatch: pytest.M
     monkeypatch.setenv("MOVIES_INPUT_DIR", "../shared/data")
     settings = load(reports_dir=Path("out/reports"))
     assert settings.duckdb_path == REPO_ROOT / "elsewhere" / "w.duckdb"
-    assert settings.input_dir == (REPO_ROOT.parent / "shared" / "data").resolve()
+    assert settings.input_dir == Path(os.path.abspath(REPO_ROOT.parent / "shared" / "data"))
     assert settings.reports_dir == REPO_ROOT / "out" / "reports"
+
+
+def test_the_readers_link_stays_a_link(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    # MOVIES_DUCKDB_PATH names a link to the published snapshot: a relative path must give the
+    # link's own absolute path, or publishing would replace the snapshot file instead of the link.
+    monkeypatch.setattr("movie_assets.settings.REPO_ROOT", tmp_path)
+    (tmp_path / "data" / "serving").mkdir(parents=True)
+    (tmp_path / "data" / "serving" / "snapshot.duckdb").write_bytes(b"")
+    (tmp_path / "data" / "warehouse.duckdb").symlink_to("serving/snapshot.duckdb")
+    monkeypatch.setenv("MOVIES_DUCKDB_PATH", "data/warehouse.duckdb")
+    assert load().duckdb_path == tmp_path / "data" / "warehouse.duckdb"
 
 
 def test_empty_variables_count_as_unset(monkeypatch: pytest.MonkeyPatch):
