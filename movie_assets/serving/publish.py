@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Callable
 
 import duckdb
 
+from movie_assets.atomic_write import atomic_output
 from movie_assets.warehouse.lake import Lake, atomic_symlink
 
 SERVED_SCHEMAS = ("silver", "gold")
@@ -222,20 +222,13 @@ def publish_snapshot(
     # Runs publish one at a time: a leftover temporary snapshot is a killed publish's.
     for stale in serving_dir.glob(f".{SNAPSHOT_PREFIX}*.tmp"):
         stale.unlink(missing_ok=True)
-    temporary = serving_dir / f".{name}.tmp"
-    try:
-        _clone_build(build_path, temporary)
-        with duckdb.connect(str(temporary)) as conn:
+    snapshot = serving_dir / name
+    with atomic_output(snapshot, mode=0o444) as temporary:
+        _clone_build(build_path, Path(temporary))
+        with duckdb.connect(temporary) as conn:
             counts = _freeze(conn, lake)
             _record(conn, previous, run_id, partition_date, tmdb_source, counts, name)
             conn.execute("CHECKPOINT")
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(temporary, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        snapshot = serving_dir / name
-        os.replace(temporary, snapshot)
-    finally:
-        temporary.unlink(missing_ok=True)
     readers_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_symlink(readers_path, os.path.relpath(snapshot, readers_path.parent))
     removed = apply_retention(serving_dir, keep, snapshot)

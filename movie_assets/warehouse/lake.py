@@ -28,30 +28,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import ConfigurableResource
 
+from movie_assets.atomic_write import atomic_output
+
 DATA_FILE = "data.parquet"
 CURRENT = "current"
 
 
 def atomic_parquet(rows: pa.Table, target: Path) -> Path:
-    """Write ``rows`` to ``target`` (zstd Parquet) through a temporary file in the same folder
-    and ``os.replace``, so readers see the old file or the new one, whole. One writer per
-    slice at a time (runs are serialized), so leftover temporary files are a killed writer's.
+    """Write ``rows`` to ``target`` as zstd Parquet through
+    :func:`movie_assets.atomic_write.atomic_output`, so readers see the old file or the new
+    one, whole.
 
     Raises:
         OSError: the folder cannot be written (the old file is untouched).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # A writer killed before its rename leaves its temporary file; the next write clears it.
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_output(target) as temporary:
         pq.write_table(rows, temporary, compression="zstd")
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
     return target
 
 

@@ -59,7 +59,6 @@ def test_publish_makes_a_read_only_snapshot_the_readers_path_names(tmp_path: Pat
     first = publish(tmp_path, "run-one")
     readers = tmp_path / "warehouse.duckdb"
     assert readers.is_symlink() and readers.resolve() == first.snapshot
-    assert not os.access(first.snapshot, os.W_OK) or os.geteuid() == 0
     assert oct(first.snapshot.stat().st_mode & 0o777) == "0o444"
     with duckdb.connect(str(readers), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0] == 10
