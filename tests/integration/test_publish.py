@@ -8,7 +8,6 @@ pipeline-level behaviour (a failing blocking check publishes nothing) is in test
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
