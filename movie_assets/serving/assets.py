@@ -29,19 +29,6 @@ class ServingResource(ConfigurableResource):
     keep: int = 3
 
 
-def day_source(lake: LakeResource, partition_date: str | None) -> str | None:
-    """``live``/``snapshot``: which TMDB source produced the day's bronze rows (None when unknown)."""
-    if not partition_date or partition_date not in lake.lake.partitions("tmdb_movies"):
-        return None
-    with lake.lake.connect({}) as conn:
-        rows = conn.execute(
-            f"SELECT DISTINCT tmdb_source FROM {lake.lake.scan('tmdb_movies')} "
-            "WHERE partition_date = ? AND tmdb_source IS NOT NULL ORDER BY 1",
-            [partition_date],
-        ).fetchall()
-    return ",".join(row[0] for row in rows) or None
-
-
 def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
     """The publish asset, downstream of ``audited`` (every silver and gold model)."""
 
@@ -67,7 +54,10 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
             movie_assets.warehouse.duckdb_resource.DuckDBLockedError: another process keeps the
                 build file open for writing.
         """
-        duckdb.wait_until_writable()
+        # Which deployment produced the data is decided in dbt (gold.rpt_as_of); opening the
+        # build file also waits, bounded, for another writer to let go of it.
+        with duckdb.get_connection() as conn:
+            tmdb_source = conn.execute("SELECT tmdb_source FROM gold.rpt_as_of").fetchall()[0][0]
         partition_date = context.run.tags.get(PARTITION_TAG)
         publication = publish_snapshot(
             build_path=Path(duckdb.database),
@@ -77,7 +67,7 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
             keep=serving.keep,
             run_id=context.run_id,
             partition_date=partition_date,
-            tmdb_source=day_source(lake, partition_date),
+            tmdb_source=tmdb_source,
         )
         context.log.info(
             f"published {publication.snapshot.name} in {publication.seconds:.1f} s; {serving.readers_path} now "

@@ -251,7 +251,7 @@ def fetch_details(
 def tmdb_lake(lake: Lake) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` over
     the lake's partitions (empty tables before the first run); the caller closes it."""
-    return lake.connect({TMDB_MOVIES_TABLE: TMDB_MOVIES_COLUMNS, DEAD_LETTER_TABLE: DEAD_LETTER_COLUMNS})
+    return lake.connect_bronze({TMDB_MOVIES_TABLE: TMDB_MOVIES_COLUMNS, DEAD_LETTER_TABLE: DEAD_LETTER_COLUMNS})
 
 
 def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str, tmdb_source: str) -> pa.Table:

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from movie_assets.tmdb.client import MAX_PAGE
@@ -143,6 +144,26 @@ class LoggedRequest:
     status: int
 
 
+def _json_lines(path: Path, kind: str) -> Iterator[tuple[int, bytes, dict]]:
+    """``(line number, stripped line bytes, parsed object)`` for each non-blank line of the
+    gzipped JSON-lines file ``path`` whose object has an integer ``id``.
+
+    Raises:
+        ValueError: a line is not JSON or has no integer ``id`` (names the file, line and ``kind``).
+    """
+    with gzip.open(path, "rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+                int(record["id"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}: line {number} is not a {kind} with an id: {exc}") from exc
+            yield number, line, record
+
+
 @dataclass
 class Snapshot:
     """An in-memory TMDB snapshot.
@@ -209,20 +230,13 @@ class Snapshot:
         """
         credits: dict[int, bytes] = {}
         appended: dict[int, bytes] = {}
-        with gzip.open(path, "rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    movie_id = int(json.loads(line)["id"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise ValueError(f"{path}: line {number} is not a credits object with an id: {exc}") from exc
-                prefix = b'{"id":%d,' % movie_id
-                if not line.startswith(prefix):
-                    raise ValueError(f"{path}: line {number} does not start with {prefix.decode()}")
-                credits[movie_id] = line
-                appended[movie_id] = b"{" + line[len(prefix) :]
+        for number, line, record in _json_lines(path, "credits object"):
+            movie_id = int(record["id"])
+            prefix = b'{"id":%d,' % movie_id
+            if not line.startswith(prefix):
+                raise ValueError(f"{path}: line {number} does not start with {prefix.decode()}")
+            credits[movie_id] = line
+            appended[movie_id] = b"{" + line[len(prefix) :]
         return credits, appended
 
     def movie_body(self, movie_id: int, append: frozenset[str] = frozenset()) -> bytes | None:
@@ -238,20 +252,12 @@ class Snapshot:
         movies: dict[int, bytes] = {}
         popularity: dict[int, float] = {}
         adult: set[int] = set()
-        with gzip.open(path, "rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    record = json.loads(line)
-                    movie_id = int(record["id"])
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise ValueError(f"{path}: line {number} is not a movie object with an id: {exc}") from exc
-                movies[movie_id] = line
-                popularity[movie_id] = float(record.get("popularity") or 0.0)
-                if record.get("adult"):
-                    adult.add(movie_id)
+        for _, line, record in _json_lines(path, "movie object"):
+            movie_id = int(record["id"])
+            movies[movie_id] = line
+            popularity[movie_id] = float(record.get("popularity") or 0.0)
+            if record.get("adult"):
+                adult.add(movie_id)
         return movies, popularity, adult
 
     def changes_page(self, page: int) -> dict:

@@ -131,31 +131,29 @@ class Lake:
             entry.name for entry in folder.iterdir() if self.partitions(entry.name) or self.current_delivery(entry.name)
         )
 
-    def connect_bronze(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with a view ``bronze.<table>`` for every table of
-        :meth:`tables` (daily tables with ``partition_date``, provider tables as their current
-        delivery), e.g. for a notebook or a test; the caller closes it."""
-        conn = duckdb.connect()
-        conn.execute("CREATE SCHEMA bronze")
-        for table in self.tables():
-            source = self.scan(table) if self.partitions(table) else f"read_parquet('{self.current_file(table).as_posix()}')"
-            conn.execute(f"CREATE VIEW bronze.{table} AS SELECT * FROM {source}")
-        return conn
+    def source(self, table: str) -> str:
+        """The DuckDB table expression that reads ``table`` as silver does: a daily table across
+        its partitions (:meth:`scan`), a provider table as its current delivery."""
+        if self.partitions(table):
+            return self.scan(table)
+        return f"read_parquet('{self.current_file(table).as_posix()}')"
 
-    def connect(self, partitioned: dict[str, str]) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection where each ``bronze.<table>`` of ``partitioned``
-        (``{"bronze.table": "column DDL"}``) is a view over its Parquet partitions, or an
-        empty table with that DDL before its first partition; the caller closes it.
+    def connect_bronze(self, empty: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with a view ``bronze.<table>`` over :meth:`source` for
+        every table of :meth:`tables`, and for each table of ``empty`` (``{"bronze.table":
+        "column DDL"}``) that has no data yet an empty table of that shape, so queries of a
+        first run need no special case; the caller closes it.
 
         Only this process's memory is used: no warehouse file is opened or locked.
         """
         conn = duckdb.connect()
         conn.execute("CREATE SCHEMA bronze")
-        for table, ddl in partitioned.items():
-            if self.partitions(table):
-                conn.execute(f"CREATE VIEW {table} AS SELECT * FROM {self.scan(table)}")
-            else:
-                conn.execute(f"CREATE TABLE {table} ({ddl})")
+        present = self.tables()
+        for table in present:
+            conn.execute(f"CREATE VIEW bronze.{table} AS SELECT * FROM {self.source(table)}")
+        for table, ddl in (empty or {}).items():
+            if table.split(".")[-1] not in present:
+                conn.execute(f"CREATE TABLE bronze.{table.split('.')[-1]} ({ddl})")
         return conn
 
 

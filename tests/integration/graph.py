@@ -38,5 +38,4 @@ def bronze_views(settings: Settings) -> None:
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS bronze")
         for table in lake.tables():
-            source = lake.scan(table) if lake.partitions(table) else f"read_parquet('{lake.current_file(table).as_posix()}')"
-            conn.execute(f"CREATE OR REPLACE VIEW bronze.{table} AS SELECT * FROM {source}")
+            conn.execute(f"CREATE OR REPLACE VIEW bronze.{table} AS SELECT * FROM {lake.source(table)}")
