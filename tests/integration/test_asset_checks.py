@@ -41,6 +41,7 @@ REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_x
     AssetCheckKey(AssetKey(["reports", "charts", f"{name}_png"]), "png_written") for name in CHARTS
 ]
 OURS = BRONZE + GOLD + REPORTS
+PUBLISHED = AssetKey(["serving", "warehouse_snapshot"])
 
 
 def _evaluations(result) -> dict[AssetCheckKey, object]:
@@ -129,16 +130,23 @@ def test_checks_fail_on_a_broken_copy(sample_run: SampleRun, tmp_path: Path):
     assert evaluations[GOLD[0]].metadata["dagster_dbt/failed_row_count"].value == 1
 
 
-def test_failed_blocking_check_stops_the_report(sample_run: SampleRun, tmp_path: Path):
+def test_failed_blocking_check_stops_the_report_and_publication(sample_run: SampleRun, tmp_path: Path):
     settings = _broken_copy(sample_run, tmp_path, ["UPDATE gold.dim_movie SET vote_average = 11"])
     workbook = settings.reports_dir / "movie_data.xlsx"
     before = workbook.stat().st_mtime_ns
-    result = _run_checks(settings, GOLD[2:3], extra=AssetSelection.assets(AssetKey(["reports", "movie_data_xlsx"])))
+    published = settings.duckdb_path.resolve()
+    published_bytes = published.read_bytes()
+    downstream = AssetSelection.assets(AssetKey(["reports", "movie_data_xlsx"]), PUBLISHED)
+    result = _run_checks(settings, GOLD[2:3], extra=downstream)
     assert not _evaluations(result)[GOLD[2]].passed
     assert not result.success
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert AssetKey(["reports", "movie_data_xlsx"]) not in materialized
+    assert not {AssetKey(["reports", "movie_data_xlsx"]), PUBLISHED} & materialized
     assert workbook.stat().st_mtime_ns == before
+    # Readers keep the last good snapshot: the link names the same file, byte for byte.
+    assert settings.duckdb_path.resolve() == published
+    assert published.read_bytes() == published_bytes
+    assert sorted(path.name for path in settings.serving_dir.iterdir()) == [published.name]
 
 
 def test_workbook_and_charts_from_the_sample_data(sample_run: SampleRun, sample_data: Path):
