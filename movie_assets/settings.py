@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE_INPUT_DIR = REPO_ROOT.parent / "shared" / "data"
 
 TMDBSource = Literal["snapshot", "live"]
+Engine = Literal["duckdb", "spark"]
 
 
 class LiveSourceWithoutCredentials(ValueError):
@@ -59,6 +60,16 @@ class Settings(BaseSettings):
         duckdb_lock_timeout: seconds a run waits for another process to release the warehouse.
         duckdb_memory_limit: DuckDB ``memory_limit`` of the dbt builds, e.g. ``3GB``.
         dashboard_port: TCP port on 127.0.0.1 of the analysts' dashboard (``make dashboard``).
+        engine: what dbt builds silver and gold with (``MOVIES_ENGINE``): ``duckdb`` (default,
+            in ``build_duckdb_path``) or ``spark`` (dbt-spark through a PySpark session, tables
+            as Parquet under ``spark_warehouse``, mirrored into ``build_duckdb_path`` for the
+            checks, reports and the publish step).
+        spark_master: ``spark.master`` of the Spark engine (``MOVIES_SPARK_MASTER``), e.g.
+            ``local[*]`` (default: in the dbt process) or ``spark://host:7077`` (a cluster).
+        spark_warehouse: the Spark engine's warehouse (``MOVIES_SPARK_WAREHOUSE``): its tables'
+            Parquet folders and, under ``metastore/``, the catalog that names them.
+        spark_driver_memory: ``spark.driver.memory`` of the dbt process (``MOVIES_SPARK_DRIVER_MEMORY``),
+            e.g. ``2g``; with ``local[*]`` the driver also runs the tasks.
 
     Relative paths are taken from the repository root. Empty variables count as unset.
 
@@ -96,8 +107,12 @@ class Settings(BaseSettings):
     duckdb_lock_timeout: NonNegativeFloat = Field(default=60.0, alias="MOVIES_DUCKDB_LOCK_TIMEOUT")
     duckdb_memory_limit: str = Field(default="3GB", alias="MOVIES_DUCKDB_MEMORY_LIMIT")
     dashboard_port: int = Field(default=8501, ge=1, le=65535, alias="MOVIES_DASHBOARD_PORT")
+    engine: Engine = Field(default="duckdb", alias="MOVIES_ENGINE")
+    spark_master: str = Field(default="local[*]", min_length=1, alias="MOVIES_SPARK_MASTER")
+    spark_warehouse: Path = Field(default=Path("data/spark-warehouse"), alias="MOVIES_SPARK_WAREHOUSE")
+    spark_driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgtKMGT]?$", alias="MOVIES_SPARK_DRIVER_MEMORY")
 
-    @field_validator("tmdb_source", mode="before")
+    @field_validator("tmdb_source", "engine", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -112,7 +127,7 @@ class Settings(BaseSettings):
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
 
-    @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir")
+    @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse")
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:
         # Made absolute without following links: MOVIES_DUCKDB_PATH is itself a link to the
@@ -141,12 +156,18 @@ class Settings(BaseSettings):
         return self.input_dir / "tmdb"
 
     def dbt_profile_vars(self) -> dict[str, str]:
-        """The dbt vars the project renders: ``duckdb_path`` (the build file dbt writes),
-        ``memory_limit`` (e.g. ``3GB``) and ``lake_dir`` (where the bronze sources are read)."""
+        """The dbt vars the project renders: ``engine`` (the profile's target), ``duckdb_path``
+        (the build file dbt writes with DuckDB), ``memory_limit`` (e.g. ``3GB``), ``lake_dir``
+        (where the bronze sources are read) and, for Spark, ``spark_master``,
+        ``spark_warehouse`` and ``spark_driver_memory``."""
         return {
+            "engine": self.engine,
             "duckdb_path": str(self.build_duckdb_path),
             "memory_limit": self.duckdb_memory_limit,
             "lake_dir": str(self.lake_dir),
+            "spark_master": self.spark_master,
+            "spark_warehouse": str(self.spark_warehouse),
+            "spark_driver_memory": self.spark_driver_memory,
         }
 
 

@@ -67,9 +67,13 @@ def test_defaults():
     assert (settings.serving_dir, settings.serving_keep) == (REPO_ROOT / "data" / "serving", 3)
     # dbt builds in the private build file and reads bronze from the lake.
     assert settings.dbt_profile_vars() == {
+        "engine": "duckdb",
         "duckdb_path": str(REPO_ROOT / "data" / "build" / "warehouse.duckdb"),
         "memory_limit": "3GB",
         "lake_dir": str(REPO_ROOT / "data" / "lake"),
+        "spark_master": "local[*]",
+        "spark_warehouse": str(REPO_ROOT / "data" / "spark-warehouse"),
+        "spark_driver_memory": "2g",
     }
 
 
@@ -89,6 +93,10 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "MOVIES_SCHEDULE_ENABLED": "false",
         "MOVIES_DUCKDB_LOCK_TIMEOUT": "0",
         "MOVIES_DUCKDB_MEMORY_LIMIT": "1GB",
+        "MOVIES_ENGINE": " Spark ",
+        "MOVIES_SPARK_MASTER": "spark://10.0.0.5:7077",
+        "MOVIES_SPARK_WAREHOUSE": str(tmp_path / "sw"),
+        "MOVIES_SPARK_DRIVER_MEMORY": "6g",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -99,6 +107,9 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert (settings.duckdb_path, settings.input_dir, settings.reports_dir) == (tmp_path / "w.duckdb", tmp_path / "in", tmp_path / "out")
     assert (settings.partition_start, settings.schedule_enabled) == (date(2026, 3, 1), False)
     assert (settings.duckdb_lock_timeout, settings.duckdb_memory_limit) == (0.0, "1GB")
+    assert (settings.engine, settings.spark_master, settings.spark_warehouse, settings.spark_driver_memory) == (
+        "spark", "spark://10.0.0.5:7077", tmp_path / "sw", "6g"
+    )
 
 
 def test_relative_paths_are_taken_from_the_repository_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -246,9 +257,8 @@ def test_live_deployment_gets_the_api_resource_without_secrets_in_its_config(tmp
     assert (tmdb.source, tmdb.base_url, tmdb.rate_limit) == ("live", "https://tmdb.example/3", 9.0)
     # The resource's configuration is what the Dagster UI shows.
     assert all(SECRET not in text for text in (repr(tmdb), str(tmdb.model_dump()), tmdb.model_dump_json(), repr(resources)))
-    assert json.loads(resources["dbt"].profile_vars) == {
-        "duckdb_path": str(tmp_path / "build.duckdb"), "memory_limit": "3GB", "lake_dir": str(tmp_path / "lake")
-    }
+    assert json.loads(resources["dbt"].profile_vars) == settings.dbt_profile_vars()
+    assert settings.dbt_profile_vars()["duckdb_path"] == str(tmp_path / "build.duckdb")
 
 
 def test_live_resource_reads_its_credentials_from_the_environment_at_run_time(monkeypatch: pytest.MonkeyPatch):
