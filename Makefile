@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot test test-fast clean
+.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
 
 install: $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
@@ -51,6 +51,16 @@ dashboard-screenshot:
 screenshot: $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python scripts/ui_screenshot.py
 
+# A Spark standalone master and one worker on 127.0.0.1 for MOVIES_ENGINE=spark (logs and PIDs
+# in data/spark/). Spark's own variables set ports and size, e.g.
+# make spark-cluster SPARK_MASTER_PORT=7077 SPARK_MASTER_WEBUI_PORT=8080 SPARK_WORKER_CORES=2 SPARK_WORKER_MEMORY=4g
+spark-cluster:
+	$(BIN)/python -m movie_assets.transform.spark_cluster start
+
+# Stops exactly the master and worker that make spark-cluster started (by their PID files).
+spark-cluster-stop:
+	$(BIN)/python -m movie_assets.transform.spark_cluster stop
+
 # Unit and integration tests (real HTTP server, real DuckDB files, real dbt builds).
 test:
 	$(BIN)/pytest
@@ -60,4 +70,4 @@ test-fast:
 	$(BIN)/pytest tests/unit
 
 clean:
-	rm -rf data/warehouse.duckdb data/lake data/build data/serving data/reports data/dagster_home dbt_project/target
+	rm -rf data/warehouse.duckdb data/lake data/build data/serving data/reports data/dagster_home data/spark-warehouse dbt_project/target

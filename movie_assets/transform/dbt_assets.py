@@ -17,6 +17,7 @@ The daily models read only unpartitioned models (silver, dimensions), never the 
 so a run builds bronze → unpartitioned dbt → daily dbt without an op cycle.
 """
 
+from pathlib import Path
 from typing import Any, Iterator
 
 from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinition, DailyPartitionsDefinition, Output
@@ -24,6 +25,7 @@ from dagster_dbt import DbtProject, dbt_assets
 
 from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.transform.project import WarehouseDbtCliResource
+from movie_assets.transform.spark_tables import copy_spark_table
 from movie_assets.transform.translator import MovieDbtTranslator
 from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
 from movie_assets.warehouse.metadata import table_metadata
@@ -53,7 +55,10 @@ def build_and_describe(
 
     Each model's materialization gets :func:`movie_assets.warehouse.metadata.table_metadata` of its
     ``schema.table``. The events are held until dbt exits, because the dbt process keeps the
-    DuckDB file open for writing and no second process may open it meanwhile.
+    DuckDB file open for writing and no second process may open it meanwhile. With the Spark
+    engine each built model is first copied from Spark's warehouse into the build file
+    (:func:`movie_assets.transform.spark_tables.copy_spark_table`), so what follows reads the
+    same tables with either engine.
 
     Raises:
         dagster_dbt.DagsterDbtCliRuntimeError: dbt failed (after the events of the models and
@@ -73,7 +78,10 @@ def build_and_describe(
             else:
                 yield event
                 continue
-            yield event.with_metadata({**event.metadata, **table_metadata(conn, ".".join(key.path))})
+            relation = ".".join(key.path)
+            if dbt.engine == "spark":
+                copy_spark_table(conn, Path(dbt.spark_warehouse), relation)
+            yield event.with_metadata({**event.metadata, **table_metadata(conn, relation)})
     if not invocation.is_successful():
         raise invocation.get_error()
 

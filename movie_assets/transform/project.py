@@ -1,6 +1,7 @@
 """The dbt project (``dbt_project/``), its manifest and the ``dbt`` resource.
 
-The manifest (``dbt_project/target/manifest.json``) is prepared ahead of time, never on
+The manifest (``dbt_project/target/<engine>/manifest.json``, one per ``MOVIES_ENGINE``: the
+engines' configurations differ) is prepared ahead of time, never on
 import: by ``make install`` / ``make run`` (``python -m movie_assets.transform.project``), by
 the test session, and by ``dagster dev`` through dagster-dbt's ``prepare_if_dev``.
 
@@ -73,7 +74,7 @@ def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = F
         return False
     profile_vars = json.dumps(settings.dbt_profile_vars(), sort_keys=True)
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--vars", profile_vars,
+        [dbt_executable(), "parse", "--quiet", "--vars", profile_vars, "--target-path", str(project.target_path),
          "--project-dir", str(project.project_dir), "--profiles-dir", str(project.profiles_dir)],
         check=True,
     )
@@ -82,10 +83,15 @@ def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = F
 
 
 def build_dbt_project(settings: Settings) -> DbtProject:
-    """The ``dbt_project/`` folder as a dagster-dbt ``DbtProject`` (profiles in the same folder);
-    ``dagster dev`` re-parses it on every code load with ``settings``' profile vars."""
+    """The ``dbt_project/`` folder as a dagster-dbt ``DbtProject`` (profiles in the same folder),
+    its manifest in ``target/<engine>``; ``dagster dev`` re-parses it on every code load with
+    ``settings``' profile vars."""
     profile_vars = json.dumps(settings.dbt_profile_vars(), sort_keys=True)
-    return DbtProject(project_dir=DBT_PROJECT_DIR, prepare_project_cli_args=["parse", "--quiet", "--vars", profile_vars])
+    return DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        target_path=Path("target") / settings.engine,
+        prepare_project_cli_args=["parse", "--quiet", "--vars", profile_vars],
+    )
 
 
 class WarehouseDbtCliResource(DbtCliResource):
@@ -104,11 +110,17 @@ class WarehouseDbtCliResource(DbtCliResource):
     silently bringing the cost back.
 
     Attributes:
-        profile_vars: JSON object of the vars every invocation gets: ``duckdb_path`` (the build
-            file), ``memory_limit`` and ``lake_dir``.
+        profile_vars: JSON object of the vars every invocation gets
+            (:meth:`~movie_assets.settings.Settings.dbt_profile_vars`): the engine, the build
+            file, the lake, the Spark master and warehouse.
+        engine: ``duckdb`` (dbt writes the build file) or ``spark`` (dbt writes Parquet tables
+            under ``spark_warehouse``, copied into the build file after each model).
+        spark_warehouse: the Spark engine's warehouse folder, or None with DuckDB.
     """
 
     profile_vars: str = Field(default="{}", description="JSON dbt vars that profiles.yml renders.")
+    engine: str = Field(default="duckdb", description="MOVIES_ENGINE: duckdb or spark.")
+    spark_warehouse: str | None = Field(default=None, description="MOVIES_SPARK_WAREHOUSE with the spark engine.")
 
     @cached_property
     def _cli_version(self) -> Version:
@@ -124,12 +136,15 @@ class WarehouseDbtCliResource(DbtCliResource):
 
 
 def build_dbt_resource(settings: Settings) -> WarehouseDbtCliResource:
-    """The ``dbt`` resource for ``settings``: the project's dbt, building in
-    ``settings.build_duckdb_path`` from the lake at ``settings.lake_dir``."""
+    """The ``dbt`` resource for ``settings``: the project's dbt on ``settings.engine``, building
+    in ``settings.build_duckdb_path`` (DuckDB) or ``settings.spark_warehouse`` (Spark) from the
+    lake at ``settings.lake_dir``."""
     return WarehouseDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
         profile_vars=json.dumps(settings.dbt_profile_vars(), sort_keys=True),
+        engine=settings.engine,
+        spark_warehouse=str(settings.spark_warehouse) if settings.engine == "spark" else None,
     )
 
 

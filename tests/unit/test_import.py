@@ -18,7 +18,7 @@ from pathlib import Path
 from movie_assets.settings import REPO_ROOT
 
 TARGET_DIR = REPO_ROOT / "dbt_project" / "target"
-MANIFEST = TARGET_DIR / "manifest.json"
+MANIFEST = TARGET_DIR / "duckdb" / "manifest.json"
 
 CHILD = """
 import json, sys
