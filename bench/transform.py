@@ -26,6 +26,13 @@ For each size (default 100k, 300k and 1M movies, 30 days each) it
    load average just after (other processes' load), the snapshot's size and this process's
    peak RSS while publishing.
 
+With ``--engine spark`` each size is also built on Spark (dbt-spark, ``method: session``,
+``spark.master`` ``--spark-master``, default ``local[2]``) from the same lake, with the same
+selection, right after the DuckDB build: its wall seconds, the peak RSS of the dbt process
+tree (the JVM that pyspark starts included), the ratio to the DuckDB build, and the seconds
+of copying its Parquet tables into a DuckDB file as the pipeline does after a Spark build
+(:func:`movie_assets.transform.spark_tables.copy_spark_table`).
+
 Bronze layout (``--history``): the newest day holds the full ``GET /movie/{id}`` body of
 every movie; each older day holds, per movie, ``slim`` bodies with only the fields that
 change daily (``id, title, popularity, vote_average, vote_count``; the title because a
@@ -39,6 +46,7 @@ Run::
 
     .venv/bin/python bench/transform.py --sizes 100k,300k,1M --days 30
     .venv/bin/python bench/transform.py --sizes 20k --days 5          # a quick smoke run
+    .venv/bin/python bench/transform.py --sizes 100k,1M --days 30 --engine spark
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
+from movie_assets.transform.spark_tables import copy_spark_table  # noqa: E402
 from movie_assets.warehouse.lake import Lake  # noqa: E402
 
 
@@ -359,6 +368,36 @@ def startup_seconds(target: Path, started_wall: float) -> float | None:
     return round(first - started_wall, 3)
 
 
+def bench_spark(
+    lake: Lake, work: Path, project: Path, duckdb_build: dict, duckdb_nodes: list[dict], master: str, driver_memory: str
+) -> dict:
+    """The same ``dbt build`` on Spark, then the copy of its tables into a DuckDB file; figures
+    beside the DuckDB build's (``duckdb_build``: :func:`run_dbt`'s result)."""
+    spark_work = work / "spark"
+    spark_work.mkdir()
+    warehouse = spark_work / "warehouse"
+    dbt_vars = {
+        "engine": "spark", "lake_dir": str(lake.root), "spark_warehouse": str(warehouse),
+        "spark_master": master, "spark_driver_memory": driver_memory,
+    }
+    run_dbt(["parse"], dbt_vars, spark_work, project)
+    build = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], dbt_vars, spark_work, project)
+    tables = [node["node"] for node in duckdb_nodes if node["kind"] in ("table", "incremental", "view")]
+    with Stopwatch() as copy_watch, duckdb.connect(str(spark_work / "copy.duckdb")) as conn:
+        for relation in tables:
+            copy_spark_table(conn, warehouse, relation)
+    return {
+        "spark_master": master,
+        "spark_driver_memory": driver_memory,
+        "spark_build_seconds": build["seconds"],
+        "spark_peak_rss_gib": gib(build["peak_rss_bytes"]),
+        "spark_to_duckdb_build_ratio": round(build["seconds"] / duckdb_build["seconds"], 2),
+        "spark_to_duckdb_rss_ratio": round(build["peak_rss_bytes"] / duckdb_build["peak_rss_bytes"], 2),
+        "spark_copy_seconds": copy_watch.seconds,
+        "spark_tables_copied": len(tables),
+    }
+
+
 def gib(size: int) -> float:
     """Bytes as GiB, two decimals."""
     return round(size / GIB, 2)
@@ -375,8 +414,10 @@ def bench_size(
     sample: Path = DEFAULT_SAMPLE,
     project: Path = DBT_PROJECT,
     memory_limit: str = "3GB",
+    spark: dict[str, str] | None = None,
 ) -> dict:
-    """Generate (if needed), land, read, build and publish one catalogue size; returns its figures."""
+    """Generate (if needed), land, read, build and publish one catalogue size, and build it on
+    Spark too when ``spark`` (``{"master": ..., "driver_memory": ...}``) is given; returns its figures."""
     label = f"{movies // 1000}k" if movies < 1_000_000 else f"{movies / 1_000_000:g}M"
     catalogue = data_dir / f"{label}x{days}-seed{seed}"
     if not (catalogue / "catalogue.json").exists():
@@ -409,6 +450,11 @@ def bench_size(
     launched = time.time()
     build = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], dbt_vars, work, project)
     nodes = node_stats(build_path, work / "target")
+
+    spark_figures = {}
+    if spark:
+        print(f"[{label}] dbt build on Spark ({spark['master']})", flush=True)
+        spark_figures = bench_spark(lake, work, project, build, nodes, spark["master"], spark["driver_memory"])
 
     print(f"[{label}] publish", flush=True)
     newest = json.loads((catalogue / "catalogue.json").read_text())["end_date"]
@@ -449,6 +495,7 @@ def bench_size(
         "snapshot_tables": len(publication.row_counts),
         "snapshot_rows": sum(publication.row_counts.values()),
         "fact_rows": next((n["rows"] for n in nodes if n["node"] == "gold.fact_movie_daily"), None),
+        **spark_figures,
         "nodes": nodes,
     }
     print(
@@ -457,7 +504,15 @@ def bench_size(
         f"snapshot {figures['snapshot_gib']} GiB",
         flush=True,
     )
+    if spark_figures:
+        print(
+            f"[{label}] Spark build {spark_figures['spark_build_seconds']} s "
+            f"({spark_figures['spark_to_duckdb_build_ratio']}x DuckDB), peak RSS {spark_figures['spark_peak_rss_gib']} GiB, "
+            f"copy to DuckDB {spark_figures['spark_copy_seconds']} s",
+            flush=True,
+        )
     if not keep:
+        shutil.rmtree(work / "spark", ignore_errors=True)
         shutil.rmtree(work / "build")
         shutil.rmtree(work / "serving")
         (work / "warehouse.duckdb").unlink()
@@ -496,6 +551,16 @@ def report(runs: list[dict]) -> str:
              "publish_cpu_seconds", "load_average_1m_at_publish", "publish_peak_rss_gib", "snapshot_gib",
              "size_ratio", "time_ratio", "publish_ratio"],
         ),
+        *(
+            ["", "Spark engine beside DuckDB (same lake, same selection):", "",
+             markdown_table(
+                 summary,
+                 ["label", "spark_master", "spark_driver_memory", "build_seconds", "spark_build_seconds",
+                  "spark_to_duckdb_build_ratio", "peak_rss_gib", "spark_peak_rss_gib", "spark_to_duckdb_rss_ratio",
+                  "spark_copy_seconds"],
+             )]
+            if "spark_build_seconds" in base else []
+        ),
         "",
         f"Nodes of the {runs[-1]['label']} build, slowest first:",
         "",
@@ -521,7 +586,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--memory-limit", default="3GB", help="DuckDB memory_limit of dbt and the reads (the product's default)"
     )
+    parser.add_argument(
+        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        help="spark: also build each size on Spark beside the DuckDB build and report the ratio",
+    )
+    parser.add_argument("--spark-master", default="local[2]", help="spark.master of the Spark build")
+    parser.add_argument("--spark-driver-memory", default="4g", help="spark.driver.memory of the Spark build")
     args = parser.parse_args(argv)
+    spark = {"master": args.spark_master, "driver_memory": args.spark_driver_memory} if args.engine == "spark" else None
     # dbt runs in the project folder: every path it is given must be absolute.
     args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -530,7 +602,7 @@ def main(argv: list[str] | None = None) -> None:
         result["runs"].append(
             bench_size(
                 movies, args.days, args.history, args.data, args.out, args.seed, args.keep, args.sample,
-                args.project_dir, args.memory_limit,
+                args.project_dir, args.memory_limit, spark,
             )
         )
         save_json(args.out / f"transform-{args.history}.json", result)

@@ -11,7 +11,11 @@ from dagster import ExecuteInProcessResult, materialize
 
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
+from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 from movie_assets.warehouse.lake import Lake
+
+#: The sample's later TMDB observation (July 2017), served as a second day.
+LATER_FILE = "movies_2017-07.jsonl.gz"
 
 
 def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessResult:
@@ -39,3 +43,9 @@ def bronze_views(settings: Settings) -> None:
         conn.execute("CREATE SCHEMA IF NOT EXISTS bronze")
         for table in lake.tables():
             conn.execute(f"CREATE OR REPLACE VIEW bronze.{table} AS SELECT * FROM {lake.source(table)}")
+
+
+def later_snapshot(settings: Settings) -> SnapshotTMDBResource:
+    """The ``tmdb`` resource of ``settings`` serving the later observation (:data:`LATER_FILE`)."""
+    resource = build_tmdb_resource(settings)
+    return SnapshotTMDBResource(**{**resource.model_dump(), "movies_file": LATER_FILE})

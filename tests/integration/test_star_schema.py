@@ -20,15 +20,13 @@ import pytest
 from dagster import AssetKey, AssetSelection, Definitions
 
 from conftest import DAY, SampleRun, copy_run, make_settings
-from graph import run_selection
+from graph import LATER_FILE, later_snapshot, run_selection
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
 from movie_assets.warehouse.lake import Lake
-from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 
 DAY_1, DAY_2 = DAY, "2026-11-21"
 DAY_1_ID, DAY_2_ID = 20261120, 20261121
-LATER_FILE = "movies_2017-07.jsonl.gz"
 AVATAR = 19995
 GOLD_TMDB_MODELS = [
     "fact_movie_daily", "dim_movie", "dim_date", "dim_genre", "dim_company", "dim_country", "dim_language",
@@ -67,12 +65,6 @@ def expected(sample_data: Path) -> dict:
     first = raw_movies(sample_data, "movies.jsonl.gz", ids)
     later = raw_movies(sample_data, LATER_FILE, ids)
     return {"first": first, "later": later, "latest": {**first, **later}}
-
-
-def later_snapshot(settings: Settings) -> SnapshotTMDBResource:
-    """The ``tmdb`` resource of ``settings`` serving the later observation."""
-    resource = build_tmdb_resource(settings)
-    return SnapshotTMDBResource(**{**resource.model_dump(), "movies_file": LATER_FILE})
 
 
 def silver_and_gold_checks(result) -> dict[str, bool]:

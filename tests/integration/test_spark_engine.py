@@ -1,0 +1,186 @@
+"""``MOVIES_ENGINE=spark``: the whole graph with dbt on a real Spark standalone cluster (a
+master and a worker process on 127.0.0.1, started for this module) gives the same gold as
+the DuckDB engine's session sample run, and the daily fact keeps one row per movie per day.
+
+Both runs fetch the same sample through the real local TMDB server; they differ in when they
+fetched (``fetched_at``) and their run ids, so those columns are left out of the comparison.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from conftest import DAY, SampleRun, make_settings
+from graph import later_snapshot
+from movie_assets.definitions import build_definitions
+from movie_assets.settings import Settings
+from movie_assets.transform.project import build_dbt_project, prepare_manifest
+from movie_assets.transform.spark_cluster import StandaloneCluster
+
+DAY_2 = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
+#: Keys of the tables whose every numeric column is compared within RELATIVE_TOLERANCE.
+NUMERIC_TABLES = {
+    "mart_genre_roi": ["genre_id"],
+    "kpi_summary": ["kpi", "rank", "metric"],
+    "dim_movie": ["movie_id"],
+    "fact_movie_daily": ["date_id", "movie_id"],
+}
+RELATIVE_TOLERANCE = 1e-9
+# Values of a run rather than of the data: each run has its own id and fetch times.
+RUN_COLUMNS = {"run_id", "recorded_at", "published_at"}
+INEXACT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "TIMESTAMP")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def spark_master(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``spark://127.0.0.1:<port>`` of a standalone master with one 2-core worker, stopped after the module."""
+    cluster = StandaloneCluster(
+        state_dir=tmp_path_factory.mktemp("spark_cluster"),
+        master_port=free_port(),
+        master_webui_port=free_port(),
+        worker_webui_port=free_port(),
+        worker_cores=2,
+        worker_memory="2g",
+    )
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def run_day(settings: Settings, day: str, **resources):
+    """The ``daily_refresh`` job for ``day`` over ``settings``, with some resources replaced."""
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("daily_refresh")
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(
+            partition_key=day, instance=instance, raise_on_error=False, resources={**defs.resources, **resources}
+        )
+
+
+@pytest.fixture(scope="module")
+def spark_run(tmp_path_factory: pytest.TempPathFactory, spark_master: str, sample_run: SampleRun) -> dict:
+    """The whole graph for :data:`DAY` with the Spark engine on the cluster, into a fresh root."""
+    root = tmp_path_factory.mktemp("spark_run")
+    settings = make_settings(
+        root, engine="spark", spark_master=spark_master, spark_warehouse=root / "spark-warehouse", spark_driver_memory="1g"
+    )
+    prepare_manifest(build_dbt_project(settings), settings)
+    result = run_day(settings, DAY)
+    assert result.success, "the Spark run failed; see the step failures above"
+    return {"settings": settings, "result": result}
+
+
+def check_outcomes(result) -> dict[tuple[str, str], bool]:
+    return {
+        ("/".join(evaluation.asset_key.path), evaluation.check_name): evaluation.passed
+        for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def compare_snapshots(duckdb_snapshot: Path, spark_snapshot: Path) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    conn.execute(f"ATTACH '{duckdb_snapshot}' AS d (READ_ONLY)")
+    conn.execute(f"ATTACH '{spark_snapshot}' AS s (READ_ONLY)")
+    return conn
+
+
+def gold_columns(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, dict[str, str]]:
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, data_type in conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = ? AND table_schema = 'gold' ORDER BY table_name, ordinal_position",
+        [catalog],
+    ).fetchall():
+        tables.setdefault(table, {})[column] = data_type
+    return tables
+
+
+def test_dbt_tests_have_the_same_outcome_on_both_engines(spark_run: dict, sample_run: SampleRun):
+    on_spark, on_duckdb = check_outcomes(spark_run["result"]), check_outcomes(sample_run.result)
+    dbt_checks = {key for key in on_duckdb if key[0].split("/")[0] in ("silver", "gold")}
+    assert len(dbt_checks) > 200
+    assert {key: on_spark.get(key) for key in dbt_checks} == {key: on_duckdb[key] for key in dbt_checks}
+    assert all(on_duckdb[key] for key in dbt_checks)
+
+
+def test_gold_has_the_same_tables_rows_and_keys(spark_run: dict, sample_run: SampleRun):
+    with compare_snapshots(sample_run.settings.duckdb_path, spark_run["settings"].duckdb_path) as conn:
+        on_duckdb, on_spark = gold_columns(conn, "d"), gold_columns(conn, "s")
+        assert sorted(on_spark) == sorted(on_duckdb)
+        for table, columns in on_duckdb.items():
+            assert sorted(on_spark[table]) == sorted(columns), table
+            exact = [
+                f'"{name}"' for name, data_type in columns.items()
+                if name not in RUN_COLUMNS and not data_type.startswith(INEXACT_TYPES) and name != "fetched_at"
+            ]
+            listed = ", ".join(exact)
+            counts = conn.execute(f"SELECT (SELECT count(*) FROM d.gold.{table}), (SELECT count(*) FROM s.gold.{table})").fetchone()
+            assert counts[0] == counts[1], f"gold.{table}: {counts[0]} rows with DuckDB, {counts[1]} with Spark"
+            differ = conn.execute(
+                f"SELECT count(*) FROM ((SELECT {listed} FROM d.gold.{table} EXCEPT ALL SELECT {listed} FROM s.gold.{table}) "
+                f"UNION ALL (SELECT {listed} FROM s.gold.{table} EXCEPT ALL SELECT {listed} FROM d.gold.{table}))"
+            ).fetchone()[0]
+            assert differ == 0, f"gold.{table}: {differ} rows differ in ({listed})"
+
+
+@pytest.mark.parametrize("table", sorted(NUMERIC_TABLES))
+def test_numeric_columns_agree_within_tolerance(spark_run: dict, sample_run: SampleRun, table: str):
+    keys = NUMERIC_TABLES[table]
+    with compare_snapshots(sample_run.settings.duckdb_path, spark_run["settings"].duckdb_path) as conn:
+        columns = gold_columns(conn, "d")[table]
+        numeric = [
+            name for name, data_type in columns.items()
+            if name not in keys and data_type.split("(")[0] in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL")
+        ]
+        assert numeric, table
+        joined = conn.execute(
+            f"SELECT count(*) FROM d.gold.{table} AS a FULL JOIN s.gold.{table} AS b USING ({', '.join(keys)}) "
+            f"WHERE a.{keys[0]} IS NULL OR b.{keys[0]} IS NULL"
+        ).fetchone()[0]
+        assert joined == 0, f"gold.{table}: {joined} keys on one engine only"
+        for name in numeric:
+            mismatches = conn.execute(
+                f"SELECT count(*) FROM d.gold.{table} AS a JOIN s.gold.{table} AS b USING ({', '.join(keys)}) "
+                f"WHERE (a.{name} IS NULL) <> (b.{name} IS NULL) "
+                f"OR abs(a.{name}::DOUBLE - b.{name}::DOUBLE) > ? * greatest(abs(a.{name}::DOUBLE), abs(b.{name}::DOUBLE))",
+                [RELATIVE_TOLERANCE],
+            ).fetchone()[0]
+            assert mismatches == 0, f"gold.{table}.{name}: {mismatches} values differ beyond {RELATIVE_TOLERANCE} relative"
+
+
+def fact_days(settings: Settings) -> dict[int, tuple[int, int, object]]:
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT date_id, count(*), count(DISTINCT movie_id), max(fetched_at) FROM gold.fact_movie_daily GROUP BY 1"
+        ).fetchall()
+    return {date_id: (count, movies, fetched) for date_id, count, movies, fetched in rows}
+
+
+def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_replaces_its_day(spark_run: dict):
+    settings = spark_run["settings"]
+    day_1, day_2 = int(DAY.replace("-", "")), int(DAY_2.replace("-", ""))
+    first = fact_days(settings)
+    assert list(first) == [day_1]
+    assert run_day(settings, DAY_2, tmdb=later_snapshot(settings)).success
+    second = fact_days(settings)
+    assert sorted(second) == [day_1, day_2]
+    assert second[day_1] == first[day_1]
+    assert all(count == movies > 0 for count, movies, _ in second.values())
+    assert run_day(settings, DAY_2, tmdb=later_snapshot(settings)).success
+    rerun = fact_days(settings)
+    assert rerun[day_1] == first[day_1]
+    assert rerun[day_2][:2] == second[day_2][:2]
+    assert rerun[day_2][2] > second[day_2][2], "the re-run's fetch replaced the day's rows"
