@@ -15,15 +15,15 @@ known_for as (
         department as known_for_department
     from credits
     group by person_id, department
-    qualify row_number() over (partition by person_id order by count(*) desc, department) = 1
+    qualify row_number() over (partition by person_id order by count(*) desc, department nulls last) = 1
 ),
 
 people as (
     select
         person_id,
-        mode(person_name order by person_name) as name,
+        {{ mode_first('person_name') }} as name,
         -- 0 is TMDB's "not set": a code any credit knows wins over it.
-        coalesce(mode(gender order by gender) filter (where gender <> 0), 0) as gender
+        coalesce({{ mode_first('gender') }} filter (where gender <> 0), 0) as gender
     from credits
     group by person_id
 )
