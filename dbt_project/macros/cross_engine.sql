@@ -128,8 +128,9 @@
 
 {#- distinct_sorted_string_agg(column, separator): aggregate, the distinct non-NULL values of
     `column` sorted and joined by `separator` (a SQL string literal); NULL when there are
-    none. Why: DuckDB orders string_agg inside its parentheses, Spark with WITHIN GROUP
-    (which DuckDB refuses together with DISTINCT). -#}
+    none. Why: DuckDB orders string_agg inside its parentheses; Spark's string_agg(distinct)
+    WITHIN GROUP fails on a table in Spark 4.3 (ClassCastException), so Spark sorts the set of
+    values instead. -#}
 {% macro distinct_sorted_string_agg(column, separator) -%}
     {{ return(adapter.dispatch('distinct_sorted_string_agg', 'movies')(column, separator)) }}
 {%- endmacro %}
@@ -139,7 +140,7 @@
 {%- endmacro %}
 
 {% macro spark__distinct_sorted_string_agg(column, separator) -%}
-    string_agg(distinct {{ column }}, {{ separator }}) within group (order by {{ column }})
+    case when count({{ column }}) > 0 then array_join(array_sort(collect_set({{ column }})), {{ separator }}) end
 {%- endmacro %}
 
 
@@ -191,9 +192,12 @@
 {%- endmacro %}
 
 
-{#- strip_accents(column): `column` with accents removed ("é" -> "e"). Why: Spark SQL has no
-    strip_accents; Spark ships Apache Commons Lang, whose StringUtils.stripAccents does the
-    same (decompose, drop the combining marks), called through reflect. -#}
+{#- strip_accents(column): `column` with accents removed ("é" -> "e"), NULL for NULL. Why:
+    Spark SQL has no strip_accents. DuckDB's decomposes canonically (NFD) and drops the marks;
+    Spark does the same with the ICU4J it ships (Normalizer.decompose through reflect, which
+    would read a NULL as the text "null"). Not Commons Lang's stripAccents: it decomposes
+    compatibly (NFKD), turning "Alien³" into "Alien3" and "33⅓" into "331⁄3", so titles would
+    match differently than on DuckDB. -#}
 {% macro strip_accents(column) -%}
     {{ return(adapter.dispatch('strip_accents', 'movies')(column)) }}
 {%- endmacro %}
@@ -203,7 +207,9 @@
 {%- endmacro %}
 
 {% macro spark__strip_accents(column) -%}
-    reflect('org.apache.commons.lang3.StringUtils', 'stripAccents', {{ column }})
+    case when {{ column }} is not null
+        then regexp_replace(reflect('com.ibm.icu.text.Normalizer', 'decompose', {{ column }}, false), {{ regex('\\p{M}') }}, '')
+    end
 {%- endmacro %}
 
 

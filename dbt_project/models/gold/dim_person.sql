@@ -9,13 +9,19 @@ with credits as (
     from {{ ref('tmdb_movie_crew') }}
 ),
 
+department_credits as (
+    select person_id, department, count(*) as credit_count
+    from credits
+    group by person_id, department
+),
+
 known_for as (
+    -- Counted above, not in the window: Spark's QUALIFY cannot read an aggregate of the group.
     select
         person_id,
         department as known_for_department
-    from credits
-    group by person_id, department
-    qualify row_number() over (partition by person_id order by count(*) desc, department nulls last) = 1
+    from department_credits
+    qualify row_number() over (partition by person_id order by credit_count desc, department nulls last) = 1
 ),
 
 people as (
