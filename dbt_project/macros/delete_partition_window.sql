@@ -1,12 +1,67 @@
-{#- Pre-hook for daily incremental models keyed by date_id (yyyymmdd): delete every day of
-    the Dagster partition window [var min_date, var max_date) before the insert, so a day
-    re-loaded with no rows ends up empty rather than keeping its old rows (delete+insert on
-    its own only replaces the days present in the new batch). Runs in the model's
-    transaction; renders nothing on a full build or the first build. -#}
-{% macro delete_partition_window(date_column='date_id') %}
-    {%- if is_incremental() and var('min_date') and var('max_date') -%}
-        delete from {{ this }}
-        where {{ date_column }} >= {{ var('min_date') | replace('-', '') }}
-          and {{ date_column }} < {{ var('max_date') | replace('-', '') }}
+{#- daily_incremental_config(date_column='date_id', day_type='date_id'): the config of a daily
+    incremental model, partitioned by `date_column` and rebuilt per Dagster partition window
+    [var min_date, var max_date), for `config(materialized='incremental', **...)`.
+    day_type: 'date_id' when date_column holds yyyymmdd integers, 'date' for a DATE column.
+
+    Returns a dict of incremental_strategy, its key (DuckDB unique_key, Spark partition_by)
+    and pre_hook (delete_partition_window). Why: the two engines replace days differently:
+    DuckDB deletes then inserts the run's days; Spark overwrites the Parquet partitions the
+    run writes (insert_overwrite, dynamic). Either way a day of the window that now has no
+    rows would keep its old rows, so the pre-hook empties the whole window first. -#}
+{% macro daily_incremental_config(date_column='date_id', day_type='date_id') -%}
+    {%- set pre_hook = "{{ delete_partition_window('" ~ date_column ~ "', '" ~ day_type ~ "') }}" -%}
+    {%- if target.type == 'spark' -%}
+        {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column], 'pre_hook': pre_hook}) }}
+    {%- else -%}
+        {{ return({'incremental_strategy': 'delete+insert', 'unique_key': date_column, 'pre_hook': pre_hook}) }}
     {%- endif -%}
-{% endmacro %}
+{%- endmacro %}
+
+
+{#- delete_partition_window(date_column='date_id', day_type='date_id'): pre-hook of daily
+    incremental models: one statement emptying every day of the Dagster partition window
+    [var min_date, var max_date) in {{ this }}, so a day re-loaded with no rows ends up empty
+    rather than keeping its old rows (delete+insert or insert_overwrite alone only replace
+    the days present in the new batch). day_type as in daily_incremental_config. Renders
+    nothing on a full build, the first build or an empty window. -#}
+{% macro delete_partition_window(date_column='date_id', day_type='date_id') -%}
+    {%- if is_incremental() and var('min_date') and var('max_date') -%}
+        {%- set days = partition_window_days() -%}
+        {%- if days -%}
+            {{ return(adapter.dispatch('delete_partition_window', 'movies')(date_column, day_type, days)) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- DuckDB: a delete in the model's transaction. -#}
+{% macro default__delete_partition_window(date_column, day_type, days) -%}
+    {%- set literals = [] -%}
+    {%- for day in [days[0], days[-1]] -%}
+        {%- do literals.append(day.strftime('%Y%m%d') if day_type == 'date_id' else "date '" ~ day.isoformat() ~ "'") -%}
+    {%- endfor -%}
+    delete from {{ this }}
+    where {{ date_column }} >= {{ literals[0] }}
+      and {{ date_column }} <= {{ literals[1] }}
+{%- endmacro %}
+
+{#- Spark: a Parquet table deletes no rows; drop the window's partitions instead, all in one
+    statement (a day without a partition is skipped). -#}
+{% macro spark__delete_partition_window(date_column, day_type, days) -%}
+    alter table {{ this }} drop if exists
+    {%- for day in days %}
+        partition ({{ date_column }} = {{ day.strftime('%Y%m%d') if day_type == 'date_id' else "'" ~ day.isoformat() ~ "'" }}){{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- partition_window_days(): every day of [var min_date, var max_date) as a Python date,
+    oldest first; empty when max_date is not after min_date. -#}
+{% macro partition_window_days() -%}
+    {%- set first_day = modules.datetime.date.fromisoformat(var('min_date')) -%}
+    {%- set end_day = modules.datetime.date.fromisoformat(var('max_date')) -%}
+    {%- set days = [] -%}
+    {%- for offset in range((end_day - first_day).days) -%}
+        {%- do days.append(first_day + modules.datetime.timedelta(days=offset)) -%}
+    {%- endfor -%}
+    {{ return(days) }}
+{%- endmacro %}

@@ -13,6 +13,11 @@
     every exploded silver model reads a list the same way, and the API can repeat an entry
     in one list, so each keeps the first (highest-billed) occurrence by default. -#}
 {% macro explode_body_list(bodies, list_field, columns, dedupe_key, where, order_by='list_position') %}
+{{ return(adapter.dispatch('explode_body_list', 'movies')(bodies, list_field, columns, dedupe_key, where, order_by)) }}
+{% endmacro %}
+
+{#- DuckDB: a recursive unnest makes the entry's struct fields columns. -#}
+{% macro default__explode_body_list(bodies, list_field, columns, dedupe_key, where, order_by) %}
 select
     movie_id,
     {{ columns | join(',\n    ') }}
@@ -22,6 +27,24 @@ from (
         unnest(body.{{ list_field }}, recursive := true),
         generate_subscripts(body.{{ list_field }}, 1) as list_position
     from {{ bodies }}
+) as entries
+where {{ where }}
+qualify row_number() over (partition by movie_id, {{ dedupe_key }} order by {{ order_by }}) = 1
+{% endmacro %}
+
+{#- Spark: posexplode gives each entry with its 0-based position; entry.* makes its struct
+    fields columns. The path is back-quoted: `cast` of credits.cast is a keyword. -#}
+{% macro spark__explode_body_list(bodies, list_field, columns, dedupe_key, where, order_by) %}
+select
+    movie_id,
+    {{ columns | join(',\n    ') }}
+from (
+    select
+        movie_id,
+        list_entries.entry.*,
+        list_entries.position + 1 as list_position
+    from {{ bodies }}
+    lateral view posexplode(body.`{{ list_field.split('.') | join('`.`') }}`) list_entries as position, entry
 ) as entries
 where {{ where }}
 qualify row_number() over (partition by movie_id, {{ dedupe_key }} order by {{ order_by }}) = 1

@@ -9,7 +9,7 @@
 select
     {{ key }},
     {%- for attribute in attributes %}
-    mode({{ attribute }} order by {{ attribute }}) as {{ attribute }}{{ ',' if not loop.last }}
+    {{ mode_first(attribute) }} as {{ attribute }}{{ ',' if not loop.last }}
     {%- endfor %}
 from {{ relation }}
 group by {{ key }}

@@ -14,28 +14,28 @@
     thousands separator cannot be told. -#}
 {% macro provider_whole_number(column) -%}
     case
-        when regexp_full_match(regexp_replace({{ provider_text(column) }}, '[$,\s]', '', 'g'), '[0-9]{1,18}')
-            then cast(regexp_replace({{ provider_text(column) }}, '[$,\s]', '', 'g') as bigint)
+        when {{ regexp_full_match(regexp_replace_all(provider_text(column), '[$,\s]', ''), '[0-9]{1,18}') }}
+            then cast({{ regexp_replace_all(provider_text(column), '[$,\s]', '') }} as bigint)
     end
 {%- endmacro %}
 
 {#- Decimal number with an optional fixed suffix regex: suffix='%' reads "82%",
     suffix='/10' reads "7.8/10" on its own 0-10 scale; without a suffix a bare "7.8". -#}
 {% macro provider_decimal(column, suffix='') -%}
-    try_cast(nullif(regexp_extract({{ provider_text(column) }}, '^([0-9]+(\.[0-9]+)?)\s*{{ suffix }}$', 1), '') as double)
+    try_cast(nullif(regexp_extract({{ provider_text(column) }}, {{ regex('^([0-9]+(\.[0-9]+)?)\s*' ~ suffix ~ '$') }}, 1), '') as double)
 {%- endmacro %}
 
 {#- Date from "Jun 12 1998" (vega-datasets) or ISO "1998-06-12". -#}
 {% macro provider_date(column) -%}
     cast(coalesce(
-        try_strptime({{ provider_text(column) }}, '%b %d %Y'),
-        try_strptime({{ provider_text(column) }}, '%Y-%m-%d')
+        {{ try_parse_date(provider_text(column), '%b %d %Y') }},
+        {{ try_parse_date(provider_text(column), '%Y-%m-%d') }}
     ) as date)
 {%- endmacro %}
 
 {#- Four-digit year at the start: "2009", and OMDb series ranges such as "2017–". -#}
 {% macro provider_year(column) -%}
-    try_cast(nullif(regexp_extract({{ provider_text(column) }}, '^([0-9]{4})(–|-)?([0-9]{4})?$', 1), '') as integer)
+    try_cast(nullif(regexp_extract({{ provider_text(column) }}, {{ regex('^([0-9]{4})(–|-)?([0-9]{4})?$') }}, 1), '') as integer)
 {%- endmacro %}
 
 {#- One provider column's checked value and its quality flag, from one declaration of its
@@ -60,7 +60,7 @@
             then '{{ name }}: unreadable "' || {{ provider_text(raw) }} || '"'
         {%- if min_value is not none %}
         when not ({{ parsed }} between {{ min_value }} and {{ max_value }})
-            then '{{ name }}: out of range [' || cast({{ min_value }} as varchar) || ', ' || cast({{ max_value }} as varchar) || '] "' || {{ provider_text(raw) }} || '"'
+            then '{{ name }}: out of range [' || cast({{ min_value }} as {{ dbt.type_string() }}) || ', ' || cast({{ max_value }} as {{ dbt.type_string() }}) || '] "' || {{ provider_text(raw) }} || '"'
         {%- endif %}
     end
     {%- endset -%}
@@ -69,17 +69,17 @@
 
 {#- Non-NULL entries of a list of flags (provider_checked flags and models' own checks). -#}
 {% macro provider_flags(flags) -%}
-    list_filter([{{ flags | join(', ') }}], lambda flag: flag is not null)
+    {{ non_null_list(flags) }}
 {%- endmacro %}
 
 {#- Title key for matching across sources: lower case, accents stripped, "&" read as
     "and", a leading "The " or trailing ", The" dropped, then only letters and digits. -#}
 {% macro normalize_title(column) -%}
-    nullif(regexp_replace(
-        regexp_replace(
-            regexp_replace(strip_accents(lower(trim({{ column }}))), '^the\s+|,\s*the$', '', 'g'),
-            '&', 'and', 'g'
+    nullif({{ regexp_replace_all(
+        regexp_replace_all(
+            regexp_replace_all(strip_accents('lower(trim(' ~ column ~ '))'), '^the\s+|,\s*the$', ''),
+            '&', 'and'
         ),
-        '[^a-z0-9]+', '', 'g'
-    ), '')
+        '[^a-z0-9]+', ''
+    ) }}, '')
 {%- endmacro %}

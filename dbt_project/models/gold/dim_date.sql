@@ -22,21 +22,23 @@ bounds as (
 ),
 
 days as (
-    select cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as date_day
+    select {{ date_spine('first_day', 'last_day') }}
     from bounds
 )
 
+{%- set calendar = calendar_parts('date_day') %}
+
 select
-    cast(strftime(date_day, '%Y%m%d') as integer) as date_id,
+    {{ date_id('date_day') }} as date_id,
     date_day,
     year(date_day) as year,
     quarter(date_day) as quarter,
     month(date_day) as month,
-    monthname(date_day) as month_name,
+    {{ calendar.month_name }} as month_name,
     day(date_day) as day_of_month,
-    isoyear(date_day) as iso_year,
+    {{ calendar.iso_year }} as iso_year,
     weekofyear(date_day) as iso_week,
-    isodow(date_day) as weekday,
-    dayname(date_day) as weekday_name,
-    isodow(date_day) >= 6 as is_weekend
+    {{ calendar.iso_weekday }} as weekday,
+    {{ calendar.weekday_name }} as weekday_name,
+    {{ calendar.iso_weekday }} >= 6 as is_weekend
 from days

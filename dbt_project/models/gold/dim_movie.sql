@@ -8,7 +8,7 @@ select
     title,
     original_title,
     release_date,
-    cast(strftime(release_date, '%Y%m%d') as integer) as release_date_id,
+    {{ date_id('release_date') }} as release_date_id,
     original_language,
     status,
     runtime_minutes,
@@ -27,7 +27,7 @@ select
     vote_average,
     vote_count,
     popularity,
-    array_to_string(genre_names, ', ') as genres,
+    {{ join_list('genre_names', "', '") }} as genres,
     credits_known,
     snapshot_date as last_snapshot_date
 from movies

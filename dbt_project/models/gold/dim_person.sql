@@ -9,21 +9,27 @@ with credits as (
     from {{ ref('tmdb_movie_crew') }}
 ),
 
+department_credits as (
+    select person_id, department, count(*) as credit_count
+    from credits
+    group by person_id, department
+),
+
 known_for as (
+    -- Counted above, not in the window: Spark's QUALIFY cannot read an aggregate of the group.
     select
         person_id,
         department as known_for_department
-    from credits
-    group by person_id, department
-    qualify row_number() over (partition by person_id order by count(*) desc, department) = 1
+    from department_credits
+    qualify row_number() over (partition by person_id order by credit_count desc, department nulls last) = 1
 ),
 
 people as (
     select
         person_id,
-        mode(person_name order by person_name) as name,
+        {{ mode_first('person_name') }} as name,
         -- 0 is TMDB's "not set": a code any credit knows wins over it.
-        coalesce(mode(gender order by gender) filter (where gender <> 0), 0) as gender
+        coalesce({{ mode_first('gender') }} filter (where gender <> 0), 0) as gender
     from credits
     group by person_id
 )

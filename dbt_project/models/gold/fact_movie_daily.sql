@@ -1,16 +1,15 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='date_id',
         tags=['daily'],
-        pre_hook="{{ delete_partition_window() }}",
+        **daily_incremental_config('date_id'),
     )
 }}
 -- Daily movie facts: one row per (date_id, movie_id) fetched that day. Built per Dagster
 -- partition: the window [var min_date, var max_date) is selected from silver and its days
 -- replace the same days in this table (the pre-hook empties the whole window first, so a day
--- re-loaded with no rows is emptied too); other days are untouched.
+-- re-loaded with no rows is emptied too; see macro daily_incremental_config); other days are
+-- untouched.
 -- The dimensions are declared upstream so that the fact's relationship tests run with it:
 -- depends_on: {{ ref('dim_date') }}, {{ ref('dim_movie') }}
 with snapshots as (
@@ -25,7 +24,7 @@ with snapshots as (
 )
 
 select
-    cast(strftime(snapshot_date, '%Y%m%d') as integer) as date_id,
+    {{ date_id('snapshot_date') }} as date_id,
     movie_id,
     popularity,
     vote_average,

@@ -113,24 +113,29 @@ segments as (
     group by franchise_segment
 ),
 
+-- One row per segment and measure (a union, as a lateral VALUES list is DuckDB's only).
+{%- set segment_measures = [
+    ('movie_count', 'cast(movie_count as double)', 'movies'),
+    ('mean_revenue_usd', 'mean_revenue_usd', 'USD'),
+    ('mean_roi', 'mean_roi', 'ratio'),
+    ('mean_vote_average', 'mean_vote_average', 'score_0_10'),
+] %}
 franchise_vs_standalone as (
+    {%- for metric, value, unit in segment_measures %}
     select
         'franchise_vs_standalone' as kpi,
         case franchise_segment when 'franchise' then 1 when 'standalone' then 2 else 3 end as rank,
         'segment' as subject_type,
         cast(null as bigint) as subject_id,
         franchise_segment as subject_name,
-        measures.metric,
-        measures.value,
-        measures.unit
+        '{{ metric }}' as metric,
+        {{ value }} as value,
+        '{{ unit }}' as unit
     from segments
-    cross join lateral (
-        values
-            ('movie_count', cast(movie_count as double), 'movies'),
-            ('mean_revenue_usd', mean_revenue_usd, 'USD'),
-            ('mean_roi', mean_roi, 'ratio'),
-            ('mean_vote_average', mean_vote_average, 'score_0_10')
-    ) as measures (metric, value, unit)
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 all_kpis as (
@@ -151,14 +156,14 @@ all_kpis as (
 )
 
 select
-    cast(kpi as varchar) as kpi,
+    cast(kpi as {{ dbt.type_string() }}) as kpi,
     cast(rank as integer) as rank,
-    cast(subject_type as varchar) as subject_type,
+    cast(subject_type as {{ dbt.type_string() }}) as subject_type,
     cast(subject_id as bigint) as subject_id,
-    cast(subject_name as varchar) as subject_name,
-    cast(metric as varchar) as metric,
+    cast(subject_name as {{ dbt.type_string() }}) as subject_name,
+    cast(metric as {{ dbt.type_string() }}) as metric,
     cast(value as double) as value,
-    cast(unit as varchar) as unit,
+    cast(unit as {{ dbt.type_string() }}) as unit,
     -- Credit-based KPIs rank people, and only movies with known credits have any.
     cast(case when subject_type in ('director', 'actor') then coverage.movies_with_credits end as bigint)
         as movies_with_credits,

@@ -29,7 +29,8 @@ per_genre as (
         avg(roi) as avg_roi,
         median(roi) as median_roi,
         sum(revenue_usd) / sum(budget_usd) - 1 as portfolio_roi,
-        avg(case when profit_usd > 0 then 1.0 else 0.0 end) as pct_profitable,
+        -- 1 and 0, not 1.0 and 0.0: Spark averages a decimal as a decimal of 5 places.
+        avg(case when profit_usd > 0 then 1 else 0 end) as pct_profitable,
         min(roi) as min_roi,
         max(roi) as max_roi,
         cast(sum(budget_usd) as bigint) as total_budget,

@@ -18,7 +18,7 @@ spine as (
 ),
 
 candidates as (
-    select box_office_id as row_id, cast(null as varchar) as imdb_id, title_key, release_year
+    select box_office_id as row_id, cast(null as {{ dbt.type_string() }}) as imdb_id, title_key, release_year
     from {{ ref('box_office') }}
 ),
 

@@ -1,22 +1,26 @@
 -- Films of gold.movies_unified found in both sources of each pair, by how the later source
 -- of the pair (order TMDB, critic, audience, box office) matched. Read by the Dagster
 -- asset check gold/movies_unified:match_counts to report the counts as metadata.
-with presence as (
-    select
-        film_key,
-        unnest([
-            {'source': 'tmdb', 'position': 0, 'match_method': case when in_tmdb then 'tmdb' end},
-            {'source': 'critic', 'position': 1, 'match_method': critic_match},
-            {'source': 'audience', 'position': 2, 'match_method': audience_match},
-            {'source': 'box_office', 'position': 3, 'match_method': box_office_match}
-        ]) as source_entry
-    from {{ ref('movies_unified') }}
+{#- Each source in matching order, with how a film's row of it matched (NULL: not present). #}
+{%- set sources = [
+    ('tmdb', "case when in_tmdb then 'tmdb' end"),
+    ('critic', 'critic_match'),
+    ('audience', 'audience_match'),
+    ('box_office', 'box_office_match'),
+] %}
+with films as (
+    select * from {{ ref('movies_unified') }}
 ),
 
 present as (
-    select film_key, source_entry.source, source_entry.position, source_entry.match_method
-    from presence
-    where source_entry.match_method is not null
+    {%- for source, match_method in sources %}
+    select film_key, '{{ source }}' as source, {{ loop.index0 }} as position, {{ match_method }} as match_method
+    from films
+    where {{ match_method }} is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 source_pairs as (

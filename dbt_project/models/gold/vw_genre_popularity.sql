@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=view_materialization()) }}
 -- Per genre on the most recent snapshot day: how many movies, how popular, how rated
 -- (one day only, because TMDB's popularity scale changes over time).
 with latest as (

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=view_materialization()) }}
 -- The movies of the most recent snapshot day ranked by popularity, then rating, then votes
 -- (rank 1 = most popular; movie_id breaks ties so ranks are unique). Only one day is ranked
 -- because TMDB's popularity scale changes over time.

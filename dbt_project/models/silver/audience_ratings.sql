@@ -15,10 +15,10 @@ ratings as (
     -- OMDb's ratings array holds one {source, value} per rating site.
     select
         source_row_number,
-        max(rating ->> '$.value') filter (where rating ->> '$.source' = 'Internet Movie Database') as imdb_rating_text,
-        max(rating ->> '$.value') filter (where rating ->> '$.source' = 'Rotten Tomatoes') as rotten_tomatoes_text,
-        max(rating ->> '$.value') filter (where rating ->> '$.source' = 'Metacritic') as metacritic_text
-    from delivered, unnest(cast(ratings as json[])) as site(rating)
+        max(rating.value) filter (where rating.source = 'Internet Movie Database') as imdb_rating_text,
+        max(rating.value) filter (where rating.source = 'Rotten Tomatoes') as rotten_tomatoes_text,
+        max(rating.value) filter (where rating.source = 'Metacritic') as metacritic_text
+    from delivered, {{ unnest_list(from_json('ratings', [{'source': 'VARCHAR', 'value': 'VARCHAR'}])) }} as site(rating)
     group by source_row_number
 ),
 
@@ -26,15 +26,15 @@ parsed as (
     select
         delivered.source_row_number,
         title as raw_title,
-        "year" as raw_year,
+        {{ adapter.quote('year') }} as raw_year,
         imdb_id as raw_imdb_id,
         imdb_rating as raw_imdb_rating,
         imdb_votes as raw_imdb_votes,
         ratings.rotten_tomatoes_text as raw_rotten_tomatoes,
         ratings.metacritic_text as raw_metacritic,
-        {{ provider_year('"year"') }} as parsed_release_year,
-        coalesce(trim("year") similar to '[0-9]{4}(–|-)([0-9]{4})?', false) as is_series,
-        case when regexp_full_match({{ provider_text('imdb_id') }}, 'tt[0-9]{7,10}')
+        {{ provider_year(adapter.quote('year')) }} as parsed_release_year,
+        coalesce({{ regexp_full_match('trim(' ~ adapter.quote('year') ~ ')', '[0-9]{4}(–|-)([0-9]{4})?') }}, false) as is_series,
+        case when {{ regexp_full_match(provider_text('imdb_id'), 'tt[0-9]{7,10}') }}
             then {{ provider_text('imdb_id') }} end as parsed_imdb_id,
         -- imdb_rating is the same figure as the "7.8/10" entry; the bare field wins when both exist.
         coalesce({{ provider_decimal('imdb_rating') }}, {{ provider_decimal('ratings.imdb_rating_text', '/10') }}) as parsed_imdb_rating,
@@ -43,7 +43,7 @@ parsed as (
         {{ provider_decimal('ratings.metacritic_text', '/100') }} as parsed_metacritic_score,
         {{ provider_text('rated') }} as mpaa_rating,
         {{ provider_text('genre') }} as genres,
-        {{ provider_text('"language"') }} as languages,
+        {{ provider_text(adapter.quote('language')) }} as languages,
         {{ provider_text('country') }} as countries,
         year(loaded_at) + 1 as latest_year,
         ratings,

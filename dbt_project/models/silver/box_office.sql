@@ -15,48 +15,48 @@
 with domestic as (
     select
         source_row_number,
-        "Title" as title,
-        "Release Date" as release_date_text,
-        "US Gross" as raw_us_gross,
-        {{ provider_whole_number('"US Gross"') }} as parsed_us_gross_usd,
+        {{ adapter.quote('Title') }} as title,
+        {{ adapter.quote('Release Date') }} as release_date_text,
+        {{ adapter.quote('US Gross') }} as raw_us_gross,
+        {{ provider_whole_number(adapter.quote('US Gross')) }} as parsed_us_gross_usd,
         loaded_at,
-        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
     from {{ source('bronze', 'box_office_domestic') }}
 ),
 
 international as (
     select
         source_row_number,
-        "Title" as title,
-        "Release Date" as release_date_text,
-        "Worldwide Gross" as raw_worldwide_gross,
-        "International Gross" as raw_international_gross,
-        {{ provider_whole_number('"Worldwide Gross"') }} as parsed_worldwide_gross_usd,
-        {{ provider_whole_number('"International Gross"') }} as parsed_reported_international_gross_usd,
+        {{ adapter.quote('Title') }} as title,
+        {{ adapter.quote('Release Date') }} as release_date_text,
+        {{ adapter.quote('Worldwide Gross') }} as raw_worldwide_gross,
+        {{ adapter.quote('International Gross') }} as raw_international_gross,
+        {{ provider_whole_number(adapter.quote('Worldwide Gross')) }} as parsed_worldwide_gross_usd,
+        {{ provider_whole_number(adapter.quote('International Gross')) }} as parsed_reported_international_gross_usd,
         loaded_at,
-        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
     from {{ source('bronze', 'box_office_international') }}
 ),
 
 financials as (
     select
         source_row_number,
-        "Title" as title,
-        "Release Date" as release_date_text,
-        "Production Budget" as raw_production_budget,
-        "US DVD Sales" as raw_us_dvd_sales,
-        "Running Time min" as raw_running_time,
-        {{ provider_whole_number('"Production Budget"') }} as parsed_production_budget_usd,
-        {{ provider_whole_number('"US DVD Sales"') }} as parsed_us_dvd_sales_usd,
-        {{ provider_whole_number('"Running Time min"') }} as parsed_running_time_minutes,
-        {{ provider_text('"Distributor"') }} as distributor,
-        {{ provider_text('"MPAA Rating"') }} as mpaa_rating,
-        {{ provider_text('"Major Genre"') }} as major_genre,
-        {{ provider_text('"Creative Type"') }} as creative_type,
-        {{ provider_text('"Source"') }} as source_material,
-        {{ provider_text('"Director"') }} as director,
+        {{ adapter.quote('Title') }} as title,
+        {{ adapter.quote('Release Date') }} as release_date_text,
+        {{ adapter.quote('Production Budget') }} as raw_production_budget,
+        {{ adapter.quote('US DVD Sales') }} as raw_us_dvd_sales,
+        {{ adapter.quote('Running Time min') }} as raw_running_time,
+        {{ provider_whole_number(adapter.quote('Production Budget')) }} as parsed_production_budget_usd,
+        {{ provider_whole_number(adapter.quote('US DVD Sales')) }} as parsed_us_dvd_sales_usd,
+        {{ provider_whole_number(adapter.quote('Running Time min')) }} as parsed_running_time_minutes,
+        {{ provider_text(adapter.quote('Distributor')) }} as distributor,
+        {{ provider_text(adapter.quote('MPAA Rating')) }} as mpaa_rating,
+        {{ provider_text(adapter.quote('Major Genre')) }} as major_genre,
+        {{ provider_text(adapter.quote('Creative Type')) }} as creative_type,
+        {{ provider_text(adapter.quote('Source')) }} as source_material,
+        {{ provider_text(adapter.quote('Director')) }} as director,
         loaded_at,
-        row_number() over (partition by "Title", "Release Date" order by source_row_number) as occurrence
+        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
     from {{ source('bronze', 'box_office_financials') }}
 ),
 
@@ -74,7 +74,18 @@ paired as (
         international.raw_international_gross,
         international.parsed_worldwide_gross_usd,
         international.parsed_reported_international_gross_usd,
-        financials.* exclude (source_row_number, title, release_date_text, loaded_at, occurrence),
+        financials.raw_production_budget,
+        financials.raw_us_dvd_sales,
+        financials.raw_running_time,
+        financials.parsed_production_budget_usd,
+        financials.parsed_us_dvd_sales_usd,
+        financials.parsed_running_time_minutes,
+        financials.distributor,
+        financials.mpaa_rating,
+        financials.major_genre,
+        financials.creative_type,
+        financials.source_material,
+        financials.director,
         greatest(domestic.loaded_at, international.loaded_at, financials.loaded_at) as loaded_at
     from domestic
     full outer join international
@@ -146,8 +157,32 @@ checked as (
 )
 
 select
-    coalesce(title_key, '') || '|' || coalesce(cast(release_date as varchar), release_date_as_delivered, '')
+    coalesce(title_key, '') || '|' || coalesce(cast(release_date as {{ dbt.type_string() }}), release_date_as_delivered, '')
         || case when occurrence > 1 then '|' || occurrence else '' end as box_office_id,
     year(release_date) as release_year,
-    * exclude (occurrence)
+    title_key,
+    title,
+    release_date,
+    release_date_as_delivered,
+    us_gross_usd,
+    worldwide_gross_usd,
+    international_gross_usd,
+    international_gross_method,
+    production_budget_usd,
+    us_dvd_sales_usd,
+    running_time_minutes,
+    distributor,
+    mpaa_rating,
+    major_genre,
+    creative_type,
+    source_material,
+    director,
+    quality_flags,
+    in_domestic,
+    in_international,
+    in_financials,
+    domestic_row_number,
+    international_row_number,
+    financials_row_number,
+    loaded_at
 from checked

@@ -13,7 +13,7 @@ with latest_bodies as (
         'name as person_name',
         'gender',
         "nullif(character, '') as character_name",
-        '"order" as cast_order',
+        adapter.quote('order') ~ ' as cast_order',
     ],
     dedupe_key='credit_id',
     where='id is not null and credit_id is not null',

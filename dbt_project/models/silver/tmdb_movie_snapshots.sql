@@ -1,8 +1,8 @@
 -- The daily measures of every successful TMDB fetch, typed: one row per (snapshot_date, movie_id).
 -- Only what the daily fact reads is parsed here, from every body of every day; the descriptive
 -- fields and lists are parsed once per movie, from its latest fetch (silver.tmdb_latest_bodies).
-{# The body fields read below, as a from_json shape with their SQL types. #}
-{% set measures_shape = '{"budget": "BIGINT", "revenue": "BIGINT", "popularity": "DOUBLE", "vote_count": "BIGINT", "vote_average": "DOUBLE"}' %}
+{# The body fields read below, as a from_json shape (macro from_json) with their SQL types. #}
+{% set measures_shape = {"budget": "BIGINT", "revenue": "BIGINT", "popularity": "DOUBLE", "vote_count": "BIGINT", "vote_average": "DOUBLE"} %}
 with successful_fetches as (
     select movie_id, payload, fetched_at, partition_date
     from {{ source('bronze', 'tmdb_movies') }}
@@ -15,7 +15,7 @@ parsed as (
         partition_date,
         movie_id,
         fetched_at,
-        from_json(payload, '{{ measures_shape }}') as measures
+        {{ from_json('payload', measures_shape) }} as measures
     from successful_fetches
 )
 

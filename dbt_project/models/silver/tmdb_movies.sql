@@ -26,7 +26,7 @@ latest_fetch as (
         snapshots.vote_count,
         latest_bodies.body.belongs_to_collection.id as collection_id,
         latest_bodies.body.belongs_to_collection.name as collection_name,
-        list_sort(coalesce(list_transform(latest_bodies.body.genres, lambda genre: genre.name), [])) as genre_names,
+        {{ sorted_list_field('latest_bodies.body.genres', 'name') }} as genre_names,
         latest_bodies.body.credits is not null as credits_known,
         latest_bodies.snapshot_date,
         latest_bodies.fetched_at

@@ -30,10 +30,10 @@ reported_fetches as (
 fetch_summary as (
     select
         max(fetched_at) as fetched_at,
-        arg_max(run_id, fetched_at) as fetched_by_run_id,
+        max_by(run_id, fetched_at) as fetched_by_run_id,
         count(distinct movie_id) as movies_in_partition,
         -- Rows from before the source was recorded carry NULL: unknown, left out of the list.
-        string_agg(distinct tmdb_source, ',' order by tmdb_source) as tmdb_source
+        {{ distinct_sorted_string_agg('tmdb_source', "','") }} as tmdb_source
     from reported_fetches
 )
 

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized=view_materialization()) }}
 -- Headline numbers of the most recent snapshot day for the dashboard: the same movies and the
 -- same "rated" rule as gold.vw_genre_popularity (is_current; vote_average NULL = nobody voted).
 with latest as (

@@ -1,3 +1,4 @@
+{{ config(materialized=view_materialization()) }}
 -- Report shape for the top-directors bar chart: the KPI top_director_by_revenue of
 -- gold.kpi_summary (so chart and KPI sheet show the same ranking), with each director's film
 -- count for the bar labels.

@@ -1,3 +1,4 @@
+{{ config(materialized=view_materialization()) }}
 -- Report shape for the yearly revenue chart: one row per release year of gold.dim_movie.
 with movies as (
     select * from {{ ref('dim_movie') }}
