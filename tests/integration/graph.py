@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import duckdb
-from dagster import ExecuteInProcessResult, materialize
+from dagster import AssetKey, AssetSelection, ExecuteInProcessResult, materialize
 
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
@@ -16,6 +16,14 @@ from movie_assets.warehouse.lake import Lake
 
 #: The sample's later TMDB observation (July 2017), served as a second day.
 LATER_FILE = "movies_2017-07.jsonl.gz"
+GOLD_TMDB_MODELS = [
+    "fact_movie_daily", "dim_movie", "dim_date", "dim_genre", "dim_company", "dim_country", "dim_language",
+    "bridge_movie_genre", "bridge_movie_company", "bridge_movie_country", "bridge_movie_language",
+    "vw_movie_latest", "vw_genre_popularity", "vw_top_movies", "mart_genre_roi", "kpi_summary",
+]
+# The TMDB chain only: these models and everything upstream (bronze.tmdb_movies, silver.tmdb_*),
+# so other sources' assets are not needed.
+TMDB_CHAIN = AssetSelection.assets(*[AssetKey(["gold", name]) for name in GOLD_TMDB_MODELS]).upstream().required_multi_asset_neighbors()
 
 
 def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessResult:

@@ -17,7 +17,7 @@ import pytest
 from dagster import DagsterInstance
 
 from conftest import DAY, SampleRun, make_settings
-from graph import later_snapshot
+from graph import TMDB_CHAIN, later_snapshot, run_selection
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
@@ -60,14 +60,11 @@ def spark_master(tmp_path_factory: pytest.TempPathFactory) -> str:
         cluster.stop()
 
 
-def run_day(settings: Settings, day: str, **resources):
-    """The ``daily_refresh`` job for ``day`` over ``settings``, with some resources replaced."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def("daily_refresh")
+def run_day(settings: Settings, day: str):
+    """The ``daily_refresh`` job (the whole graph) for ``day`` over ``settings``."""
+    job = build_definitions(settings).resolve_job_def("daily_refresh")
     with DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(
-            partition_key=day, instance=instance, raise_on_error=False, resources={**defs.resources, **resources}
-        )
+        return job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +159,8 @@ def test_numeric_columns_agree_within_tolerance(spark_run: dict, sample_run: Sam
 
 
 def fact_days(settings: Settings) -> dict[int, tuple[int, int, object]]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as conn:
+    """Rows, movies and the newest fetch per day of the fact as copied from Spark into the build file."""
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         rows = conn.execute(
             "SELECT date_id, count(*), count(DISTINCT movie_id), max(fetched_at) FROM gold.fact_movie_daily GROUP BY 1"
         ).fetchall()
@@ -174,12 +172,13 @@ def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_repla
     day_1, day_2 = int(DAY.replace("-", "")), int(DAY_2.replace("-", ""))
     first = fact_days(settings)
     assert list(first) == [day_1]
-    assert run_day(settings, DAY_2, tmdb=later_snapshot(settings)).success
+    # The TMDB chain (fetch, silver, star schema, publish) is what a day changes in the fact.
+    assert run_selection(settings, TMDB_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
     second = fact_days(settings)
     assert sorted(second) == [day_1, day_2]
     assert second[day_1] == first[day_1]
     assert all(count == movies > 0 for count, movies, _ in second.values())
-    assert run_day(settings, DAY_2, tmdb=later_snapshot(settings)).success
+    assert run_selection(settings, TMDB_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
     rerun = fact_days(settings)
     assert rerun[day_1] == first[day_1]
     assert rerun[day_2][:2] == second[day_2][:2]

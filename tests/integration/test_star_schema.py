@@ -20,7 +20,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, Definitions
 
 from conftest import DAY, SampleRun, copy_run, make_settings
-from graph import LATER_FILE, later_snapshot, run_selection
+from graph import GOLD_TMDB_MODELS, LATER_FILE, TMDB_CHAIN, later_snapshot, run_selection
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
 from movie_assets.warehouse.lake import Lake
@@ -28,14 +28,6 @@ from movie_assets.warehouse.lake import Lake
 DAY_1, DAY_2 = DAY, "2026-11-21"
 DAY_1_ID, DAY_2_ID = 20261120, 20261121
 AVATAR = 19995
-GOLD_TMDB_MODELS = [
-    "fact_movie_daily", "dim_movie", "dim_date", "dim_genre", "dim_company", "dim_country", "dim_language",
-    "bridge_movie_genre", "bridge_movie_company", "bridge_movie_country", "bridge_movie_language",
-    "vw_movie_latest", "vw_genre_popularity", "vw_top_movies", "mart_genre_roi", "kpi_summary",
-]
-# The TMDB chain only: these models and everything upstream (bronze.tmdb_movies, silver.tmdb_*),
-# so other sources' assets are not needed.
-TMDB_CHAIN = AssetSelection.assets(*[AssetKey(["gold", name]) for name in GOLD_TMDB_MODELS]).upstream().required_multi_asset_neighbors()
 FACT = AssetKey(["gold", "fact_movie_daily"])
 
 
