@@ -15,9 +15,10 @@ For each history length (``--history 30,300`` days of ``--movies`` movies) it
    manifest is parsed first with the same vars (not timed, as ``transform.py`` does: the parse
    does not depend on the data); the peak RSS is the dbt process tree's.
 
-Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``, ...) and a last line ``{"ratio": daily_N /
-daily_first}``; the target is a ratio of at most 1.3 for 30 and 300 days. Full results,
-with the per-node seconds of both invocations, in ``--out``/``daily.json``.
+Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``, ...)
+and a last line ``{"ratio": daily_N / daily_first}``; the target is a ratio of at most 1.3 for
+30 and 300 days. Full results, with the per-node seconds of both invocations, in
+``--out``/``daily.json``.
 
 Run::
 
