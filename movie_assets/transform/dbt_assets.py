@@ -21,10 +21,12 @@ fetch per movie, the calendar's bounds) and the daily fact reads those, so a par
 definition holding both the snapshots and the fact would sit on both sides of the
 unpartitioned one. A third definition for them alone would cost every run one more dbt
 start-up. So the unpartitioned definition passes the run's partition window too, when its
-run has one and builds models: the snapshots type only those days, and the two dbt
-invocations of a daily run get the same vars (dbt re-parses whenever they change). A run
-without a partition (a manual materialization, the weekly full-table tests) gets no window,
-so the snapshots are typed from every day, which is always exact.
+run has one and builds models: the snapshots type only those days. A run without a partition
+(a manual materialization, the weekly full-table tests) gets no window, so the snapshots are
+typed from every day, which is always exact. The price: dbt re-parses the project when its
+vars differ from the prepared manifest's, which now happens in both invocations of a daily
+run instead of only the daily one (each invocation starts from the project's
+``partial_parse.msgpack``).
 """
 
 from datetime import date, timedelta
