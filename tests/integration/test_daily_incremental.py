@@ -4,7 +4,8 @@ daily runs equal a full rebuild from the same bronze.
 On a copy of the session's sample run (day 1), real Dagster runs of the TMDB chain build day 2
 from the later sample file, then re-fetch day 1 from that file (changed bodies, and movies the
 later file lacks are gone from that day); then day 2 is re-fetched with no movie at all and
-only those two tables are rebuilt for its window with dbt. After each step both tables are
+only those two tables are rebuilt for its window with dbt; last, day 2 comes back, day 1 is
+emptied and the two are built incrementally without a window. After each step both tables are
 compared row for row (with duplicates) against a ``dbt run --full-refresh`` of a copy of the
 build file without window vars. Day 1's typed snapshots carry a sentinel before day 2's run,
 so that run is seen to leave the other days alone.
@@ -103,17 +104,24 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) 
     # A re-fetch of day 2 in which no movie answered: the partition holds no row.
     lake = Lake(settings.lake_dir)
     with duckdb.connect() as conn:
-        empty = conn.sql(f"SELECT * FROM read_parquet('{lake.partition_file(TMDB_MOVIES_TABLE, DAY_2)}') LIMIT 0")
-        lake.write_partition(TMDB_MOVIES_TABLE, DAY_2, empty.to_arrow_table())
+        day_2 = conn.sql(f"SELECT * FROM read_parquet('{lake.partition_file(TMDB_MOVIES_TABLE, DAY_2)}')").to_arrow_table()
+    lake.write_partition(TMDB_MOVIES_TABLE, DAY_2, day_2.slice(0, 0))
     window = {"min_date": DAY_2, "max_date": "2026-11-22"}
     dbt(settings, root / "empty_day", "run", "--select", "tmdb_movie_snapshots", "fact_movie_daily", window=window)
     observed["day_2_empty"] = {
         "rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / "day_2_empty_rebuilt"),
     }
+    # Day 2 back and day 1 emptied, then an incremental run without a window: every day again.
+    lake.write_partition(TMDB_MOVIES_TABLE, DAY_2, day_2)
+    lake.write_partition(TMDB_MOVIES_TABLE, DAY_1, day_2.slice(0, 0))
+    dbt(settings, root / "no_window", "run", "--select", "tmdb_movie_snapshots", "fact_movie_daily")
+    observed["no_window"] = {
+        "rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / "no_window_rebuilt"),
+    }
     return observed
 
 
-@pytest.mark.parametrize("step", ["day_1_again", "day_2_empty"])
+@pytest.mark.parametrize("step", ["day_1_again", "day_2_empty", "no_window"])
 def test_day_by_day_tables_equal_a_full_rebuild(daily_runs: dict, step: str):
     assert daily_runs[step]["differences"] == {table: (0, 0) for table in DAY_BY_DAY}
 
@@ -148,3 +156,9 @@ def test_full_table_tests_job_tests_every_day_and_passes(daily_runs: dict):
     assert len(evaluations) >= 10
     assert all(evaluation.passed for evaluation in evaluations)
     assert result.success
+
+
+def test_a_run_without_window_rebuilds_every_day(daily_runs: dict):
+    rows = daily_runs["no_window"]["rows"]
+    for table in DAY_BY_DAY:
+        assert set(rows[table]) == {DAY_2}, table
