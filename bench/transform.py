@@ -313,6 +313,7 @@ def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: P
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
     ]
+    work.mkdir(parents=True, exist_ok=True)
     log = (work / f"dbt_{command[0]}.log").open("w")
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=project, stdout=log, stderr=subprocess.STDOUT)
@@ -403,6 +404,43 @@ def gib(size: int) -> float:
     return round(size / GIB, 2)
 
 
+def size_label(movies: int) -> str:
+    """``100000`` → ``100k``, ``1000000`` → ``1M``: the catalogue's name in folders and reports."""
+    return f"{movies // 1000}k" if movies < 1_000_000 else f"{movies / 1_000_000:g}M"
+
+
+def landed_catalogue(
+    movies: int, days: int, history: str, data_dir: Path, seed: int = 42, sample: Path = DEFAULT_SAMPLE
+) -> tuple[str, Path, Lake, Path, dict]:
+    """The catalogue of ``movies`` x ``days`` under ``data_dir``, generated and landed unless it
+    already is (landing 1M x 30 takes minutes: each (catalogue, history) is landed once and
+    builds only read it, so callers must not write into the returned lake).
+
+    Returns:
+        ``(label, catalogue folder, lake, DuckDB bronze file, landing figures)``; the figures
+        are :func:`land_bronze`'s plus ``provider_rows``.
+
+    Raises:
+        FileNotFoundError: the sample or its provider files are missing.
+    """
+    label = size_label(movies)
+    catalogue = data_dir / f"{label}x{days}-seed{seed}"
+    if not (catalogue / "catalogue.json").exists():
+        print(f"[{label}] generating {movies:,} movies x {days} days into {catalogue}", flush=True)
+        generate(catalogue, movies, days, seed=seed, sample_dir=sample)
+    lake = Lake(catalogue / f"lake-{history}")
+    bronze_db = catalogue / f"bronze-{history}.duckdb"
+    landed_info = catalogue / f"lake-{history}.json"
+    if not landed_info.exists():
+        print(f"[{label}] landing bronze ({history} history) in {lake.root} and {bronze_db}", flush=True)
+        shutil.rmtree(lake.root, ignore_errors=True)
+        bronze_db.unlink(missing_ok=True)
+        landed = land_bronze(lake, bronze_db, catalogue, history)
+        landed["provider_rows"] = land_providers(lake, sample.parent / "providers")
+        save_json(landed_info, landed)
+    return label, catalogue, lake, bronze_db, json.loads(landed_info.read_text())
+
+
 def bench_size(
     movies: int,
     days: int,
@@ -418,23 +456,7 @@ def bench_size(
 ) -> dict:
     """Generate (if needed), land, read, build and publish one catalogue size, and build it on
     Spark too when ``spark`` (``{"master": ..., "driver_memory": ...}``) is given; returns its figures."""
-    label = f"{movies // 1000}k" if movies < 1_000_000 else f"{movies / 1_000_000:g}M"
-    catalogue = data_dir / f"{label}x{days}-seed{seed}"
-    if not (catalogue / "catalogue.json").exists():
-        print(f"[{label}] generating {movies:,} movies x {days} days into {catalogue}", flush=True)
-        generate(catalogue, movies, days, seed=seed, sample_dir=sample)
-    # Landing 1M x 30 takes minutes: land each (catalogue, history) once; builds only read it.
-    lake = Lake(catalogue / f"lake-{history}")
-    bronze_db = catalogue / f"bronze-{history}.duckdb"
-    landed_info = catalogue / f"lake-{history}.json"
-    if not landed_info.exists():
-        print(f"[{label}] landing bronze ({history} history) in {lake.root} and {bronze_db}", flush=True)
-        shutil.rmtree(lake.root, ignore_errors=True)
-        bronze_db.unlink(missing_ok=True)
-        landed = land_bronze(lake, bronze_db, catalogue, history)
-        landed["provider_rows"] = land_providers(lake, sample.parent / "providers")
-        save_json(landed_info, landed)
-    bronze = json.loads(landed_info.read_text())
+    label, catalogue, lake, bronze_db, bronze = landed_catalogue(movies, days, history, data_dir, seed, sample)
     print(f"[{label}] {bronze['rows']:,} bronze rows (landed {bronze['loaded_at']}); reads", flush=True)
     reads = time_reads(lake, bronze_db, memory_limit)
 

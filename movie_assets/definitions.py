@@ -59,8 +59,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         dagster_dbt.errors.DagsterDbtManifestNotFoundError: the dbt manifest was never
             prepared (``make install``).
     """
-    from movie_assets.automation.jobs import build_daily_refresh_job
-    from movie_assets.automation.schedules import build_daily_refresh_schedule
+    from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job
+    from movie_assets.automation.schedules import build_daily_refresh_schedule, build_full_table_tests_schedule
     from movie_assets.partitions import build_daily_partitions
     from movie_assets.providers import assets as provider_assets
     from movie_assets.providers.sensor import provider_files_sensor
@@ -81,6 +81,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_models = build_dbt_assets(dbt_project, partitions)
     audited = [key for models in dbt_models for key in models.keys if key.path[0] in ("silver", "gold")]
     daily_refresh = build_daily_refresh_job(partitions)
+    full_table_tests = build_full_table_tests_job()
     # DuckDB allows one writing process: steps run one at a time in the run's own process;
     # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "Storage tiers").
     return dg.Definitions(
@@ -91,8 +92,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dg.load_assets_from_modules(unpartitioned),
         ],
         asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned)],
-        jobs=[daily_refresh, build_retry_dead_letters_job(partitions)],
-        schedules=[build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled)],
+        jobs=[daily_refresh, full_table_tests, build_retry_dead_letters_job(partitions)],
+        schedules=[
+            build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled),
+            build_full_table_tests_schedule(full_table_tests, settings.schedule_enabled),
+        ],
         sensors=[provider_files_sensor],
         resources=build_resources(settings),
         executor=dg.in_process_executor,

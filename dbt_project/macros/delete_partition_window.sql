@@ -22,35 +22,36 @@
     incremental models: one statement emptying every day of the Dagster partition window
     [var min_date, var max_date) in {{ this }}, so a day re-loaded with no rows ends up empty
     rather than keeping its old rows (delete+insert or insert_overwrite alone only replace
-    the days present in the new batch). day_type as in daily_incremental_config. Renders
-    nothing on a full build, the first build or an empty window. -#}
+    the days present in the new batch). Without the window vars the model selects every day,
+    so every row goes first: an incremental run without a window is an exact rebuild, even
+    of days that have since lost all their rows. day_type as in daily_incremental_config.
+    Renders nothing on a full refresh, the first build or an empty window. -#}
 {% macro delete_partition_window(date_column='date_id', day_type='date_id') -%}
-    {%- if is_incremental() and var('min_date') and var('max_date') -%}
-        {%- set days = partition_window_days() -%}
-        {%- if days -%}
+    {%- if is_incremental() -%}
+        {%- set days = partition_window_days() if var('min_date') and var('max_date') else none -%}
+        {%- if days is none or days -%}
             {{ return(adapter.dispatch('delete_partition_window', 'movies')(date_column, day_type, days)) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- DuckDB: a delete in the model's transaction. -#}
+{#- DuckDB: a delete in the model's transaction (every row when `days` is none). -#}
 {% macro default__delete_partition_window(date_column, day_type, days) -%}
-    {%- set literals = [] -%}
-    {%- for day in [days[0], days[-1]] -%}
-        {%- do literals.append(day.strftime('%Y%m%d') if day_type == 'date_id' else "date '" ~ day.isoformat() ~ "'") -%}
-    {%- endfor -%}
     delete from {{ this }}
-    where {{ date_column }} >= {{ literals[0] }}
-      and {{ date_column }} <= {{ literals[1] }}
+    where {{ in_partition_window(date_column, as_date_id=(day_type == 'date_id')) }}
 {%- endmacro %}
 
 {#- Spark: a Parquet table deletes no rows; drop the window's partitions instead, all in one
-    statement (a day without a partition is skipped). -#}
+    statement (a day without a partition is skipped), or truncate it when `days` is none. -#}
 {% macro spark__delete_partition_window(date_column, day_type, days) -%}
+    {%- if days is none -%}
+        truncate table {{ this }}
+    {%- else -%}
     alter table {{ this }} drop if exists
     {%- for day in days %}
         partition ({{ date_column }} = {{ day.strftime('%Y%m%d') if day_type == 'date_id' else "'" ~ day.isoformat() ~ "'" }}){{ ',' if not loop.last }}
     {%- endfor %}
+    {%- endif -%}
 {%- endmacro %}
 
 

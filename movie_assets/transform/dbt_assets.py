@@ -11,12 +11,25 @@ manifest is read then, not on import), because one ``@dbt_assets`` has one parti
 - :func:`movie_dbt_daily_models`: models tagged ``daily`` (``gold.fact_movie_daily``),
   partitioned by day; the partition window reaches dbt as ``--vars`` ``min_date`` /
   ``max_date`` and the incremental model replaces exactly those days.
-- :func:`movie_dbt_models`: every other model, unpartitioned (rebuilt from all of bronze).
+- :func:`movie_dbt_models`: every other model, unpartitioned (rebuilt from all of bronze),
+  except ``silver.tmdb_movie_snapshots``, which is incremental by day like the fact.
 
 The daily models read only unpartitioned models (silver, dimensions), never the reverse,
-so a run builds bronze → unpartitioned dbt → daily dbt without an op cycle.
+so a run builds bronze → unpartitioned dbt → daily dbt without an op cycle. The snapshots
+are per day but cannot be a ``daily`` model: the unpartitioned models read them (the latest
+fetch per movie, the calendar's bounds) and the daily fact reads those, so a partitioned
+definition holding both the snapshots and the fact would sit on both sides of the
+unpartitioned one. A third definition for them alone would cost every run one more dbt
+start-up. So the unpartitioned definition passes the run's partition window too, when its
+run has one and builds models: the snapshots type only those days. A run without a partition
+(a manual materialization, the weekly full-table tests) gets no window, so the snapshots are
+typed from every day, which is always exact. The price: dbt re-parses the project when its
+vars differ from the prepared manifest's, which now happens in both invocations of a daily
+run instead of only the daily one (each invocation starts from the project's
+``partial_parse.msgpack``).
 """
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,15 +46,22 @@ from movie_assets.warehouse.metadata import table_metadata
 DAILY_MODELS = "tag:daily"
 
 
-def partition_vars(context: AssetExecutionContext) -> dict[str, str]:
-    """dbt vars for the run's partition window: ``{"min_date": "YYYY-MM-DD", "max_date": ...}``.
+def partition_vars(context: AssetExecutionContext) -> dict[str, str] | None:
+    """dbt vars for the run's partition window, ``{"min_date": "YYYY-MM-DD", "max_date": ...}``,
+    or None when the run has no partition or builds no model.
 
     ``max_date`` is exclusive (the day after the last partition), so a one-day run of
     ``2026-11-20`` gives ``min_date=2026-11-20, max_date=2026-11-21``; a single-run backfill
-    of several days gives the whole range.
+    of several days gives the whole range. Read from the run's partition tags (keys are the
+    daily partitions' ISO days), so it also serves the unpartitioned models of a partitioned
+    run. None for a run of checks alone (dbt tests over whole tables) and for a run without a
+    partition, which builds every day.
     """
-    window = context.partition_time_window
-    return {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+    if not (context.has_partition_key or context.has_partition_key_range) or not context.selected_asset_keys:
+        return None
+    keys = context.partition_key_range
+    max_date = date.fromisoformat(keys.end) + timedelta(days=1)
+    return {"min_date": date.fromisoformat(keys.start).isoformat(), "max_date": max_date.isoformat()}
 
 
 def build_and_describe(
@@ -103,8 +123,9 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
         exclude=DAILY_MODELS,
     )
     def movie_dbt_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
-        """Build (run + test) the unpartitioned silver and gold models in the warehouse DuckDB file."""
-        yield from build_and_describe(context, dbt, duckdb)
+        """Build (run + test) the unpartitioned silver and gold models in the warehouse DuckDB file,
+        with the run's partition window for the incremental snapshots (see the module docstring)."""
+        yield from build_and_describe(context, dbt, duckdb, partition_vars(context))
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -120,7 +141,6 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
         A run of their checks alone (dbt tests over the whole table) builds no model, needs no
         window and may carry no partition, so it gets no window vars.
         """
-        window = partition_vars(context) if context.selected_asset_keys else None
-        yield from build_and_describe(context, dbt, duckdb, window)
+        yield from build_and_describe(context, dbt, duckdb, partition_vars(context))
 
     return [movie_dbt_models, movie_dbt_daily_models]

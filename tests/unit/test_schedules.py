@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 import pytest
 from dagster import DefaultScheduleStatus, RunRequest, build_schedule_context
 
-from movie_assets.automation.jobs import build_daily_refresh_job
-from movie_assets.automation.schedules import build_daily_refresh_schedule
+from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job
+from movie_assets.automation.schedules import build_daily_refresh_schedule, build_full_table_tests_schedule
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
 
@@ -53,3 +53,12 @@ def test_partition_start_is_configurable():
     partitions = build_daily_partitions(Settings(_env_file=None, partition_start=date(2026, 3, 1)))
     assert partitions.get_first_partition_key() == "2026-03-01"
     assert partitions.timezone == "UTC"
+
+
+def test_full_table_tests_run_weekly_on_sunday_after_the_daily_run():
+    enabled = Settings(_env_file=None, schedule_enabled=True).schedule_enabled
+    schedule = build_full_table_tests_schedule(build_full_table_tests_job(), enabled)
+    assert schedule.job_name == "full_table_tests"
+    assert schedule.cron_schedule == "0 7 * * 0"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING

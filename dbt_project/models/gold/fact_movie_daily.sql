@@ -14,13 +14,7 @@
 -- depends_on: {{ ref('dim_date') }}, {{ ref('dim_movie') }}
 with snapshots as (
     select * from {{ ref('tmdb_movie_snapshots') }}
-    where true
-    {%- if var('min_date') %}
-        and snapshot_date >= cast('{{ var("min_date") }}' as date)
-    {%- endif %}
-    {%- if var('max_date') %}
-        and snapshot_date < cast('{{ var("max_date") }}' as date)
-    {%- endif %}
+    where {{ in_partition_window('snapshot_date') }}
 )
 
 select

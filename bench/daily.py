@@ -1,0 +1,153 @@
+"""Daily-run benchmark: does one day's dbt build cost what the day brings or what the history holds?
+
+For each history length (``--history 30,300`` days of ``--movies`` movies) it
+
+1. generates and lands the catalogue once with :func:`transform.landed_catalogue` (the same
+   slim history as ``bench/transform.py``: full bodies on the newest day, slim ones before);
+2. copies the landed lake into a work folder (hard links: the product replaces a partition's
+   file by rename, never in place, so the shared landing is never written) and builds it
+   in full (``dbt build`` without a window, not timed), as the warehouse stands before a day;
+3. lands the next day: the full body of every movie (the newest day's bodies, fetched again)
+   as a new ``bronze.tmdb_movies`` partition and an empty dead-letter partition;
+4. times the daily job's dbt work for that partition: the same two invocations Dagster makes
+   (``movie_assets/transform/dbt_assets.py``), with the window vars ``min_date`` / ``max_date``:
+   ``dbt build`` of every model but ``tag:daily``, then of ``tag:daily``. Each command's
+   manifest is parsed first with the same vars (not timed, as ``transform.py`` does: the parse
+   does not depend on the data); the peak RSS is the dbt process tree's.
+
+Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``, ...)
+and a last line ``{"ratio": daily_N / daily_first}``; the target is a ratio of at most 1.3 for
+30 and 300 days. Full results, with the per-node seconds of both invocations, in
+``--out``/``daily.json``.
+
+Run::
+
+    .venv/bin/python bench/daily.py --movies 100k --history 30,300   # ~15 min the first time (landing)
+    .venv/bin/python bench/daily.py --movies 20k --history 3,6       # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from _common import RESULTS_DIR, REPO_ROOT, machine_info, save_json
+from generate import DEFAULT_SAMPLE, parse_size
+from transform import DBT_EXCLUDE, DBT_PROJECT, DBT_SELECT, RUN_ID, day_rows_sql, gib, landed_catalogue, node_stats, run_dbt
+
+sys.path.insert(0, str(REPO_ROOT))
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE  # noqa: E402
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
+from movie_assets.transform.dbt_assets import DAILY_MODELS  # noqa: E402
+from movie_assets.warehouse.lake import Lake  # noqa: E402
+
+# The two dbt invocations of a daily run, in Dagster's order, restricted like transform.py to
+# the models fed by TMDB bronze (and what they read) and without unit tests.
+INVOCATIONS = {
+    "unpartitioned": ["build", "--select", DBT_SELECT, "--exclude", DAILY_MODELS, *DBT_EXCLUDE],
+    "daily": ["build", "--select", DAILY_MODELS, *DBT_EXCLUDE],
+}
+
+
+def land_next_day(lake: Lake, catalogue: Path, history: str) -> str:
+    """Write the day after the catalogue's newest as a new partition of ``lake``: every movie's
+    full body (the newest day's) and an empty dead-letter partition.
+
+    Returns:
+        the new partition date, ``YYYY-MM-DD``.
+    """
+    newest = date.fromisoformat(json.loads((catalogue / "catalogue.json").read_text())["end_date"])
+    day = (newest + timedelta(days=1)).isoformat()
+    sql = day_rows_sql(catalogue / "details.parquet", catalogue / "daily.parquet", history, newest=True)
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        rows = conn.sql(sql, params=[day]).to_arrow_table()
+    lake.write_partition(TMDB_MOVIES_TABLE, day, rows)
+    lake.write_partition(DEAD_LETTER_TABLE, day, dead_letter_rows([], day, RUN_ID))
+    return day
+
+
+def bench_history(
+    movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str
+) -> dict:
+    """Land (once), build in full, then time one daily run on ``movies`` x ``days`` of history.
+
+    Returns:
+        ``history_days``, ``daily_seconds`` (wall seconds of the two dbt builds), ``peak_rss_gib``
+        (largest dbt process tree of the two), ``full_build_seconds`` and ``nodes`` (per
+        invocation: dbt's per-node seconds and built rows, slowest first).
+
+    Raises:
+        RuntimeError: a dbt command failed (message holds its log tail).
+    """
+    label, catalogue, landed_lake, _, bronze = landed_catalogue(movies, days, history, data_dir, seed)
+    work = out_dir / f"{label}x{days}-{history}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    lake = Lake(work / "lake")
+    shutil.copytree(landed_lake.root, lake.root, copy_function=os.link)
+    build_path = work / "warehouse.duckdb"
+    profile_vars = {"duckdb_path": str(build_path), "lake_dir": str(lake.root), "memory_limit": memory_limit}
+
+    print(f"[{label}x{days}] {bronze['rows']:,} bronze rows; full build", flush=True)
+    run_dbt(["parse"], profile_vars, work / "full", project)
+    full = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], profile_vars, work / "full", project)
+
+    day = land_next_day(lake, catalogue, history)
+    window = {**profile_vars, "min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
+    print(f"[{label}x{days}] daily run of {day}", flush=True)
+    seconds, peak, nodes = 0.0, 0, {}
+    for name, command in INVOCATIONS.items():
+        run_dbt(["parse"], window, work / name, project)
+        result = run_dbt(command, window, work / name, project)
+        seconds += result["seconds"]
+        peak = max(peak, result["peak_rss_bytes"])
+        nodes[name] = sorted(node_stats(build_path, work / name / "target"), key=lambda node: -node["seconds"])
+    return {
+        "history_days": days,
+        "daily_seconds": round(seconds, 3),
+        "peak_rss_gib": gib(peak),
+        "movies": movies,
+        "bronze_rows": bronze["rows"],
+        "full_build_seconds": full["seconds"],
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
+        "nodes": nodes,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--movies", type=parse_size, default=100_000, help="catalogue size, e.g. 100k")
+    parser.add_argument("--history", default="30,300", help="comma-separated days of history before the daily run")
+    parser.add_argument("--bodies", choices=("slim", "full"), default="slim", help="older days' bodies (transform.py --history)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--data", type=Path, default=RESULTS_DIR / "data", help="where generated catalogues live")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daily")
+    parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of dbt (the product's default)")
+    args = parser.parse_args(argv)
+    args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
+    result = {"machine": machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
+    for days in (int(text) for text in args.history.split(",") if text.strip()):
+        run = bench_history(
+            args.movies, days, args.bodies, args.data, args.out, args.seed, args.project_dir, args.memory_limit
+        )
+        result["runs"].append(run)
+        save_json(args.out / "daily.json", result)
+        print(json.dumps({key: value for key, value in run.items() if key != "nodes"}), flush=True)
+    runs = result["runs"]
+    result["ratio"] = round(runs[-1]["daily_seconds"] / runs[0]["daily_seconds"], 3)
+    save_json(args.out / "daily.json", result)
+    print(json.dumps({"ratio": result["ratio"]}))
+
+
+if __name__ == "__main__":
+    main()
