@@ -164,7 +164,6 @@ def main(argv: list[str] | None = None) -> None:
     (work / "dagster_home").mkdir(parents=True)
     # The instance the product runs with (make copies the same file into $DAGSTER_HOME).
     shutil.copy(REPO_ROOT / "scripts" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
     from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 
     api_key = secrets.token_hex(16)

@@ -135,8 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / "data" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    # scripts/dagster.yaml names the event log's folder by $DAGSTER_HOME.
-    os.environ["DAGSTER_HOME"] = str(home)
     print(f"materializing {args.select!r} for {', '.join(partitions)} (TMDB source: {settings.tmdb_source})", flush=True)
     failed = []
     with DagsterInstance.from_config(str(home)) as instance:

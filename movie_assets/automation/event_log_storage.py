@@ -19,8 +19,6 @@ process crash) may lose the last transactions, i.e. the last events of a run in 
     event_log_storage:
       module: movie_assets.automation.event_log_storage
       class: KeptOpenSqliteEventLogStorage
-      config:
-        dagster_home: {env: DAGSTER_HOME}
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster._config import StringSource
+from dagster import DagsterInstance
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS, create_db_conn_string
 from dagster._serdes import ConfigurableClassData
@@ -48,26 +46,34 @@ def _synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
-    """``SqliteEventLogStorage`` over ``<dagster_home>/history/runs`` (where the default
+    """``SqliteEventLogStorage`` over ``<instance folder>/history/runs`` (where the default
     instance keeps its event log), with connections kept open per database file and
     ``synchronous=NORMAL``.
 
+    It takes no configuration: the folder comes from the instance it is registered with
+    (``DagsterInstance.root_directory``), so any process opening the instance by its path
+    finds the same files, ``$DAGSTER_HOME`` set or not.
+
     Args:
-        dagster_home: the instance folder (``$DAGSTER_HOME``).
         inst_data: Dagster's record of the configuration (set when loaded from ``dagster.yaml``).
     """
 
-    def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None):
+    def __init__(self, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
-        super().__init__(os.path.join(dagster_home, "history", "runs", ""), inst_data)
+        self._pending_inst_data = inst_data
+
+    def register_instance(self, instance: DagsterInstance) -> None:
+        # The instance registers its event log first thing in its constructor, before any use.
+        super().__init__(os.path.join(instance.root_directory, "history", "runs", ""), self._pending_inst_data)
+        super().register_instance(instance)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
-        return {"dagster_home": StringSource}
+        return {}
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict[str, Any]):
-        return cls(inst_data=inst_data, **config_value)
+        return cls(inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
         engine = self._engines.pop(shard, None)

@@ -26,7 +26,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO_ROOT / "scripts" / "dagster.yaml", home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    # A process may open an instance by its folder without $DAGSTER_HOME (tests, scripts).
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return home
 
 
