@@ -6,7 +6,7 @@ cross-run index). Dagster's ``SqliteEventLogStorage`` opens a new connection for
 closes it after the commit: in WAL mode the commit syncs the log to disk, and the close of the
 last connection checkpoints the log into the database and syncs again. Measured on this machine
 that is 16 ms per write against 0.1 ms on a connection kept open with ``synchronous=NORMAL``,
-and 20 to 40 s of a sample run (bench/README.md, "End to end").
+and 20-30 s of a sample run on a loaded machine (bench/README.md, "Run overhead").
 
 :class:`KeptOpenSqliteEventLogStorage` is that storage, same files, same schema, with the one
 change of where connections come from: one engine per database file, its connections kept
