@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from conftest import DAY, SampleRun, make_settings
-from graph import TMDB_CHAIN, later_snapshot, run_selection
+from graph import later_snapshot, run_selection
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
@@ -32,8 +32,12 @@ NUMERIC_TABLES = {
     "fact_movie_daily": ["date_id", "movie_id"],
 }
 RELATIVE_TOLERANCE = 1e-9
+#: What a day changes in the fact: the day's fetch, its typed snapshots (incremental by day) and the fact.
+DAY_CHAIN = AssetSelection.assets(
+    AssetKey(["bronze", "tmdb_movies"]), AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"])
+).required_multi_asset_neighbors()
 # Values of a run rather than of the data: each run has its own id and fetch times.
-RUN_COLUMNS = {"run_id", "recorded_at", "published_at"}
+RUN_COLUMNS = {"run_id", "fetched_by_run_id", "recorded_at", "published_at"}
 INEXACT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "TIMESTAMP")
 
 
@@ -159,12 +163,19 @@ def test_numeric_columns_agree_within_tolerance(spark_run: dict, sample_run: Sam
 
 
 def fact_days(settings: Settings) -> dict[int, tuple[int, int, object]]:
-    """Rows, movies and the newest fetch per day of the fact as copied from Spark into the build file."""
+    """Rows, movies and the newest fetch per day of the fact as copied from Spark into the build
+    file; the snapshots of each day hold the same rows."""
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         rows = conn.execute(
             "SELECT date_id, count(*), count(DISTINCT movie_id), max(fetched_at) FROM gold.fact_movie_daily GROUP BY 1"
         ).fetchall()
-    return {date_id: (count, movies, fetched) for date_id, count, movies, fetched in rows}
+        snapshots = conn.execute(
+            "SELECT strftime(snapshot_date, '%Y%m%d')::INTEGER, count(*), count(DISTINCT movie_id), max(fetched_at) "
+            "FROM silver.tmdb_movie_snapshots GROUP BY 1"
+        ).fetchall()
+    days = {date_id: (count, movies, fetched) for date_id, count, movies, fetched in rows}
+    assert days == {date_id: (count, movies, fetched) for date_id, count, movies, fetched in snapshots}
+    return days
 
 
 def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_replaces_its_day(spark_run: dict):
@@ -172,13 +183,12 @@ def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_repla
     day_1, day_2 = int(DAY.replace("-", "")), int(DAY_2.replace("-", ""))
     first = fact_days(settings)
     assert list(first) == [day_1]
-    # The TMDB chain (fetch, silver, star schema, publish) is what a day changes in the fact.
-    assert run_selection(settings, TMDB_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
+    assert run_selection(settings, DAY_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
     second = fact_days(settings)
     assert sorted(second) == [day_1, day_2]
     assert second[day_1] == first[day_1]
     assert all(count == movies > 0 for count, movies, _ in second.values())
-    assert run_selection(settings, TMDB_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
+    assert run_selection(settings, DAY_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
     rerun = fact_days(settings)
     assert rerun[day_1] == first[day_1]
     assert rerun[day_2][:2] == second[day_2][:2]
