@@ -29,7 +29,6 @@ run instead of only the daily one (each invocation starts from the project's
 ``partial_parse.msgpack``).
 """
 
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,7 +36,7 @@ from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinitio
 from dagster_dbt import DbtProject, dbt_assets
 
 from movie_assets.partitions import ONE_DAY_PER_RUN
-from movie_assets.transform.project import WarehouseDbtCliResource
+from movie_assets.transform.project import WarehouseDbtCliResource, run_window
 from movie_assets.transform.spark_tables import copy_spark_table
 from movie_assets.transform.translator import MovieDbtTranslator
 from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
@@ -57,11 +56,9 @@ def partition_vars(context: AssetExecutionContext) -> dict[str, str] | None:
     run. None for a run of checks alone (dbt tests over whole tables) and for a run without a
     partition, which builds every day.
     """
-    if not (context.has_partition_key or context.has_partition_key_range) or not context.selected_asset_keys:
-        return None
-    keys = context.partition_key_range
-    max_date = date.fromisoformat(keys.end) + timedelta(days=1)
-    return {"min_date": date.fromisoformat(keys.start).isoformat(), "max_date": max_date.isoformat()}
+    # The same reading of the tags as the dbt resource's background parse, so that parse is
+    # made with exactly these vars.
+    return run_window(context.run.tags) if context.selected_asset_keys else None
 
 
 def build_and_describe(

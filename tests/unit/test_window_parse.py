@@ -1,19 +1,13 @@
 """The run's window as the dbt resource reads it from the run's tags, to parse dbt ahead for the
 daily models: it must give the vars the daily models' step passes, or the parse is wasted."""
 
-from types import SimpleNamespace
-
-from dagster import DailyPartitionsDefinition
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 
-from movie_assets.transform.dbt_assets import partition_vars
 from movie_assets.transform.project import DBT_PROJECT_DIR, WarehouseDbtCliResource, WindowParse, dbt_executable, run_window
 
 
-def test_one_day_run_gets_the_daily_models_window():
-    window = DailyPartitionsDefinition(start_date="2026-11-01").time_window_for_partition_key("2026-11-20")
-    expected = partition_vars(SimpleNamespace(partition_time_window=window))
-    assert run_window({PARTITION_NAME_TAG: "2026-11-20"}) == expected == {"min_date": "2026-11-20", "max_date": "2026-11-21"}
+def test_one_day_run_gets_that_day():
+    assert run_window({PARTITION_NAME_TAG: "2026-11-20"}) == {"min_date": "2026-11-20", "max_date": "2026-11-21"}
 
 
 def test_range_run_gets_the_whole_range():
