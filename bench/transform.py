@@ -534,7 +534,9 @@ def bench_size(
             flush=True,
         )
     if not keep:
-        shutil.rmtree(work / "spark", ignore_errors=True)
+        # The Spark run's target/ (run_results.json: per-node seconds) stays, like the DuckDB build's.
+        shutil.rmtree(work / "spark" / "warehouse", ignore_errors=True)
+        (work / "spark" / "copy.duckdb").unlink(missing_ok=True)
         shutil.rmtree(work / "build")
         shutil.rmtree(work / "serving")
         (work / "warehouse.duckdb").unlink()
