@@ -46,6 +46,20 @@ def retryable_dead_letters(conn: duckdb.DuckDBPyConnection, partition_date: str)
     return {movie_id: attempts for movie_id, attempts in rows}
 
 
+def _day_rewritten(
+    conn: duckdb.DuckDBPyConnection, table: str, partition_date: str, replaced_when: str, movie_ids: list[int], new: str
+):
+    """The rows of ``table``'s day after a retry, as an Arrow table without ``partition_date``:
+    its rows except those for ``movie_ids`` that meet ``replaced_when`` (SQL), plus the rows of
+    the registered relation ``new``."""
+    return conn.sql(
+        f"SELECT * EXCLUDE (partition_date) FROM {table} WHERE partition_date = ? "
+        f"AND NOT (({replaced_when}) AND list_contains(?::BIGINT[], movie_id)) "
+        f"UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM {new}",
+        params=[partition_date, movie_ids],
+    ).to_arrow_table()
+
+
 def retry_dead_letters(
     lake: Lake,
     client: TMDBClient,
@@ -75,18 +89,8 @@ def retry_dead_letters(
         conn.register("new_movies", fetched_rows(summary.results, partition_date, run_id, tmdb_source))
         conn.register("new_letters", dead_letter_rows(letters, partition_date, run_id))
         # The day's files are rewritten whole: what was there, less what this retry replaces.
-        movies = conn.sql(
-            f"SELECT * EXCLUDE (partition_date) FROM {TMDB_MOVIES_TABLE} "
-            "WHERE partition_date = ? AND NOT list_contains(?::BIGINT[], movie_id) "
-            "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_movies",
-            params=[partition_date, recovered],
-        ).to_arrow_table()
-        remaining = conn.sql(
-            f"SELECT * EXCLUDE (partition_date) FROM {DEAD_LETTER_TABLE} WHERE partition_date = ? "
-            "AND NOT (source = 'fetch' AND list_contains(?::BIGINT[], movie_id)) "
-            "UNION ALL BY NAME SELECT * EXCLUDE (partition_date) FROM new_letters",
-            params=[partition_date, ids],
-        ).to_arrow_table()
+        movies = _day_rewritten(conn, TMDB_MOVIES_TABLE, partition_date, "TRUE", recovered, "new_movies")
+        remaining = _day_rewritten(conn, DEAD_LETTER_TABLE, partition_date, "source = 'fetch'", ids, "new_letters")
     if ids:
         lake.write_partition(TMDB_MOVIES_TABLE, partition_date, movies)
         lake.write_partition(DEAD_LETTER_TABLE, partition_date, remaining)
