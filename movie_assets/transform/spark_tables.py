@@ -42,9 +42,9 @@ def _partition_columns(folder: Path) -> list[str]:
         level = children[0]
 
 
-def copy_spark_table(conn: duckdb.DuckDBPyConnection, warehouse: Path, relation: str) -> int:
+def copy_spark_table(conn: duckdb.DuckDBPyConnection, warehouse: Path, relation: str) -> None:
     """Replace DuckDB table ``relation`` (``schema.table``) of ``conn`` with Spark's table of
-    the same name in ``warehouse``, in one transaction. Returns its row count.
+    the same name in ``warehouse``, in one transaction.
 
     Partition columns (which Spark keeps in folder names, not in the files) come first, as in
     the models' own column order; their types are DuckDB's inference from the folder names
@@ -88,4 +88,3 @@ def copy_spark_table(conn: duckdb.DuckDBPyConnection, warehouse: Path, relation:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return conn.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
