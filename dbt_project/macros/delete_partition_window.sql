@@ -3,17 +3,21 @@
     [var min_date, var max_date), for `config(materialized='incremental', **...)`.
     day_type: 'date_id' when date_column holds yyyymmdd integers, 'date' for a DATE column.
 
-    Returns a dict of incremental_strategy, its key (DuckDB unique_key, Spark partition_by)
-    and pre_hook (delete_partition_window). Why: the two engines replace days differently:
+    Returns a dict of incremental_strategy, its key (DuckDB unique_key, Spark partition_by),
+    pre_hook (delete_partition_window) and on_schema_change 'append_new_columns': a column
+    added to the model reaches a warehouse built before it without a full refresh (NULL on
+    the days typed before; --full-refresh fills them). Why: the two engines replace days differently:
     DuckDB deletes then inserts the run's days; Spark overwrites the Parquet partitions the
     run writes (insert_overwrite, dynamic). Either way a day of the window that now has no
     rows would keep its old rows, so the pre-hook empties the whole window first. -#}
 {% macro daily_incremental_config(date_column='date_id', day_type='date_id') -%}
     {%- set pre_hook = "{{ delete_partition_window('" ~ date_column ~ "', '" ~ day_type ~ "') }}" -%}
     {%- if target.type == 'spark' -%}
-        {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column], 'pre_hook': pre_hook}) }}
+        {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column], 'pre_hook': pre_hook,
+                   'on_schema_change': 'append_new_columns'}) }}
     {%- else -%}
-        {{ return({'incremental_strategy': 'delete+insert', 'unique_key': date_column, 'pre_hook': pre_hook}) }}
+        {{ return({'incremental_strategy': 'delete+insert', 'unique_key': date_column, 'pre_hook': pre_hook,
+                   'on_schema_change': 'append_new_columns'}) }}
     {%- endif -%}
 {%- endmacro %}
 

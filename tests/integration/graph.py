@@ -1,10 +1,10 @@
 """Helpers of the integration tests: run a selection of the product's definitions in process;
-read the lake's bronze tables."""
+read the lake's bronze tables; run dbt's unit tests against a built warehouse."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import duckdb
 from dagster import AssetKey, AssetSelection, ExecuteInProcessResult, materialize
@@ -12,6 +12,7 @@ from dagster import AssetKey, AssetSelection, ExecuteInProcessResult, materializ
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
+from movie_assets.transform.project import build_dbt_resource
 from movie_assets.warehouse.lake import Lake
 
 #: The sample's later TMDB observation (July 2017), served as a second day.
@@ -57,3 +58,17 @@ def later_snapshot(settings: Settings) -> SnapshotTMDBResource:
     """The ``tmdb`` resource of ``settings`` serving the later observation (:data:`LATER_FILE`)."""
     resource = build_tmdb_resource(settings)
     return SnapshotTMDBResource(**{**resource.model_dump(), "movies_file": LATER_FILE})
+
+
+def run_dbt_unit_tests(settings: Settings) -> list[dict[str, Any]]:
+    """``dbt test --select test_type:unit`` with the product's ``dbt`` resource for ``settings``
+    (its engine, build file or Spark warehouse); the ``results`` of its ``run_results.json``
+    (``unique_id``, ``status``, ``message``, ...).
+
+    dbt takes the column types of a unit test's inputs from their relations, so the warehouse
+    must have been built. The daily runs leave unit tests out (``BUILD_ARGS`` of
+    ``movie_assets/transform/dbt_assets.py``); this is where they run.
+    """
+    dbt = build_dbt_resource(settings)
+    invocation = dbt.cli(["test", "--select", "test_type:unit", *dbt.vars_args()], raise_on_error=False).wait()
+    return invocation.get_artifact("run_results.json")["results"]

@@ -162,3 +162,20 @@ def test_a_run_without_window_rebuilds_every_day(daily_runs: dict):
     rows = daily_runs["no_window"]["rows"]
     for table in DAY_BY_DAY:
         assert set(rows[table]) == {DAY_2}, table
+
+
+def test_a_column_added_to_the_snapshots_reaches_a_build_file_made_before_it(sample_run: SampleRun, tmp_path: Path):
+    """``on_schema_change: append_new_columns``: a warehouse built before ``fetched_by_run_id``
+    and ``tmdb_source`` existed gets them from the next daily run, filled on the run's days."""
+    settings = copy_run(sample_run, tmp_path / "run")
+    with duckdb.connect(str(settings.build_duckdb_path)) as conn:
+        conn.execute("ALTER TABLE silver.tmdb_movie_snapshots DROP COLUMN fetched_by_run_id")
+        conn.execute("ALTER TABLE silver.tmdb_movie_snapshots DROP COLUMN tmdb_source")
+    window = {"min_date": DAY_1, "max_date": DAY_2}
+    dbt(settings, tmp_path / "dbt", "run", "--select", "tmdb_movie_snapshots", window=window)
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
+        filled = conn.execute(
+            "SELECT count(*), count(fetched_by_run_id), count(tmdb_source) FROM silver.tmdb_movie_snapshots WHERE snapshot_date = ?",
+            [DAY_1],
+        ).fetchone()
+    assert filled[0] > 0 and filled == (filled[0],) * 3

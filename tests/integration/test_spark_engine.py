@@ -1,6 +1,7 @@
 """``MOVIES_ENGINE=spark``: the whole graph with dbt on a real Spark standalone cluster (a
 master and a worker process on 127.0.0.1, started for this module) gives the same gold as
-the DuckDB engine's session sample run, and the daily fact keeps one row per movie per day.
+the DuckDB engine's session sample run, dbt's unit tests pass on it, and the daily fact keeps
+one row per movie per day.
 
 Both runs fetch the same sample through the real local TMDB server; they differ in when they
 fetched (``fetched_at``) and their run ids, so those columns are left out of the comparison.
@@ -8,6 +9,7 @@ fetched (``fetched_at``) and their run ids, so those columns are left out of the
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +19,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from conftest import DAY, SampleRun, make_settings
-from graph import later_snapshot, run_selection
+from graph import later_snapshot, run_dbt_unit_tests, run_selection
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
@@ -160,6 +162,14 @@ def test_numeric_columns_agree_within_tolerance(spark_run: dict, sample_run: Sam
                 [RELATIVE_TOLERANCE],
             ).fetchone()[0]
             assert mismatches == 0, f"gold.{table}.{name}: {mismatches} values differ beyond {RELATIVE_TOLERANCE} relative"
+
+
+def test_dbt_unit_tests_pass_on_spark(spark_run: dict):
+    settings = spark_run["settings"]
+    results = run_dbt_unit_tests(settings)
+    manifest = build_dbt_project(settings).manifest_path
+    assert {result["unique_id"] for result in results} == set(json.loads(manifest.read_text())["unit_tests"])
+    assert [(result["unique_id"], result["message"]) for result in results if result["status"] != "pass"] == []
 
 
 def fact_days(settings: Settings) -> dict[int, tuple[int, int, object]]:

@@ -15,7 +15,7 @@
 {# The body fields read below, as a from_json shape (macro from_json) with their SQL types. #}
 {% set measures_shape = {"budget": "BIGINT", "revenue": "BIGINT", "popularity": "DOUBLE", "vote_count": "BIGINT", "vote_average": "DOUBLE"} %}
 with successful_fetches as (
-    select movie_id, payload, fetched_at, partition_date
+    select movie_id, payload, fetched_at, partition_date, run_id, tmdb_source
     from {{ source('bronze', 'tmdb_movies') }}
     where http_status = 200
     {%- if is_incremental() %}
@@ -29,6 +29,8 @@ parsed as (
         partition_date,
         movie_id,
         fetched_at,
+        run_id,
+        tmdb_source,
         {{ from_json('payload', measures_shape) }} as measures
     from successful_fetches
 )
@@ -46,5 +48,7 @@ select
         when measures.vote_count > 0
             then measures.vote_average
     end as vote_average,
-    measures.vote_count as vote_count
+    measures.vote_count as vote_count,
+    run_id as fetched_by_run_id,
+    tmdb_source
 from parsed

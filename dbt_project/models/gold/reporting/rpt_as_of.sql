@@ -2,8 +2,12 @@
 -- The reported day is the newest day the TMDB load landed anything for, movies or dead letters,
 -- so a day on which every fetch failed is reported with its dead letters, not hidden behind
 -- the day before.
-with tmdb_movies as (
-    select * from {{ source('bronze', 'tmdb_movies') }}
+-- The day's fetches are read from the typed snapshots (one row per movie and day, stored in
+-- the build file), not from bronze: a join on the newest day does not prune the lake's day
+-- files, so reading bronze here cost a scan of every day of history in every daily run
+-- (bench/README.md, "Daily run against history").
+with snapshots as (
+    select * from {{ ref('tmdb_movie_snapshots') }}
 ),
 
 dead_letters as (
@@ -11,7 +15,7 @@ dead_letters as (
 ),
 
 landed_days as (
-    select partition_date from tmdb_movies
+    select snapshot_date as partition_date from snapshots
     union all
     select partition_date from dead_letters
 ),
@@ -22,15 +26,15 @@ reported_day as (
 ),
 
 reported_fetches as (
-    select tmdb_movies.*
-    from tmdb_movies
-    inner join reported_day on tmdb_movies.partition_date = reported_day.partition_date
+    select snapshots.*
+    from snapshots
+    inner join reported_day on snapshots.snapshot_date = reported_day.partition_date
 ),
 
 fetch_summary as (
     select
         max(fetched_at) as fetched_at,
-        max_by(run_id, fetched_at) as fetched_by_run_id,
+        max_by(fetched_by_run_id, fetched_at) as fetched_by_run_id,
         count(distinct movie_id) as movies_in_partition,
         -- Rows from before the source was recorded carry NULL: unknown, left out of the list.
         {{ distinct_sorted_string_agg('tmdb_source', "','") }} as tmdb_source
