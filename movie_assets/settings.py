@@ -53,6 +53,9 @@ class Settings(BaseSettings):
             file dbt builds silver and gold in; only runs open it.
         serving_dir: where published snapshots are written (``MOVIES_SERVING_DIR``).
         serving_keep: how many published snapshots to keep (``MOVIES_SERVING_KEEP``, >= 1).
+        dbt_artifacts_keep: how many dbt invocations' artifact folders to keep per dbt asset
+            definition (``MOVIES_DBT_ARTIFACTS_KEEP``, >= 1): ``dbt_project/target/<asset>-<run>-<id>``,
+            ~3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
         input_dir: folder laid out like ``../shared/data`` (``tmdb/``, ``ids/``, ``providers/``).
         reports_dir: folder for the Excel workbook, CSV exports and ``charts/``.
         partition_start: first daily partition (UTC day).
@@ -100,6 +103,7 @@ class Settings(BaseSettings):
     build_duckdb_path: Path = Field(default=Path("data/build/warehouse.duckdb"), alias="MOVIES_BUILD_DUCKDB_PATH")
     serving_dir: Path = Field(default=Path("data/serving"), alias="MOVIES_SERVING_DIR")
     serving_keep: PositiveInt = Field(default=3, alias="MOVIES_SERVING_KEEP")
+    dbt_artifacts_keep: PositiveInt = Field(default=30, alias="MOVIES_DBT_ARTIFACTS_KEEP")
     input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
     reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")
     partition_start: date = Field(default=date(2026, 1, 1), alias="MOVIES_PARTITION_START")

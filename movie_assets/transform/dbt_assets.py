@@ -36,7 +36,7 @@ from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinitio
 from dagster_dbt import DbtProject, dbt_assets
 
 from movie_assets.partitions import ONE_DAY_PER_RUN
-from movie_assets.transform.project import WarehouseDbtCliResource, run_window
+from movie_assets.transform.project import WarehouseDbtCliResource, prune_invocation_folders, run_window
 from movie_assets.transform.spark_tables import copy_spark_table
 from movie_assets.transform.translator import MovieDbtTranslator
 from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
@@ -78,7 +78,9 @@ def build_and_describe(
     DuckDB file open for writing and no second process may open it meanwhile. With the Spark
     engine each built model is first copied from Spark's warehouse into the build file
     (:func:`movie_assets.transform.spark_tables.copy_spark_table`), so what follows reads the
-    same tables with either engine.
+    same tables with either engine. The artifact folders of this asset's older invocations
+    beyond the resource's ``artifacts_keep`` are deleted
+    (:func:`movie_assets.transform.project.prune_invocation_folders`).
 
     Raises:
         dagster_dbt.DagsterDbtCliRuntimeError: dbt failed (after the events of the models and
@@ -88,7 +90,10 @@ def build_and_describe(
     # another process to release it, rather than fail inside dbt with a raw lock error.
     duckdb.wait_until_writable()
     invocation = dbt.cli([*BUILD_ARGS, *dbt.vars_args(extra_vars)], context=context, raise_on_error=False)
-    events = list(invocation.stream())
+    try:
+        events = list(invocation.stream())
+    finally:
+        prune_invocation_folders(invocation.target_path, dbt.artifacts_keep)
     with duckdb.get_connection() as conn:
         for event in events:
             if isinstance(event, Output):

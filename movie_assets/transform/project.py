@@ -154,6 +154,36 @@ class WindowParse:
         shutil.rmtree(self.target, ignore_errors=True)
 
 
+def _last_written(folder: Path) -> float:
+    # dbt appends to dbt.log while it runs, so a folder still in use counts as recent.
+    log = folder / "dbt.log"
+    return max(folder.stat().st_mtime, log.stat().st_mtime if log.exists() else 0.0)
+
+
+def prune_invocation_folders(newest: Path, keep: int) -> list[Path]:
+    """Delete the artifact folders of older invocations of the same dbt asset as ``newest``,
+    keeping the ``keep`` most recently written (``newest`` among them); returns the deleted.
+
+    dagster-dbt gives each invocation its own folder beside ``newest``, named
+    ``<op name>-<run id[:7]>-<random 7>`` (manifest, ``run_results.json``, compiled SQL,
+    ``dbt.log``), and never deletes one: two a day, ~10 MB on the sample, for as long as the
+    pipeline runs. dagster-dbt has no retention setting, hence this function. Folders of other
+    assets (another ``<op name>``) and anything else in the folder are left alone.
+
+    Raises:
+        ValueError: ``keep`` is below 1 (the newest folder is never deleted).
+    """
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, got {keep}")
+    op_name = newest.name.rsplit("-", 2)[0]
+    siblings = [path for path in newest.parent.glob(f"{op_name}-*-*") if path.is_dir() and path.name.rsplit("-", 2)[0] == op_name]
+    older = sorted((path for path in siblings if path != newest), key=_last_written, reverse=True)
+    deleted = older[keep - 1 :]
+    for path in deleted:
+        shutil.rmtree(path, ignore_errors=True)
+    return deleted
+
+
 def build_dbt_project(settings: Settings) -> DbtProject:
     """The ``dbt_project/`` folder as a dagster-dbt ``DbtProject`` (profiles in the same folder),
     its manifest in ``target/<engine>``; ``dagster dev`` re-parses it on every code load with
@@ -191,11 +221,14 @@ class WarehouseDbtCliResource(DbtCliResource):
         engine: ``duckdb`` (dbt writes the build file) or ``spark`` (dbt writes Parquet tables
             under ``spark_warehouse``, copied into the build file after each model).
         spark_warehouse: the Spark engine's warehouse folder, or None with DuckDB.
+        artifacts_keep: invocation artifact folders kept per dbt asset
+            (:func:`prune_invocation_folders`).
     """
 
     profile_vars: str = Field(default="{}", description="JSON dbt vars that profiles.yml renders.")
     engine: str = Field(default="duckdb", description="MOVIES_ENGINE: duckdb or spark.")
     spark_warehouse: str | None = Field(default=None, description="MOVIES_SPARK_WAREHOUSE with the spark engine.")
+    artifacts_keep: int = Field(default=30, ge=1, description="MOVIES_DBT_ARTIFACTS_KEEP: invocation folders kept per dbt asset.")
     _window_parse: WindowParse | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -244,6 +277,7 @@ def build_dbt_resource(settings: Settings) -> WarehouseDbtCliResource:
         profile_vars=json.dumps(settings.dbt_profile_vars(), sort_keys=True),
         engine=settings.engine,
         spark_warehouse=str(settings.spark_warehouse) if settings.engine == "spark" else None,
+        artifacts_keep=settings.dbt_artifacts_keep,
     )
 
 

@@ -4,6 +4,7 @@ read the lake's bronze tables; run dbt's unit tests against a built warehouse.""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
 import duckdb
@@ -60,15 +61,15 @@ def later_snapshot(settings: Settings) -> SnapshotTMDBResource:
     return SnapshotTMDBResource(**{**resource.model_dump(), "movies_file": LATER_FILE})
 
 
-def run_dbt_unit_tests(settings: Settings) -> list[dict[str, Any]]:
+def run_dbt_unit_tests(settings: Settings, target: Path) -> list[dict[str, Any]]:
     """``dbt test --select test_type:unit`` with the product's ``dbt`` resource for ``settings``
-    (its engine, build file or Spark warehouse); the ``results`` of its ``run_results.json``
-    (``unique_id``, ``status``, ``message``, ...).
+    (its engine, build file or Spark warehouse), artifacts in ``target``; the ``results`` of its
+    ``run_results.json`` (``unique_id``, ``status``, ``message``, ...).
 
     dbt takes the column types of a unit test's inputs from their relations, so the warehouse
     must have been built. The daily runs leave unit tests out (``BUILD_ARGS`` of
     ``movie_assets/transform/dbt_assets.py``); this is where they run.
     """
     dbt = build_dbt_resource(settings)
-    invocation = dbt.cli(["test", "--select", "test_type:unit", *dbt.vars_args()], raise_on_error=False).wait()
+    invocation = dbt.cli(["test", "--select", "test_type:unit", *dbt.vars_args()], target_path=target, raise_on_error=False).wait()
     return invocation.get_artifact("run_results.json")["results"]

@@ -164,9 +164,9 @@ def test_numeric_columns_agree_within_tolerance(spark_run: dict, sample_run: Sam
             assert mismatches == 0, f"gold.{table}.{name}: {mismatches} values differ beyond {RELATIVE_TOLERANCE} relative"
 
 
-def test_dbt_unit_tests_pass_on_spark(spark_run: dict):
+def test_dbt_unit_tests_pass_on_spark(spark_run: dict, tmp_path: Path):
     settings = spark_run["settings"]
-    results = run_dbt_unit_tests(settings)
+    results = run_dbt_unit_tests(settings, tmp_path)
     manifest = build_dbt_project(settings).manifest_path
     assert {result["unique_id"] for result in results} == set(json.loads(manifest.read_text())["unit_tests"])
     assert [(result["unique_id"], result["message"]) for result in results if result["status"] != "pass"] == []
