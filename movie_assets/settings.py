@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         serving_keep: how many published snapshots to keep (``MOVIES_SERVING_KEEP``, >= 1).
         dbt_artifacts_keep: how many dbt invocations' artifact folders to keep per dbt asset
             definition (``MOVIES_DBT_ARTIFACTS_KEEP``, >= 1): ``dbt_project/target/<asset>-<run>-<id>``,
-            ~3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
+            3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
         input_dir: folder laid out like ``../shared/data`` (``tmdb/``, ``ids/``, ``providers/``).
         reports_dir: folder for the Excel workbook, CSV exports and ``charts/``.
         partition_start: first daily partition (UTC day).

@@ -436,8 +436,8 @@ def count_movies_rows(path: Path) -> int:
 def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
     """``$MOVIES_REPORTS_DIR/movie_data.xlsx``, the stakeholder workbook (sheets in the module docstring).
 
-    The reported partition is ``gold.rpt_as_of.partition_date`` (the newest TMDB day in
-    bronze), whatever partition the run carries. Metadata: path, row count per sheet, partition.
+    The reported partition is ``gold.rpt_as_of.partition_date`` (the newest TMDB day with a
+    successful fetch or a dead letter), whatever partition the run carries. Metadata: path, row count per sheet, partition.
 
     Raises:
         duckdb.CatalogException: a gold table it reads is missing (dbt has not built it).

@@ -93,7 +93,9 @@ def build_and_describe(
     try:
         events = list(invocation.stream())
     finally:
-        prune_invocation_folders(invocation.target_path, dbt.artifacts_keep)
+        deleted = prune_invocation_folders(invocation.target_path, dbt.artifacts_keep)
+        if deleted:
+            context.log.debug(f"deleted {len(deleted)} older dbt artifact folders of {context.op_execution_context.op.name}")
     with duckdb.get_connection() as conn:
         for event in events:
             if isinstance(event, Output):

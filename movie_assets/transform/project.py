@@ -155,9 +155,15 @@ class WindowParse:
 
 
 def _last_written(folder: Path) -> float:
-    # dbt appends to dbt.log while it runs, so a folder still in use counts as recent.
-    log = folder / "dbt.log"
-    return max(folder.stat().st_mtime, log.stat().st_mtime if log.exists() else 0.0)
+    # dbt appends to dbt.log while it runs, so a folder still in use counts as recent. A
+    # folder another process removed meanwhile counts as oldest (its rmtree then does nothing).
+    times = []
+    for path in (folder, folder / "dbt.log"):
+        try:
+            times.append(path.stat().st_mtime)
+        except OSError:
+            pass
+    return max(times, default=0.0)
 
 
 def prune_invocation_folders(newest: Path, keep: int) -> list[Path]:
@@ -166,9 +172,14 @@ def prune_invocation_folders(newest: Path, keep: int) -> list[Path]:
 
     dagster-dbt gives each invocation its own folder beside ``newest``, named
     ``<op name>-<run id[:7]>-<random 7>`` (manifest, ``run_results.json``, compiled SQL,
-    ``dbt.log``), and never deletes one: two a day, ~10 MB on the sample, for as long as the
-    pipeline runs. dagster-dbt has no retention setting, hence this function. Folders of other
-    assets (another ``<op name>``) and anything else in the folder are left alone.
+    ``dbt.log``; 3-8 MB each on the sample, two per daily run), and never deletes one.
+    dagster-dbt has no retention setting, hence this function. Folders of other assets
+    (another ``<op name>``) and anything else in the folder are left alone; a folder that
+    cannot be removed is skipped.
+
+    Args:
+        newest: the artifact folder of the invocation that just ran (kept).
+        keep: folders to keep, ``newest`` included.
 
     Raises:
         ValueError: ``keep`` is below 1 (the newest folder is never deleted).

@@ -72,4 +72,5 @@ def run_dbt_unit_tests(settings: Settings, target: Path) -> list[dict[str, Any]]
     """
     dbt = build_dbt_resource(settings)
     invocation = dbt.cli(["test", "--select", "test_type:unit", *dbt.vars_args()], target_path=target, raise_on_error=False).wait()
+    assert (target / "run_results.json").exists(), f"dbt wrote no run results; see {target / 'dbt.log'}"
     return invocation.get_artifact("run_results.json")["results"]

@@ -20,4 +20,3 @@ def test_every_dbt_unit_test_passes_on_duckdb(sample_run: SampleRun, dbt_manifes
     results = run_dbt_unit_tests(copy_run(sample_run, tmp_path / "run"), tmp_path / "dbt")
     assert {result["unique_id"] for result in results} == unit_test_ids(dbt_manifest)
     assert [(result["unique_id"], result["message"]) for result in results if result["status"] != "pass"] == []
-

@@ -24,12 +24,14 @@ def test_keeps_the_newest_folders_of_the_same_asset_and_nothing_else(tmp_path):
     newest = make_folder(tmp_path, "movie_dbt_models-run9999-fffffff", 2_000)
     other_asset = make_folder(tmp_path, "movie_dbt_daily_models-run0000-0000000", 10)
     manifest_folder = make_folder(tmp_path, "duckdb", 10)
+    window_parse = make_folder(tmp_path, "window-parse-0a1b2c3d-1111-2222-3333-444455556666", 10)
+    contextless = make_folder(tmp_path, "abc1234", 10)
 
     deleted = prune_invocation_folders(newest, keep=3)
 
     assert sorted(deleted) == sorted(old[:3])
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        path.name for path in [*old[3:], newest, other_asset, manifest_folder]
+        path.name for path in [*old[3:], newest, other_asset, manifest_folder, window_parse, contextless]
     )
 
 
