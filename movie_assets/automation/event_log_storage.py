@@ -14,6 +14,12 @@ open, each opened with ``PRAGMA synchronous=NORMAL``. SQLite's documentation for
 a database with ``synchronous=NORMAL`` stays consistent; a power loss or OS crash (not a
 process crash) may lose the last transactions, i.e. the last events of a run in flight.
 
+Dagster's SQLite storage tells a watcher (the UI following a run in flight) of new events when
+the run's ``.db`` file changes on disk. With the writer's connection kept open, WAL mode keeps
+new events in the ``-wal`` file until a checkpoint, so that file may not change for a whole
+run; the watchers here poll the event log instead (Dagster's ``SqlPollingEventWatcher``, the
+watcher of its Postgres and MySQL storages).
+
 ``scripts/dagster.yaml`` configures it::
 
     event_log_storage:
@@ -31,7 +37,8 @@ from typing import Any
 
 import sqlalchemy as db
 from dagster import DagsterInstance
-from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log import SqliteEventLogStorage, SqlPollingEventWatcher
+from dagster._core.storage.event_log.base import EventHandlerFn
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS, create_db_conn_string
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +68,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._pending_inst_data = inst_data
+        self._event_watcher: SqlPollingEventWatcher | None = None
 
     def register_instance(self, instance: DagsterInstance) -> None:
         # The instance registers its event log first thing in its constructor, before any use.
@@ -108,6 +116,17 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         self._close_all()
         super().wipe()
 
+    def watch(self, run_id: str, cursor: str | None, callback: EventHandlerFn) -> None:
+        if self._event_watcher is None:
+            self._event_watcher = SqlPollingEventWatcher(self)
+        self._event_watcher.watch_run(run_id, cursor, callback)
+
+    def end_watch(self, run_id: str, handler: EventHandlerFn) -> None:
+        if self._event_watcher is not None:
+            self._event_watcher.unwatch_run(run_id, handler)
+
     def dispose(self) -> None:
+        if self._event_watcher is not None:
+            self._event_watcher.close()
         self._close_all()
         super().dispose()

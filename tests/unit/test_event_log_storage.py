@@ -2,6 +2,7 @@
 every event where Dagster's default storage would, readable by another instance."""
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,26 @@ def test_a_reader_sees_each_event_while_the_writer_keeps_its_connection_open(hom
         second = materialize([numbers], instance=writer)
         assert reader.get_latest_materialization_event(numbers.key).run_id == second.run_id
         assert {first.run_id, second.run_id} <= {run.run_id for run in reader.get_runs()}
+
+
+def test_a_watcher_in_another_instance_is_told_of_each_new_event(home: Path):
+    """The UI follows a run in flight through ``watch``: it must hear of events written by a
+    process whose connection stays open (SQLite's WAL leaves the ``.db`` file unchanged until a
+    checkpoint, so a watcher of that file would not)."""
+    with DagsterInstance.from_config(str(home)) as writer, DagsterInstance.from_config(str(home)) as reader:
+        run = writer.get_run_by_id(materialize([numbers], instance=writer).run_id)
+        cursor = reader.get_records_for_run(run.run_id).cursor
+        heard: list[str] = []
+        arrived = threading.Event()
+
+        def callback(entry, _cursor):
+            heard.append(entry.dagster_event.message)
+            arrived.set()
+
+        reader.event_log_storage.watch(run.run_id, cursor, callback)
+        try:
+            writer.report_engine_event("still running", run)
+            assert arrived.wait(timeout=10), "the watcher heard of no event in 10 s"
+        finally:
+            reader.event_log_storage.end_watch(run.run_id, callback)
+        assert heard == ["still running"]
