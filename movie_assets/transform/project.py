@@ -133,18 +133,16 @@ class WindowParse:
         """True when ``args`` carry exactly this parse's vars."""
         return any(args[i : i + 2] == self.vars_args for i in range(len(args) - 1))
 
-    def place(self, target_path: Path) -> None:
-        """Wait for the parse and copy its partial-parse state into ``target_path``; nothing
-        when the parse failed or took longer than ``WINDOW_PARSE_TIMEOUT_SECONDS``."""
+    def state(self) -> Path | None:
+        """Wait for the parse; its partial-parse state file, or None when the parse failed or
+        took longer than ``WINDOW_PARSE_TIMEOUT_SECONDS``."""
         try:
             returncode = self.process.wait(timeout=WINDOW_PARSE_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            return
+            return None
         state = self.target / PARTIAL_PARSE_FILE_NAME
-        if returncode == 0 and state.exists():
-            target_path.mkdir(parents=True, exist_ok=True)
-            shutil.copy(state, target_path / PARTIAL_PARSE_FILE_NAME)
+        return state if returncode == 0 and state.exists() else None
 
     def close(self) -> None:
         """Stop the parse if it still runs and remove its folder."""
@@ -195,6 +193,12 @@ def prune_invocation_folders(newest: Path, keep: int) -> list[Path]:
     return deleted
 
 
+def manifest_target_path(engine: str) -> Path:
+    """The folder, relative to ``dbt_project/``, of the manifest and partial-parse state prepared
+    for ``engine`` (``duckdb`` or ``spark``): ``target/<engine>``."""
+    return Path("target") / engine
+
+
 def build_dbt_project(settings: Settings) -> DbtProject:
     """The ``dbt_project/`` folder as a dagster-dbt ``DbtProject`` (profiles in the same folder),
     its manifest in ``target/<engine>``; ``dagster dev`` re-parses it on every code load with
@@ -202,7 +206,7 @@ def build_dbt_project(settings: Settings) -> DbtProject:
     profile_vars = json.dumps(settings.dbt_profile_vars(), sort_keys=True)
     return DbtProject(
         project_dir=DBT_PROJECT_DIR,
-        target_path=Path("target") / settings.engine,
+        target_path=manifest_target_path(settings.engine),
         prepare_project_cli_args=["parse", "--quiet", "--vars", profile_vars],
     )
 
@@ -222,8 +226,11 @@ class WarehouseDbtCliResource(DbtCliResource):
     checks that they still exist, so an upgrade that renames them fails there rather than
     silently bringing the cost back.
 
-    A run with a daily partition starts, when the resource is set up, a :class:`WindowParse`
-    with the vars its daily models will get; their ``dbt build`` then starts from that parse.
+    Every invocation starts from a partial-parse state: dagster-dbt would copy it from
+    ``target/``, but the manifest is prepared per engine in ``target/<engine>``
+    (:func:`manifest_target_path`), so :meth:`cli` places that one. A run with a daily
+    partition starts, when the resource is set up, a :class:`WindowParse` with the vars its
+    dbt invocations will get; they start from that parse instead.
 
     Attributes:
         profile_vars: JSON object of the vars every invocation gets
@@ -254,11 +261,19 @@ class WarehouseDbtCliResource(DbtCliResource):
             self._window_parse.close()
 
     def cli(self, args: Sequence[str], *, context: Any = None, target_path: Path | None = None, **kwargs: Any) -> DbtCliInvocation:
-        """``DbtCliResource.cli``; an invocation with the vars of this run's window parse
-        starts from its partial-parse state."""
-        if target_path is None and self._window_parse is not None and self._window_parse.matches(args):
+        """``DbtCliResource.cli`` starting from the partial-parse state of this run's window
+        parse when ``args`` carry its vars, else from the engine's prepared manifest; an
+        explicit ``target_path`` is used as given."""
+        if target_path is None:
             target_path = self._get_unique_target_path(context=context)
-            self._window_parse.place(Path(self.project_dir) / target_path)
+            if self._window_parse is not None and self._window_parse.matches(args):
+                state = self._window_parse.state()
+            else:
+                state = Path(self.project_dir) / manifest_target_path(self.engine) / PARTIAL_PARSE_FILE_NAME
+            if state is not None and state.exists():
+                destination = Path(self.project_dir) / target_path
+                destination.mkdir(parents=True, exist_ok=True)
+                shutil.copy(state, destination / PARTIAL_PARSE_FILE_NAME)
         return super().cli(args, context=context, target_path=target_path, **kwargs)
 
     @cached_property

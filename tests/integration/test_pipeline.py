@@ -2,6 +2,7 @@
 real HTTP, the Parquet lake, a real dbt build, a published snapshot), and re-running a day
 on a copy of it."""
 
+import shutil
 from functools import cached_property
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import openpyxl
 from dagster import AssetKey, AssetSelection
 from dagster_dbt import DbtCliResource
 
-from conftest import DAY, copy_run
+from conftest import DAY, copy_run, make_settings
 from graph import bronze, run_selection
-from movie_assets.transform.project import WarehouseDbtCliResource
+from movie_assets.settings import REPO_ROOT
+from movie_assets.transform.project import WarehouseDbtCliResource, build_dbt_resource
 
 
 def test_whole_graph_on_sample_data(sample_run):
@@ -69,3 +71,18 @@ def test_dbt_resource_overrides_start_up_hooks_dagster_dbt_still_has():
     assert isinstance(DbtCliResource.__dict__.get("_cli_version"), cached_property)
     assert callable(DbtCliResource.__dict__.get("_initialize_dbt_core_adapter"))
     assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(WarehouseDbtCliResource.__dict__)
+
+
+def test_a_dbt_invocation_without_a_window_starts_from_the_engines_prepared_parse(dbt_manifest: Path, tmp_path: Path):
+    """The manifest and its partial-parse state live in ``target/<engine>``, where dagster-dbt
+    does not look: the resource places that state, so dbt parses only what changed."""
+    settings = make_settings(REPO_ROOT / "data")  # the settings dbt_manifest was prepared with
+    dbt = build_dbt_resource(settings)
+    invocation = dbt.cli(["ls", "--select", "dim_movie", *dbt.vars_args()], raise_on_error=False)
+    try:
+        invocation.wait()
+        log = (invocation.target_path / "dbt.log").read_text()
+        assert invocation.is_successful(), log[-2000:]
+        assert "UnableToPartialParse" not in log and "Unable to do partial parsing" not in log
+    finally:
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
