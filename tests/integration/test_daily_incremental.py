@@ -179,3 +179,18 @@ def test_a_column_added_to_the_snapshots_reaches_a_build_file_made_before_it(sam
             [DAY_1],
         ).fetchone()
     assert filled[0] > 0 and filled == (filled[0],) * 3
+
+
+def test_window_scoped_tests_skip_other_days_and_the_weekly_job_catches_them(sample_run: SampleRun, tmp_path: Path):
+    """A duplicate (day, movie) in an older day: a run's tests, scoped to its window, do not
+    see it; the same tests without a window do, and so does the weekly full_table_tests job."""
+    settings = copy_run(sample_run, tmp_path / "run")
+    with duckdb.connect(str(settings.build_duckdb_path)) as conn:
+        conn.execute("INSERT INTO gold.fact_movie_daily SELECT * FROM gold.fact_movie_daily LIMIT 1")
+    fact_tests = ("test", "--select", "fact_movie_daily", "--exclude-resource-type", "unit_test")
+    dbt(settings, tmp_path / "window", *fact_tests, window={"min_date": DAY_2, "max_date": "2026-11-22"})
+    with pytest.raises(subprocess.CalledProcessError):
+        dbt(settings, tmp_path / "no_window", *fact_tests)
+    result = build_definitions(settings).resolve_job_def(FULL_TABLE_TESTS).execute_in_process(raise_on_error=False)
+    failed = {evaluation.check_name for evaluation in result.get_asset_check_evaluations() if not evaluation.passed}
+    assert failed == {"unique_combination_of_columns_fact_movie_daily_date_id__movie_id"}

@@ -97,6 +97,7 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "MOVIES_SPARK_MASTER": "spark://10.0.0.5:7077",
         "MOVIES_SPARK_WAREHOUSE": str(tmp_path / "sw"),
         "MOVIES_SPARK_DRIVER_MEMORY": "6g",
+        "MOVIES_DBT_ARTIFACTS_KEEP": "5",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -110,6 +111,8 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert (settings.engine, settings.spark_master, settings.spark_warehouse, settings.spark_driver_memory) == (
         "spark", "spark://10.0.0.5:7077", tmp_path / "sw", "6g"
     )
+    assert settings.dbt_artifacts_keep == 5
+    assert build_resources(settings)["dbt"].artifacts_keep == 5
 
 
 def test_relative_paths_are_taken_from_the_repository_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
