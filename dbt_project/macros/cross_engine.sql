@@ -14,23 +14,12 @@
 {%- endmacro %}
 
 {% macro default__from_json(column, shape) -%}
-    from_json({{ column }}, '{{ json_shape_duckdb(shape) }}')
+    {#- dbt's tojson() keeps the declaration order of the fields (it does not sort keys). -#}
+    from_json({{ column }}, '{{ tojson(shape) }}')
 {%- endmacro %}
 
 {% macro spark__from_json(column, shape) -%}
     from_json({{ column }}, '{{ json_shape_spark(shape) }}')
-{%- endmacro %}
-
-{#- json_shape_duckdb(shape): DuckDB's JSON-sample form of a from_json shape (fields in
-    declaration order; Jinja's tojson would sort them). -#}
-{% macro json_shape_duckdb(shape) -%}
-    {%- if shape is mapping -%}
-        {{ '{' }}{% for name, type in shape.items() %}"{{ name }}": {{ json_shape_duckdb(type) }}{{ ', ' if not loop.last }}{% endfor %}{{ '}' }}
-    {%- elif shape is string -%}
-        "{{ shape }}"
-    {%- else -%}
-        [{{ json_shape_duckdb(shape[0]) }}]
-    {%- endif -%}
 {%- endmacro %}
 
 {#- json_shape_spark(shape): Spark's DDL type string of a from_json shape (field names
@@ -237,18 +226,20 @@
 {%- endmacro %}
 
 
-{#- date_spine(first_day, last_day): select expression, one row per day from DATE first_day
+{#- day_series(first_day, last_day): select expression, one row per day from DATE first_day
     to DATE last_day inclusive, as the DATE column date_day. Why: DuckDB unnests
-    generate_series, Spark explodes sequence. -#}
-{% macro date_spine(first_day, last_day) -%}
-    {{ return(adapter.dispatch('date_spine', 'movies')(first_day, last_day)) }}
+    generate_series, Spark explodes sequence. dbt's own date_spine needs its bounds at compile
+    time (a query), dim_date computes them in a CTE; and a macro of ours named date_spine would
+    answer dbt's dispatch of dbt.date_spine in this project. -#}
+{% macro day_series(first_day, last_day) -%}
+    {{ return(adapter.dispatch('day_series', 'movies')(first_day, last_day)) }}
 {%- endmacro %}
 
-{% macro default__date_spine(first_day, last_day) -%}
+{% macro default__day_series(first_day, last_day) -%}
     cast(unnest(generate_series({{ first_day }}, {{ last_day }}, interval 1 day)) as date) as date_day
 {%- endmacro %}
 
-{% macro spark__date_spine(first_day, last_day) -%}
+{% macro spark__day_series(first_day, last_day) -%}
     explode(sequence({{ first_day }}, {{ last_day }}, interval 1 day)) as date_day
 {%- endmacro %}
 
@@ -281,9 +272,9 @@
 
 
 {#- view_materialization(): the materialization of a model meant as a view: 'view' on DuckDB,
-    'table' on Spark. Why: the publish step copies Spark's tables (Parquet folders) into the
-    readers' DuckDB snapshot and cannot evaluate a Spark view's SQL, so on Spark these models
-    are tables holding the same rows. -#}
+    'table' on Spark. Why: the run copies Spark's tables (Parquet folders) into the DuckDB
+    build file after each model and cannot evaluate a Spark view's SQL, so on Spark these
+    models are tables holding the same rows. -#}
 {% macro view_materialization() -%}
     {{ return('table' if target.type == 'spark' else 'view') }}
 {%- endmacro %}

@@ -32,7 +32,8 @@
     Renders nothing on a full refresh, the first build or an empty window. -#}
 {% macro delete_partition_window(date_column='date_id', day_type='date_id') -%}
     {%- if is_incremental() -%}
-        {%- set days = partition_window_days() if var('min_date') and var('max_date') else none -%}
+        {%- do check_partition_window() -%}
+        {%- set days = partition_window_days() if var('min_date') else none -%}
         {%- if days is none or days -%}
             {{ return(adapter.dispatch('delete_partition_window', 'movies')(date_column, day_type, days)) }}
         {%- endif -%}

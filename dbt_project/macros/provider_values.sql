@@ -13,10 +13,17 @@
     A decimal such as "126.404" is NULL: cast would round it, and whether the dot is a
     thousands separator cannot be told. -#}
 {% macro provider_whole_number(column) -%}
+    {%- set digits = regexp_replace_all(provider_text(column), '[$,\s]', '') -%}
     case
-        when {{ regexp_full_match(regexp_replace_all(provider_text(column), '[$,\s]', ''), '[0-9]{1,18}') }}
-            then cast({{ regexp_replace_all(provider_text(column), '[$,\s]', '') }} as bigint)
+        when {{ regexp_full_match(digits, '[0-9]{1,18}') }}
+            then cast({{ digits }} as bigint)
     end
+{%- endmacro %}
+
+{#- IMDb title id ("tt" and 7-10 digits) as text; anything else is NULL. -#}
+{% macro provider_imdb_id(column) -%}
+    case when {{ regexp_full_match(provider_text(column), 'tt[0-9]{7,10}') }}
+        then {{ provider_text(column) }} end
 {%- endmacro %}
 
 {#- Decimal number with an optional fixed suffix regex: suffix='%' reads "82%",

@@ -22,7 +22,7 @@ bounds as (
 ),
 
 days as (
-    select {{ date_spine('first_day', 'last_day') }}
+    select {{ day_series('first_day', 'last_day') }}
     from bounds
 )
 

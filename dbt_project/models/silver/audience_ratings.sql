@@ -34,8 +34,7 @@ parsed as (
         ratings.metacritic_text as raw_metacritic,
         {{ provider_year(adapter.quote('year')) }} as parsed_release_year,
         coalesce({{ regexp_full_match('trim(' ~ adapter.quote('year') ~ ')', '[0-9]{4}(–|-)([0-9]{4})?') }}, false) as is_series,
-        case when {{ regexp_full_match(provider_text('imdb_id'), 'tt[0-9]{7,10}') }}
-            then {{ provider_text('imdb_id') }} end as parsed_imdb_id,
+        {{ provider_imdb_id('imdb_id') }} as parsed_imdb_id,
         -- imdb_rating is the same figure as the "7.8/10" entry; the bare field wins when both exist.
         coalesce({{ provider_decimal('imdb_rating') }}, {{ provider_decimal('ratings.imdb_rating_text', '/10') }}) as parsed_imdb_rating,
         {{ provider_whole_number('imdb_votes') }} as parsed_imdb_votes,

@@ -12,6 +12,7 @@
 {%- set production_budget_usd = provider_checked('production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd', 0, 10000000000) %}
 {%- set us_dvd_sales_usd = provider_checked('us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd', 0, 10000000000) %}
 {%- set running_time_minutes = provider_checked('running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes', 1, 1000) %}
+{%- set occurrence_in_file = 'row_number() over (partition by ' ~ adapter.quote('Title') ~ ', ' ~ adapter.quote('Release Date') ~ ' order by source_row_number)' %}
 with domestic as (
     select
         source_row_number,
@@ -20,7 +21,7 @@ with domestic as (
         {{ adapter.quote('US Gross') }} as raw_us_gross,
         {{ provider_whole_number(adapter.quote('US Gross')) }} as parsed_us_gross_usd,
         loaded_at,
-        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
+        {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_domestic') }}
 ),
 
@@ -34,7 +35,7 @@ international as (
         {{ provider_whole_number(adapter.quote('Worldwide Gross')) }} as parsed_worldwide_gross_usd,
         {{ provider_whole_number(adapter.quote('International Gross')) }} as parsed_reported_international_gross_usd,
         loaded_at,
-        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
+        {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_international') }}
 ),
 
@@ -56,7 +57,7 @@ financials as (
         {{ provider_text(adapter.quote('Source')) }} as source_material,
         {{ provider_text(adapter.quote('Director')) }} as director,
         loaded_at,
-        row_number() over (partition by {{ adapter.quote('Title') }}, {{ adapter.quote('Release Date') }} order by source_row_number) as occurrence
+        {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_financials') }}
 ),
 

@@ -29,8 +29,7 @@ parsed as (
         {{ adapter.quote('Box Office (USD)') }} as raw_box_office,
         {{ provider_text(adapter.quote('Studio')) }} as studio,
         {{ provider_year(adapter.quote('Release Year')) }} as parsed_release_year,
-        case when {{ regexp_full_match(provider_text(adapter.quote('IMDb ID')), 'tt[0-9]{7,10}') }}
-            then {{ provider_text(adapter.quote('IMDb ID')) }} end as parsed_imdb_id,
+        {{ provider_imdb_id(adapter.quote('IMDb ID')) }} as parsed_imdb_id,
         {{ provider_decimal(adapter.quote('Tomatometer'), '%?') }} as parsed_tomatometer_pct,
         {{ provider_whole_number(adapter.quote('Critic Reviews')) }} as parsed_critic_review_count,
         {{ provider_whole_number(adapter.quote('Fresh')) }} as parsed_fresh_review_count,

@@ -2,10 +2,9 @@
 -- The reported day is the newest day the TMDB load landed anything for, movies or dead letters,
 -- so a day on which every fetch failed is reported with its dead letters, not hidden behind
 -- the day before.
--- The day's fetches are read from the typed snapshots (one row per movie and day, stored in
--- the build file), not from bronze: a join on the newest day does not prune the lake's day
--- files, so reading bronze here cost a scan of every day of history in every daily run
--- (bench/README.md, "Daily run against history").
+-- The day's fetches come from the typed snapshots (one row per movie and day), not from bronze:
+-- a join on the newest day does not prune the lake's day files, so bronze would be read for
+-- every day of history in every daily run.
 with snapshots as (
     select * from {{ ref('tmdb_movie_snapshots') }}
 ),
