@@ -22,7 +22,7 @@ and a last line ``{"ratio": daily_N / daily_first}``; the target is a ratio of a
 
 Run::
 
-    .venv/bin/python bench/daily.py --movies 100k --history 30,300   # ~15 min the first time (landing)
+    .venv/bin/python bench/daily.py --movies 100k --history 30,300   # 4-12 min the first time (landing)
     .venv/bin/python bench/daily.py --movies 20k --history 3,6       # smoke run
 """
 

@@ -35,7 +35,8 @@ IDENT = "movies"
 
 
 class ClusterNotReady(RuntimeError):
-    """The master or its worker did not come up in time; the message names the log files."""
+    """``spark-daemon.sh`` failed (the message holds its output), or the master or its worker
+    did not come up in time (the message names the log files)."""
 
 
 def spark_home() -> Path:
@@ -82,10 +83,15 @@ class StandaloneCluster:
             "SPARK_IDENT_STRING": IDENT,
             "SPARK_WORKER_DIR": str(self.state_dir / "work"),
         }
-        subprocess.run(
+        done = subprocess.run(
             ["bash", str(spark_home() / "sbin" / "spark-daemon.sh"), action, spark_class, "1", *args],
-            env=env, check=True, stdout=subprocess.DEVNULL,
+            env=env, capture_output=True, text=True,
         )
+        if done.returncode != 0:
+            # The script says why (e.g. "running as process N. Stop it first.", the daemon's log tail).
+            raise ClusterNotReady(
+                f"spark-daemon.sh {action} {spark_class} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}"
+            )
 
     def alive_workers(self) -> int:
         """Workers the master reports ALIVE; 0 when the master does not answer."""
@@ -100,8 +106,9 @@ class StandaloneCluster:
         has registered. Returns :attr:`master_url`.
 
         Raises:
-            ClusterNotReady: no registered worker within ``timeout_seconds``.
-            subprocess.CalledProcessError: ``spark-daemon.sh`` failed (e.g. no ``java``).
+            ClusterNotReady: ``spark-daemon.sh`` failed (its output in the message), or no
+                worker registered within ``timeout_seconds`` (e.g. no ``java``: the script
+                starts the daemon and returns 0; the daemon's log in :attr:`state_dir` says why).
         """
         if self.alive_workers():
             return self.master_url
@@ -127,7 +134,11 @@ class StandaloneCluster:
 
     def stop(self) -> None:
         """Stop the worker, then the master, by the PIDs recorded in :attr:`state_dir`; a
-        daemon that is not running is skipped."""
+        daemon that is not running is skipped.
+
+        Raises:
+            ClusterNotReady: ``spark-daemon.sh`` failed (its output in the message).
+        """
         for spark_class in (WORKER_CLASS, MASTER_CLASS):
             self._daemon("stop", spark_class)
 
@@ -151,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         worker_memory=args.worker_memory,
         worker_webui_port=args.worker_webui_port,
     )
-    if args.action == "stop":
-        cluster.stop()
-        print(f"stopped the Spark master and worker recorded in {cluster.state_dir}")
-        return 0
     try:
+        if args.action == "stop":
+            cluster.stop()
+            print(f"stopped the Spark master and worker recorded in {cluster.state_dir}")
+            return 0
         url = cluster.start()
     except ClusterNotReady as error:
         print(f"error: {error}", file=sys.stderr)
