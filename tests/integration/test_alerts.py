@@ -31,12 +31,13 @@ from dagster import (
     build_sensor_context,
 )
 
+from conftest import make_settings
 from movie_assets.automation.alerts import RUN_FAILURE_ALERT_SENSOR, AlertDeliveryError, AlertWebhook, post_alert
 from movie_assets.automation.freshness import FRESHNESS_ALERT_SENSOR, FRESHNESS_CHECKS_SENSOR, PUBLISHED_SNAPSHOT, TMDB_MOVIES
+from movie_assets.automation.run_summary import summarize_events
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.tmdb.checks import TMDB_DEAD_LETTER
-from conftest import make_settings
 
 BRONZE_FRESHNESS = AssetCheckKey(TMDB_MOVIES, "freshness_check")
 SNAPSHOT_FRESHNESS = AssetCheckKey(PUBLISHED_SNAPSHOT, "freshness_check")
@@ -257,9 +258,15 @@ def test_bronze_freshness_fails_until_todays_partition_lands_and_alerts_once(tmp
         assert bronze_alert.startswith("Freshness check failed: bronze/tmdb_movies:freshness_check (ERROR)\n")
         assert f"partition {day}" in bronze_alert and "http://127.0.0.1:3000/assets/bronze/tmdb_movies" in bronze_alert
 
-        assert bronze_job(defs).execute_in_process(partition_key=yesterday, instance=instance).success
+        backfill = bronze_job(defs).execute_in_process(partition_key=yesterday, instance=instance)
+        assert backfill.success
         assert SNAPSHOT_FRESHNESS not in evaluate_due_freshness_checks(defs, instance), "a failed check waits for its asset"
         assert not latest(instance, BRONZE_FRESHNESS).passed, "yesterday's partition is not today's"
+        # Dagster ran the asset's freshness check with it; the run's summary keeps it apart
+        # from the checks of the day the run built.
+        summary = summarize_events(backfill.run_id, yesterday, True, instance.all_logs(backfill.run_id))
+        assert [(check.name, check.passed) for check in summary.freshness] == [(BRONZE_FRESHNESS.to_user_string(), False)]
+        assert summary.checks and not summary.checks_failed
         cursor = alert_tick(cursor)
         assert len(receiver.texts) == 2, "a check still failing is not alerted again"
 
