@@ -10,7 +10,7 @@ fails the load, so no run can start.
 The domains each contribute their part: ``tmdb`` (fetch, checks, dead-letter retry job),
 ``providers`` (deliveries and their sensor), ``transform`` (dbt models and tests),
 ``serving`` (write-audit-publish of the readers' snapshot), ``reports`` (workbook and charts)
-and ``automation`` (the daily job and its schedule).
+and ``automation`` (the daily job and its schedule, freshness checks, alerts).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources of every asset, check, sensor and job, by resource key: ``tmdb`` (the
     live API or the snapshot server, by ``settings.tmdb_source``), ``lake`` (bronze Parquet),
     ``duckdb`` (the private build file), ``dbt`` (the dbt project, told the build file and the
-    lake), ``serving`` (published snapshots and the readers' path) and ``paths`` (input and
-    report folders)."""
+    lake), ``serving`` (published snapshots and the readers' path), ``paths`` (input and
+    report folders) and ``alert_webhook`` (alerts; the webhook URL is read when one is sent)."""
+    from movie_assets.automation.alerts import AlertWebhook
     from movie_assets.paths import PipelinePaths
     from movie_assets.serving.assets import ServingResource
     from movie_assets.tmdb.resources import build_tmdb_resource
@@ -49,6 +50,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
+        "alert_webhook": AlertWebhook(ui_url=settings.ui_url),
     }
 
 
@@ -59,6 +61,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         dagster_dbt.errors.DagsterDbtManifestNotFoundError: the dbt manifest was never
             prepared (``make install``).
     """
+    from movie_assets.automation.alerts import run_failure_alert_sensor
+    from movie_assets.automation.freshness import build_freshness_alert_sensor, build_freshness_checks, build_freshness_checks_sensor
     from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job
     from movie_assets.automation.schedules import build_daily_refresh_schedule, build_full_table_tests_schedule
     from movie_assets.partitions import build_daily_partitions
@@ -80,7 +84,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     unpartitioned = [provider_assets, transform_checks, workbook, charts, report_checks]
     dbt_models = build_dbt_assets(dbt_project, partitions)
     audited = [key for models in dbt_models for key in models.keys if key.path[0] in ("silver", "gold")]
-    daily_refresh = build_daily_refresh_job(partitions)
+    freshness_checks = build_freshness_checks(settings)
+    daily_refresh = build_daily_refresh_job(partitions, without_checks=freshness_checks)
     full_table_tests = build_full_table_tests_job()
     # DuckDB allows one writing process: steps run one at a time in the run's own process;
     # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "Storage tiers").
@@ -91,13 +96,18 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_publish_asset(audited),
             *dg.load_assets_from_modules(unpartitioned),
         ],
-        asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned)],
+        asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned), *freshness_checks],
         jobs=[daily_refresh, full_table_tests, build_retry_dead_letters_job(partitions)],
         schedules=[
             build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled),
             build_full_table_tests_schedule(full_table_tests, settings.schedule_enabled),
         ],
-        sensors=[provider_files_sensor],
+        sensors=[
+            provider_files_sensor,
+            run_failure_alert_sensor,
+            build_freshness_checks_sensor(freshness_checks),
+            build_freshness_alert_sensor(freshness_checks),
+        ],
         resources=build_resources(settings),
         executor=dg.in_process_executor,
     )

@@ -9,7 +9,7 @@ writes to ``os.environ``: resources and the dbt invocation receive their values 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,17 @@ class Settings(BaseSettings):
             Parquet folders and, under ``metastore/``, the catalog that names them.
         spark_driver_memory: ``spark.driver.memory`` of the dbt process (``MOVIES_SPARK_DRIVER_MEMORY``),
             e.g. ``2g``; with ``local[*]`` the driver also runs the tasks.
+        webserver_port: TCP port on 127.0.0.1 of the Dagster UI (``MOVIES_WEBSERVER_PORT``).
+        webserver_url: the Dagster UI's address as the readers of an alert reach it
+            (``MOVIES_WEBSERVER_URL``), e.g. ``https://dagster.example.org``; None:
+            ``http://127.0.0.1:<webserver_port>``. Alerts link ``<url>/runs/<run id>``.
+        alert_webhook_url: where alerts are POSTed as Slack's ``{"text": …}`` JSON
+            (``MOVIES_ALERT_WEBHOOK_URL``), e.g. a Slack incoming webhook; None: no alerts
+            (the alert sensors skip, saying so). A ``SecretStr``: never printed.
+        bronze_deadline_utc: the UTC time of day by which today's ``bronze/tmdb_movies``
+            partition has landed (``MOVIES_BRONZE_DEADLINE_UTC``, ``HH:MM``).
+        snapshot_max_age_hours: the published snapshot's largest acceptable age, hours
+            (``MOVIES_SNAPSHOT_MAX_AGE_HOURS``).
 
     Relative paths are taken from the repository root. Empty variables count as unset.
 
@@ -115,6 +126,11 @@ class Settings(BaseSettings):
     spark_master: str = Field(default="local[*]", min_length=1, alias="MOVIES_SPARK_MASTER")
     spark_warehouse: Path = Field(default=Path("data/spark-warehouse"), alias="MOVIES_SPARK_WAREHOUSE")
     spark_driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgtKMGT]?$", alias="MOVIES_SPARK_DRIVER_MEMORY")
+    webserver_port: int = Field(default=3000, ge=1, le=65535, alias="MOVIES_WEBSERVER_PORT")
+    webserver_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+(/\S*)?$", alias="MOVIES_WEBSERVER_URL")
+    alert_webhook_url: SecretStr | None = Field(default=None, alias="MOVIES_ALERT_WEBHOOK_URL")
+    bronze_deadline_utc: time = Field(default=time(8, 0), alias="MOVIES_BRONZE_DEADLINE_UTC")
+    snapshot_max_age_hours: PositiveFloat = Field(default=26.0, alias="MOVIES_SNAPSHOT_MAX_AGE_HOURS")
 
     @field_validator("tmdb_source", "engine", mode="before")
     @classmethod
@@ -130,6 +146,24 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        # The value is a secret: the message says what is wrong, never what was given.
+        if not url.startswith(("https://", "http://")) or any(character.isspace() for character in url):
+            raise ValueError("must be an http:// or https:// URL without spaces")
+        return SecretStr(url)
+
+    @field_validator("bronze_deadline_utc")
+    @classmethod
+    def _whole_minute(cls, value: time) -> time:
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise ValueError("must be a UTC time of day as HH:MM")
+        return value
 
     @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse")
     @classmethod
@@ -158,6 +192,12 @@ class Settings(BaseSettings):
     def tmdb_snapshot_dir(self) -> Path:
         """``$MOVIES_INPUT_DIR/tmdb``: what the snapshot source replays."""
         return self.input_dir / "tmdb"
+
+    @property
+    def ui_url(self) -> str:
+        """The Dagster UI's address for links in alerts, without a trailing slash:
+        ``MOVIES_WEBSERVER_URL``, or ``http://127.0.0.1:<MOVIES_WEBSERVER_PORT>``."""
+        return (self.webserver_url or f"http://127.0.0.1:{self.webserver_port}").rstrip("/")
 
     def dbt_profile_vars(self) -> dict[str, str]:
         """The dbt vars the project renders: ``engine`` (the profile's target), ``duckdb_path``

@@ -5,7 +5,9 @@ The partitioned assets (bronze TMDB snapshot, the daily fact) run for that day, 
 unpartitioned ones (dimensions, provider loads, reports) once per run from the latest data.
 """
 
-from dagster import AssetKey, AssetSelection, DailyPartitionsDefinition, define_asset_job
+from collections.abc import Sequence
+
+from dagster import AssetChecksDefinition, AssetKey, AssetSelection, DailyPartitionsDefinition, define_asset_job
 
 DAILY_REFRESH = "daily_refresh"
 FULL_TABLE_TESTS = "full_table_tests"
@@ -13,11 +15,13 @@ FULL_TABLE_TESTS = "full_table_tests"
 DAY_BY_DAY_TABLES = (AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"]))
 
 
-def build_daily_refresh_job(partitions: DailyPartitionsDefinition):
-    """The job ``daily_refresh`` over every asset, partitioned by ``partitions``."""
+def build_daily_refresh_job(partitions: DailyPartitionsDefinition, without_checks: Sequence[AssetChecksDefinition] = ()):
+    """The job ``daily_refresh`` over every asset and check, partitioned by ``partitions``,
+    except the checks ``without_checks`` (the freshness checks: they judge the instance's
+    history on their own schedule, not the day a run builds)."""
     return define_asset_job(
         DAILY_REFRESH,
-        selection=AssetSelection.all(),
+        selection=AssetSelection.all() - AssetSelection.checks(*without_checks),
         partitions_def=partitions,
         description="Fetch the day's TMDB snapshot and rebuild silver, gold and the reports.",
     )

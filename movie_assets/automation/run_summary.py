@@ -22,6 +22,8 @@ from movie_assets.warehouse.lake import Lake
 LAYERS = ("bronze", "silver", "gold", "serving", "reports")
 PUBLISHED_ASSET = ["serving", "warehouse_snapshot"]
 MAX_LISTED_FAILURES = 10
+#: The metadata Dagster's freshness checks put on each result (their parameters).
+FRESHNESS_PARAMS = "dagster/freshness_params"
 
 
 @dataclass
@@ -46,7 +48,10 @@ class RunSummary:
         stage_seconds: wall seconds per stage (``bronze``, ``silver+gold``, ``reports``, …), in
             graph order; a step's stage is the layers of the assets it materialized or checked.
         failed_steps: step keys that failed.
-        checks: every asset check result of the run.
+        checks: every asset check result of the run but the freshness checks.
+        freshness: the freshness checks' results (``movie_assets.automation.freshness``): they
+            judge the instance's history (has today landed?), not the day the run built, and
+            Dagster runs them with their asset in a run of a selection.
         skipped_steps: steps Dagster skipped (nothing upstream changed, or a blocking check failed).
         published: the snapshot file the run published for readers, or None.
     """
@@ -58,6 +63,7 @@ class RunSummary:
     failed_steps: list[str] = field(default_factory=list)
     skipped_steps: int = 0
     checks: list[CheckOutcome] = field(default_factory=list)
+    freshness: list[CheckOutcome] = field(default_factory=list)
     published: str | None = None
 
     @property
@@ -106,7 +112,8 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             step_layers[step].add(_layer(evaluation.asset_key.path))
-            summary.checks.append(
+            outcomes = summary.freshness if FRESHNESS_PARAMS in evaluation.metadata else summary.checks
+            outcomes.append(
                 CheckOutcome(
                     name=f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
                     passed=evaluation.passed,
@@ -213,6 +220,8 @@ def format_summary(
         lines.append(f"    FAILED ({check.severity}) {check.name}")
     if len(failed) > MAX_LISTED_FAILURES:
         lines.append(f"    … and {len(failed) - MAX_LISTED_FAILURES} more (see the log)")
+    for check in summary.freshness:
+        lines.append(f"  freshness: {check.name} {'passed' if check.passed else 'FAILED'}")
     for step in summary.failed_steps:
         lines.append(f"  step failed: {step}")
     stopped = [check.name for check in failed if check.blocking]
