@@ -131,14 +131,40 @@ def report_run(instance, run_id: str, partition: str | None, settings, console_o
     return succeeded
 
 
-def run_embedded(instance, job, partitions: list[str], tags: dict[str, str], settings) -> list[str]:
-    """Execute ``job`` in this process for each of ``partitions`` (``YYYY-MM-DD``, in order) in
-    ``instance``, printing each run's summary (:func:`report_run`); returns the partitions whose
-    run failed.
+def resolve_job(settings, select: str):
+    """``daily_refresh`` for ``settings``, cut to ``select`` (what ``dagster asset materialize
+    --select`` takes, comma-separated; ``*`` for all) plus the other assets of a step that
+    writes several together. Re-parses the dbt manifest first when a dbt file changed.
 
-    The whole command holds the turn to write the build file (``automation/run_lock.py``): it
-    first waits for another ``make run`` / ``make backfill`` or a run of ``make dev`` writing
-    it, saying so in one line, at most ``MOVIES_RUN_WAIT_TIMEOUT`` seconds.
+    Raises:
+        subprocess.CalledProcessError: ``dbt parse`` failed (its output names the file).
+    """
+    from dagster import AssetSelection
+
+    from movie_assets.automation.jobs import DAILY_REFRESH
+    from movie_assets.definitions import build_definitions
+    from movie_assets.transform.project import build_dbt_project, prepare_manifest
+
+    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
+    prepare_manifest(build_dbt_project(settings), settings)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(DAILY_REFRESH)
+    if select == "*":
+        return job
+    # A multi-asset that cannot be split (the TMDB fetch) comes whole.
+    selection = AssetSelection.from_coercible(select.split(",")).required_multi_asset_neighbors()
+    return job.get_subset(asset_selection=selection.resolve(defs.resolve_asset_graph()))
+
+
+def run_embedded(instance, settings, select: str, partitions: list[str], tags: dict[str, str]) -> list[str]:
+    """Execute the selection (:func:`resolve_job`) in this process for each of ``partitions``
+    (``YYYY-MM-DD``, in order) in ``instance``, printing each run's summary
+    (:func:`report_run`); returns the partitions whose run failed.
+
+    The whole command holds the turn to write the build file (``automation/run_lock.py``),
+    the dbt parse of a changed project included: it first waits for another ``make run`` /
+    ``make backfill`` or a run of ``make dev`` writing it, saying so in one line, at most
+    ``MOVIES_RUN_WAIT_TIMEOUT`` seconds.
 
     Raises:
         RunRefused: the wait ran out; nothing ran.
@@ -147,6 +173,7 @@ def run_embedded(instance, job, partitions: list[str], tags: dict[str, str], set
 
     failed = []
     with exclusive_run(settings.build_duckdb_path, instance, settings.run_wait_timeout, say=_say) as slot:
+        job = resolve_job(settings, select)
         for partition in partitions:
             # Dagster's run ids are UUID4s; chosen here so a waiting command can name the run.
             run_id = str(uuid.uuid4())
@@ -181,13 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _quiet_warnings()
 
-    from dagster import AssetSelection, DagsterInstance
+    from dagster import DagsterInstance
 
-    from movie_assets.automation.jobs import DAILY_REFRESH
     from movie_assets.automation.run_lock import RunRefused
-    from movie_assets.definitions import build_definitions
     from movie_assets.partitions import build_daily_partitions
-    from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
     daily = build_daily_partitions(settings)
     outside = [key for key in partitions if not daily.has_partition_key(key)]
@@ -199,15 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
-    prepare_manifest(build_dbt_project(settings), settings)
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(DAILY_REFRESH)
-    if args.select != "*":
-        # A multi-asset that cannot be split (the TMDB fetch) comes whole.
-        selection = AssetSelection.from_coercible(args.select.split(",")).required_multi_asset_neighbors()
-        keys = selection.resolve(defs.resolve_asset_graph())
-        job = job.get_subset(asset_selection=keys)
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / "data" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
@@ -218,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with DagsterInstance.from_config(str(home)) as instance:
         try:
-            failed = run_embedded(instance, job, partitions, tags, settings)
+            failed = run_embedded(instance, settings, args.select, partitions, tags)
         except RunRefused as refusal:
             print(f"error: {refusal}", file=sys.stderr)
             return 1

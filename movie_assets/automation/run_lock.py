@@ -47,8 +47,8 @@ def lock_path(build_file: Path) -> Path:
 
 
 def holder_path(build_file: Path) -> Path:
-    """The file where the lock's holder says who it is (JSON: ``pid``, ``run_id``, ``partition``,
-    ``since``, an ISO 8601 UTC time)."""
+    """The file where the lock's holder says who it is (JSON: ``pid``, ``since``, an ISO 8601
+    UTC time, and ``run_id``, ``partition`` once its run starts, null before)."""
     return build_file.with_name(build_file.name + ".run-lock.holder")
 
 
@@ -62,9 +62,9 @@ class RunSlot:
 
     build_file: Path
 
-    def starting(self, run_id: str, partition: str) -> None:
-        """Record that run ``run_id`` for ``partition`` (``YYYY-MM-DD``) starts now, for a
-        command that waits meanwhile."""
+    def starting(self, run_id: str | None, partition: str | None) -> None:
+        """Record that run ``run_id`` for ``partition`` (``YYYY-MM-DD``) starts now (None, None:
+        the command holds the turn and prepares its run), for a command that waits meanwhile."""
         record = {"pid": os.getpid(), "run_id": run_id, "partition": partition, "since": _utc_now()}
         path = holder_path(self.build_file)
         temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -83,6 +83,8 @@ def describe_holder(build_file: Path) -> str:
     if not _alive(record.get("pid")):
         # The file of a holder that has gone, while a new holder has not written its own yet.
         return "another make run"
+    if record.get("run_id") is None:
+        return f"make run (PID {record['pid']}, since {record['since']}, preparing its run)"
     return (
         f"run {record['run_id']} for {record['partition']} (make run, PID {record['pid']}, since {record['since']})"
     )
@@ -172,7 +174,9 @@ def exclusive_run(
                     f"(at most {timeout_seconds:.0f} s, MOVIES_RUN_WAIT_TIMEOUT)")
                 announced.add(names)
             time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0.01)))
-        yield RunSlot(build_file)
+        slot = RunSlot(build_file)
+        slot.starting(None, None)
+        yield slot
     finally:
         holder_path(build_file).unlink(missing_ok=True)
         lock.release()

@@ -25,12 +25,19 @@ def start(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(RUN, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def read_holder(build_file: Path) -> str:
+    try:
+        return holder_path(build_file).read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def test_two_make_runs_at_once_take_turns_and_both_publish(child_env: dict[str, str]):
     build_file = Path(child_env["MOVIES_BUILD_DUCKDB_PATH"])
     first = start(child_env)
-    # The second starts once the first holds the build file: it has to meet the lock.
+    # The second starts once the first's run has started: it has to meet the lock.
     deadline = time.monotonic() + 300
-    while not holder_path(build_file).exists() and first.poll() is None and time.monotonic() < deadline:
+    while '"run_id": "' not in read_holder(build_file) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     second = start(child_env)
     first_out, first_err = first.communicate(timeout=900)
