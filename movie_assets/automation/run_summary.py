@@ -25,6 +25,8 @@ MAX_LISTED_FAILURES = 10
 #: Lines of a failed step's error message the summary shows, and characters of each.
 ERROR_LINES = 3
 ERROR_LINE_CHARS = 300
+#: dagster-dbt's error for a failed dbt command: the command line, then this line and dbt's errors.
+DBT_ERRORS = "Errors parsed from dbt logs:"
 
 
 @dataclass
@@ -86,11 +88,16 @@ def error_head(error) -> list[str]:
     ``SerializableErrorInfo``), each cut to :data:`ERROR_LINE_CHARS` characters.
 
     The innermost cause is the one shown: Dagster wraps what a step raised in "Error occurred
-    while executing op …", which says only which step (the summary already does).
+    while executing op …", which says only which step (the summary already does). Of a failed
+    dbt command, the lines shown are the error's first line and dbt's own errors (e.g. ``IO
+    Error: Could not set lock on file …``), not the command line.
     """
     while error.cause is not None:
         error = error.cause
-    lines = [line.rstrip() for line in error.message.splitlines() if line.strip()][:ERROR_LINES]
+    lines = [line.rstrip() for line in error.message.splitlines() if line.strip()]
+    if DBT_ERRORS in lines:
+        lines = [lines[0], *lines[lines.index(DBT_ERRORS) + 1 :]]
+    lines = lines[:ERROR_LINES]
     return [line if len(line) <= ERROR_LINE_CHARS else line[: ERROR_LINE_CHARS - 1] + "…" for line in lines]
 
 

@@ -54,6 +54,16 @@ def gold_broken() -> int:
     raise RuntimeError("toy failure")
 
 
+@asset(key=["gold", "dbt_broken"])
+def gold_dbt_broken() -> int:
+    # The shape of dagster-dbt's DagsterDbtCliRuntimeError message for a failed `dbt build`.
+    raise RuntimeError(
+        "The dbt CLI process with command\n\n`dbt build --vars {...}`\n\nfailed with exit code `1`. Check the "
+        "stdout in the Dagster compute logs.\n\nErrors parsed from dbt logs:\n\nRuntime Error in model movies\n"
+        '  IO Error: Could not set lock on file "build/warehouse.duckdb"\n\nRuntime Error in model credits'
+    )
+
+
 @pytest.fixture(scope="module")
 def instance():
     with DagsterInstance.ephemeral() as instance:
@@ -182,3 +192,15 @@ def test_write_event_log_has_a_failed_steps_traceback(instance: DagsterInstance,
     failure = text[text.index(" gold__broken STEP_FAILURE ") :]
     assert "RuntimeError: toy failure" in failure
     assert 'raise RuntimeError("toy failure")' in failure
+
+
+def test_failed_dbt_command_shows_dbts_errors_not_the_command_line(instance: DagsterInstance):
+    result = materialize([gold_dbt_broken], instance=instance, raise_on_error=False)
+    summary = summarize_events(result.run_id, None, result.success, instance.all_logs(result.run_id))
+    assert summary.errors == {
+        "gold__dbt_broken": [
+            "RuntimeError: The dbt CLI process with command",
+            "Runtime Error in model movies",
+            '  IO Error: Could not set lock on file "build/warehouse.duckdb"',
+        ]
+    }
