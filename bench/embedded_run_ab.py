@@ -79,7 +79,7 @@ def run_once(side: str, checkout: Path, root: Path, input_dir: Path) -> dict[str
     command_s = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{side} run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    run_s = float(subprocess.run([sys.executable, "-c", RUN_RECORD], env=env, capture_output=True, text=True, check=True).stdout)
+    run_s = float(subprocess.run([sys.executable, "-c", RUN_RECORD], cwd=checkout, env=env, capture_output=True, text=True, check=True).stdout)
     return {
         "side": side,
         "run_s": round(run_s, 1),
