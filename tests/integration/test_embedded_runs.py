@@ -40,8 +40,8 @@ def test_two_make_runs_at_once_take_turns_and_both_publish(child_env: dict[str, 
     while '"run_id": "' not in read_holder(build_file) and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     second = start(child_env)
-    first_out, first_err = first.communicate(timeout=900)
-    second_out, second_err = second.communicate(timeout=900)
+    first_out, first_err = first.communicate(timeout=1800)
+    second_out, second_err = second.communicate(timeout=1800)
 
     assert first.returncode == 0, first_out[-3000:] + first_err[-3000:]
     assert second.returncode == 0, second_out[-3000:] + second_err[-3000:]
