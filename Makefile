@@ -5,7 +5,10 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
 
+# The Debian packages the README's commands need (postgresql, chromium, chromium-driver,
+# openjdk-17-jre-headless) when missing: installed as root, otherwise the command to run is printed.
 install: $(BIN)/activate
+	scripts/install_system_packages.sh
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@$(MAKE) --no-print-directory manifest $(DAGSTER_HOME)/dagster.yaml

@@ -6,7 +6,10 @@
     python -m movie_assets.cli --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
 
 Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
-``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
+``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. One command at a
+time writes the build file: a second ``make run`` (or one meeting a run of ``make dev``) waits
+for it, saying which run it waits for, at most ``MOVIES_RUN_WAIT_TIMEOUT`` seconds, then
+refuses in one line and exits 1. A backfill goes
 on after a failed day and exits 1 naming the failed days. ``--select`` takes what
 ``dagster asset materialize --select`` takes (comma-separated), plus the other assets of a
 step that writes several together. ``TMDB_SOURCE`` says where TMDB data comes from
@@ -15,7 +18,9 @@ loopback port for each run; ``live``: the API, credentials required).
 
 Each run prints a short summary (stage seconds, rows per layer, dead letters, checks, where
 the outputs are); Dagster's events are kept in ``$DAGSTER_HOME`` (``make dev`` → Runs) and
-written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt. An invalid configuration exits 2 before any run starts.
+written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt and a failed step's
+traceback (the summary shows the first lines of its error). An invalid configuration exits 2
+before any run starts.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import contextlib
 import io
 import os
 import sys
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -81,12 +87,116 @@ def _quiet_warnings() -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+#: Dagster's console logger only for what never happens in a run (CRITICAL): a failed step's
+#: error and traceback go to the run's log file, the terminal gets the summary.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def report_run(instance, run_id: str, partition: str | None, settings, console_output: str = "") -> bool:
+    """Write run ``run_id``'s log file (``$DAGSTER_HOME/logs/<run id>.log``: every event, a
+    failure's traceback, ``console_output``) and print its summary: stage seconds, rows per
+    layer, dead letters, checks, a failed step's error in a few lines, where the outputs are.
+
+    ``instance`` is any ``DagsterInstance`` holding the run's events (the embedded one, or a
+    service's); ``settings`` names the build file, lake and reports the counts come from.
+    Returns whether the run succeeded.
+    """
+    from dagster import DagsterRunStatus
+
+    from movie_assets.automation.run_summary import (
+        format_summary,
+        lake_counts,
+        summarize_events,
+        warehouse_counts,
+        write_event_log,
+    )
+    from movie_assets.warehouse.lake import Lake
+
+    succeeded = instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
+    log_path = write_event_log(instance, run_id, Path(instance.root_directory) / "logs" / f"{run_id}.log", console_output)
+    summary = summarize_events(run_id, partition, succeeded, instance.all_logs(run_id))
+    layers = warehouse_counts(settings.build_duckdb_path)
+    layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
+    outputs = {
+        "readers' warehouse": settings.duckdb_path,
+        "lake (bronze)": settings.lake_dir,
+        "reports": settings.reports_dir,
+        "full log": log_path,
+    }
+    print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
+    return succeeded
+
+
+def resolve_job(settings, select: str):
+    """``daily_refresh`` for ``settings``, cut to ``select`` (what ``dagster asset materialize
+    --select`` takes, comma-separated; ``*`` for all) plus the other assets of a step that
+    writes several together. Re-parses the dbt manifest first when a dbt file changed.
+
+    Raises:
+        subprocess.CalledProcessError: ``dbt parse`` failed (its output names the file).
+    """
+    from dagster import AssetSelection
+
+    from movie_assets.automation.jobs import DAILY_REFRESH
+    from movie_assets.definitions import build_definitions
+    from movie_assets.transform.project import build_dbt_project, prepare_manifest
+
+    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
+    prepare_manifest(build_dbt_project(settings), settings)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(DAILY_REFRESH)
+    if select == "*":
+        return job
+    # A multi-asset that cannot be split (the TMDB fetch) comes whole.
+    selection = AssetSelection.from_coercible(select.split(",")).required_multi_asset_neighbors()
+    return job.get_subset(asset_selection=selection.resolve(defs.resolve_asset_graph()))
+
+
+def run_embedded(instance, settings, select: str, partitions: list[str], tags: dict[str, str]) -> list[str]:
+    """Execute the selection (:func:`resolve_job`) in this process for each of ``partitions``
+    (``YYYY-MM-DD``, in order) in ``instance``, printing each run's summary
+    (:func:`report_run`); returns the partitions whose run failed.
+
+    The whole command holds the turn to write the build file (``automation/run_lock.py``),
+    the dbt parse of a changed project included: it first waits for another ``make run`` /
+    ``make backfill`` or a run of ``make dev`` writing it, saying so in one line, at most
+    ``MOVIES_RUN_WAIT_TIMEOUT`` seconds.
+
+    Raises:
+        RunRefused: the wait ran out; nothing ran.
+    """
+    from movie_assets.automation.run_lock import PID_TAG, exclusive_run
+
+    failed = []
+    with exclusive_run(settings.build_duckdb_path, instance, settings.run_wait_timeout, say=_say) as slot:
+        job = resolve_job(settings, select)
+        for partition in partitions:
+            # Dagster's run ids are UUID4s; chosen here so a waiting command can name the run.
+            run_id = str(uuid.uuid4())
+            slot.starting(run_id, partition)
+            # dbt's own output (dagster-dbt echoes it to stdout) goes to the run's log file instead.
+            with contextlib.redirect_stdout(io.StringIO()) as captured:
+                job.execute_in_process(
+                    partition_key=partition,
+                    instance=instance,
+                    run_id=run_id,
+                    tags={**tags, PID_TAG: str(os.getpid())},
+                    raise_on_error=False,
+                    run_config=QUIET_RUN_CONFIG,
+                )
+            if not report_run(instance, run_id, partition, settings, captured.getvalue()):
+                failed.append(partition)
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the selection for each requested day; 0 when every run succeeded, 1 when a run
-    failed, 2 for bad options or configuration (nothing runs then)."""
+    failed or another run kept the build file for the whole wait (one line says which), 2 for
+    bad options or configuration (nothing runs then)."""
     from movie_assets.settings import load_settings_or_explain
 
     args = parse_args(argv)
@@ -98,20 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _quiet_warnings()
 
-    from dagster import AssetSelection, DagsterInstance
+    from dagster import DagsterInstance
 
-    from movie_assets.automation.jobs import DAILY_REFRESH
-    from movie_assets.automation.run_summary import (
-        format_summary,
-        lake_counts,
-        summarize_events,
-        warehouse_counts,
-        write_event_log,
-    )
-    from movie_assets.warehouse.lake import Lake
-    from movie_assets.definitions import build_definitions
+    from movie_assets.automation.run_lock import RunRefused
     from movie_assets.partitions import build_daily_partitions
-    from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
     daily = build_daily_partitions(settings)
     outside = [key for key in partitions if not daily.has_partition_key(key)]
@@ -123,15 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    # A dbt file changed since the last parse must not meet a stale manifest mid-run.
-    prepare_manifest(build_dbt_project(settings), settings)
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(DAILY_REFRESH)
-    if args.select != "*":
-        # A multi-asset that cannot be split (the TMDB fetch) comes whole.
-        selection = AssetSelection.from_coercible(args.select.split(",")).required_multi_asset_neighbors()
-        keys = selection.resolve(defs.resolve_asset_graph())
-        job = job.get_subset(asset_selection=keys)
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / "data" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
@@ -140,29 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         f"engine: {settings.engine}{' on ' + settings.spark_master if settings.engine == 'spark' else ''})",
         flush=True,
     )
-    failed = []
     with DagsterInstance.from_config(str(home)) as instance:
-        for partition in partitions:
-            # dbt's own output (dagster-dbt echoes it to stdout) goes to the run's log file instead.
-            with contextlib.redirect_stdout(io.StringIO()) as captured:
-                result = job.execute_in_process(
-                    partition_key=partition, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET_RUN_CONFIG
-                )
-            log_path = write_event_log(instance, result.run_id, home / "logs" / f"{result.run_id}.log", captured.getvalue())
-            summary = summarize_events(result.run_id, partition, result.success, instance.all_logs(result.run_id))
-            layers = warehouse_counts(settings.build_duckdb_path)
-            layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
-            outputs = {
-                "readers' warehouse": settings.duckdb_path,
-                "lake (bronze)": settings.lake_dir,
-                "reports": settings.reports_dir,
-                "full log": log_path,
-            }
-            print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
-            if not result.success:
-                failed.append(partition)
+        try:
+            failed = run_embedded(instance, settings, args.select, partitions, tags)
+        except RunRefused as refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            return 1
     if failed:
-        print(f"failed partitions: {', '.join(failed)}; see the full log above or `make dev` → Runs", file=sys.stderr)
+        print(f"failed partitions: {', '.join(failed)}; see each run's full log above or `make dev` → Runs", file=sys.stderr)
         return 1
     return 0
 

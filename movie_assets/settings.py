@@ -61,6 +61,8 @@ class Settings(BaseSettings):
         partition_start: first daily partition (UTC day).
         schedule_enabled: whether the 06:00 UTC schedule starts switched on.
         duckdb_lock_timeout: seconds a run waits for another process to release the warehouse.
+        run_wait_timeout: seconds ``make run`` / ``make backfill`` wait for another run writing
+            the build file (another ``make run``, or a run of ``make dev``) before refusing to start.
         duckdb_memory_limit: DuckDB ``memory_limit`` of the dbt builds, e.g. ``3GB``.
         dashboard_port: TCP port on 127.0.0.1 of the analysts' dashboard (``make dashboard``).
         engine: what dbt builds silver and gold with (``MOVIES_ENGINE``): ``duckdb`` (default,
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     partition_start: date = Field(default=date(2026, 1, 1), alias="MOVIES_PARTITION_START")
     schedule_enabled: bool = Field(default=True, alias="MOVIES_SCHEDULE_ENABLED")
     duckdb_lock_timeout: NonNegativeFloat = Field(default=60.0, alias="MOVIES_DUCKDB_LOCK_TIMEOUT")
+    run_wait_timeout: NonNegativeFloat = Field(default=3600.0, alias="MOVIES_RUN_WAIT_TIMEOUT")
     duckdb_memory_limit: str = Field(default="3GB", alias="MOVIES_DUCKDB_MEMORY_LIMIT")
     dashboard_port: int = Field(default=8501, ge=1, le=65535, alias="MOVIES_DASHBOARD_PORT")
     engine: Engine = Field(default="duckdb", alias="MOVIES_ENGINE")

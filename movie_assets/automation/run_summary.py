@@ -24,6 +24,11 @@ PUBLISHED_ASSET = ["serving", "warehouse_snapshot"]
 MAX_LISTED_FAILURES = 10
 #: The metadata Dagster's freshness checks put on each result (their parameters).
 FRESHNESS_PARAMS = "dagster/freshness_params"
+#: Lines of a failed step's error message the summary shows, and characters of each.
+ERROR_LINES = 3
+ERROR_LINE_CHARS = 300
+#: dagster-dbt's error for a failed dbt command: the command line, then this line and dbt's errors.
+DBT_ERRORS = "Errors parsed from dbt logs:"
 
 
 @dataclass
@@ -48,6 +53,9 @@ class RunSummary:
         stage_seconds: wall seconds per stage (``bronze``, ``silver+gold``, ``reports``, …), in
             graph order; a step's stage is the layers of the assets it materialized or checked.
         failed_steps: step keys that failed.
+        errors: the first :data:`ERROR_LINES` lines of each failed step's error message, by
+            step key (key ``run`` for a run that failed outside any step); the traceback is
+            in the run's log file (:func:`write_event_log`).
         checks: every asset check result of the run but the freshness checks.
         freshness: the freshness checks' results (``movie_assets.automation.freshness``): they
             judge the instance's history (has today landed?), not the day the run built, and
@@ -61,6 +69,7 @@ class RunSummary:
     succeeded: bool
     stage_seconds: dict[str, float] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
     skipped_steps: int = 0
     checks: list[CheckOutcome] = field(default_factory=list)
     freshness: list[CheckOutcome] = field(default_factory=list)
@@ -78,6 +87,24 @@ def _layer(asset_path: list[str]) -> str:
 def _stage(layers: set[str]) -> str:
     ordered = [layer for layer in (*LAYERS, "other") if layer in layers]
     return "+".join(ordered) if ordered else "other"
+
+
+def error_head(error) -> list[str]:
+    """The first :data:`ERROR_LINES` non-blank lines of a Dagster error's message (a
+    ``SerializableErrorInfo``), each cut to :data:`ERROR_LINE_CHARS` characters.
+
+    The innermost cause is the one shown: Dagster wraps what a step raised in "Error occurred
+    while executing op …", which says only which step (the summary already does). Of a failed
+    dbt command, the lines shown are the error's first line and dbt's own errors (e.g. ``IO
+    Error: Could not set lock on file …``), not the command line.
+    """
+    while error.cause is not None:
+        error = error.cause
+    lines = [line.rstrip() for line in error.message.splitlines() if line.strip()]
+    if DBT_ERRORS in lines:
+        lines = [lines[0], *lines[lines.index(DBT_ERRORS) + 1 :]]
+    lines = lines[:ERROR_LINES]
+    return [line if len(line) <= ERROR_LINE_CHARS else line[: ERROR_LINE_CHARS - 1] + "…" for line in lines]
 
 
 def summarize_events(run_id: str, partition: str | None, succeeded: bool, events: Iterable[EventLogEntry]) -> RunSummary:
@@ -102,6 +129,12 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
             duration[step] = entry.timestamp - started.get(step, entry.timestamp)
             if kind == DagsterEventType.STEP_FAILURE:
                 summary.failed_steps.append(step)
+                error = event.step_failure_data.error
+                if error is not None:
+                    summary.errors[step] = error_head(error)
+        elif kind == DagsterEventType.RUN_FAILURE and not summary.failed_steps:
+            error = event.event_specific_data.error if event.event_specific_data else None
+            summary.errors["run"] = error_head(error) if error else [event.message or "failed"]
         elif kind == DagsterEventType.STEP_SKIPPED:
             summary.skipped_steps += 1
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
@@ -175,7 +208,8 @@ def lake_counts(lake: Lake, partition: str | None) -> tuple[tuple[int, int], dic
 
 def write_event_log(instance: DagsterInstance, run_id: str, path: Path, console_output: str = "") -> Path:
     """Write every event of ``run_id`` (UTC time, level, step, message) to ``path``, one a
-    line, then ``console_output`` (what the run printed, e.g. dbt's log lines)."""
+    line, a failure followed by its error with the traceback, then ``console_output`` (what
+    the run printed, e.g. dbt's log lines)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for entry in instance.all_logs(run_id):
@@ -184,10 +218,25 @@ def write_event_log(instance: DagsterInstance, run_id: str, path: Path, console_
             message = entry.user_message or (entry.dagster_event.message if entry.dagster_event else "") or ""
             level = logging.getLevelName(entry.level) if isinstance(entry.level, int) else str(entry.level)
             handle.write(f"{stamp} {level:<7} {entry.step_key or '-'} {kind} {message}\n")
+            error = _failure_error(entry)
+            if error is not None:
+                handle.write(error.to_string().rstrip("\n") + "\n")
         if console_output:
             handle.write("\n--- console output of the run ---\n")
             handle.write(console_output)
     return path
+
+
+def _failure_error(entry: EventLogEntry):
+    """The error (message, traceback, causes) of a step or run failure event, else None."""
+    event = entry.dagster_event
+    if event is None:
+        return None
+    if event.event_type == DagsterEventType.STEP_FAILURE:
+        return event.step_failure_data.error
+    if event.event_type == DagsterEventType.RUN_FAILURE and event.event_specific_data is not None:
+        return event.event_specific_data.error
+    return None
 
 
 def format_summary(
@@ -197,7 +246,8 @@ def format_summary(
     tmdb_source: str,
     outputs: dict[str, Path],
 ) -> str:
-    """The summary as plain text, at most about 30 lines (failed checks listed up to 10)."""
+    """The summary as plain text, at most about 30 lines (failed checks listed up to 10, each
+    failed step with the first lines of its error)."""
     status = "succeeded" if summary.succeeded else "FAILED"
     lines = [f"run {summary.run_id} for {summary.partition or 'no partition'}: {status} (TMDB source: {tmdb_source})"]
     lines.append(f"  {'stage':<22}{'seconds':>9}")
@@ -224,6 +274,10 @@ def format_summary(
         lines.append(f"  freshness: {check.name} {'passed' if check.passed else 'FAILED'}")
     for step in summary.failed_steps:
         lines.append(f"  step failed: {step}")
+        lines.extend(f"    {line}" for line in summary.errors.get(step, []))
+    if "run" in summary.errors:
+        lines.append("  run failed:")
+        lines.extend(f"    {line}" for line in summary.errors["run"])
     stopped = [check.name for check in failed if check.blocking]
     if summary.published:
         lines.append(f"  published for readers: {Path(summary.published).name}")

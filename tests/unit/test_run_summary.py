@@ -54,6 +54,16 @@ def gold_broken() -> int:
     raise RuntimeError("toy failure")
 
 
+@asset(key=["gold", "dbt_broken"])
+def gold_dbt_broken() -> int:
+    # The shape of dagster-dbt's DagsterDbtCliRuntimeError message for a failed `dbt build`.
+    raise RuntimeError(
+        "The dbt CLI process with command\n\n`dbt build --vars {...}`\n\nfailed with exit code `1`. Check the "
+        "stdout in the Dagster compute logs.\n\nErrors parsed from dbt logs:\n\nRuntime Error in model movies\n"
+        '  IO Error: Could not set lock on file "build/warehouse.duckdb"\n\nRuntime Error in model credits'
+    )
+
+
 @pytest.fixture(scope="module")
 def instance():
     with DagsterInstance.ephemeral() as instance:
@@ -149,7 +159,10 @@ def test_format_summary_of_a_run(good_run: RunSummary, warehouse: Path, lake: La
 def test_format_summary_of_a_failed_run(failed_run: RunSummary):
     text = format_summary(failed_run, {}, {}, "live", {})
     assert text.splitlines()[0].endswith("for no partition: FAILED (TMDB source: live)")
-    assert "  step failed: gold__broken" in text.splitlines()
+    lines = text.splitlines()
+    # The step, then what it raised (not Dagster's wrapper around it), without the traceback.
+    assert lines[lines.index("  step failed: gold__broken") + 1] == "    RuntimeError: toy failure"
+    assert "Stack Trace" not in text and 'File "' not in text
     assert "layer" not in text
 
 
@@ -171,3 +184,23 @@ def test_write_event_log_has_every_event_and_the_console_output(instance: Dagste
     assert lines[events:] == ["", "--- console output of the run ---", "dbt says hi"]
     assert any(" bronze__toy STEP_SUCCESS " in line for line in lines[:events])
     assert any("ASSET_CHECK_EVALUATION Asset check 'has_rows' on 'bronze/toy' passed." in line for line in lines[:events])
+
+
+def test_write_event_log_has_a_failed_steps_traceback(instance: DagsterInstance, tmp_path: Path):
+    result = materialize([gold_broken], instance=instance, raise_on_error=False)
+    text = write_event_log(instance, result.run_id, tmp_path / "run.log").read_text(encoding="utf-8")
+    failure = text[text.index(" gold__broken STEP_FAILURE ") :]
+    assert "RuntimeError: toy failure" in failure
+    assert 'raise RuntimeError("toy failure")' in failure
+
+
+def test_failed_dbt_command_shows_dbts_errors_not_the_command_line(instance: DagsterInstance):
+    result = materialize([gold_dbt_broken], instance=instance, raise_on_error=False)
+    summary = summarize_events(result.run_id, None, result.success, instance.all_logs(result.run_id))
+    assert summary.errors == {
+        "gold__dbt_broken": [
+            "RuntimeError: The dbt CLI process with command",
+            "Runtime Error in model movies",
+            '  IO Error: Could not set lock on file "build/warehouse.duckdb"',
+        ]
+    }
