@@ -1,7 +1,8 @@
 """Source contracts and drift gates on copies of the real sample data: a changed TMDB body, a
-day where most ids answer 404 and a rescaled provider column are stopped before publication
-(the readers' path keeps naming the previous snapshot, byte-identical); the real second
-observation publishes; an operator's acceptance publishes once and is recorded.
+day where most ids answer 404, a rescaled provider column and a gold column whose type
+changed are stopped before publication (the readers' path keeps naming the previous
+snapshot, byte-identical); the real second observation publishes; an operator's acceptance
+publishes once and is recorded.
 
 Each test starts from a copy of the session's sample run (day 1 published) and runs day 2
 with the TMDB snapshot server over a changed copy of the sample's ``tmdb`` folder.
@@ -9,6 +10,7 @@ with the TMDB snapshot server over a changed copy of the sample's ``tmdb`` folde
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import json
@@ -20,12 +22,13 @@ import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance
 
-from conftest import SampleRun, copy_run
+from conftest import SampleRun, copy_run, make_settings
 from graph import LATER_FILE, TMDB_CHAIN, run_selection
 from movie_assets.acceptance import ACCEPT_TAG
 from movie_assets.automation.run_summary import format_summary, summarize_events
 from movie_assets.settings import Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
+from movie_assets.transform.project import DBT_PROJECT_DIR, build_dbt_resource
 
 DAY_2 = "2026-11-21"
 PUBLISH = AssetKey(["serving", "warehouse_snapshot"])
@@ -162,3 +165,53 @@ def test_the_real_second_observation_passes_every_gate(sample_run: SampleRun, sa
         profile = json.loads(conn.execute("SELECT profile FROM meta.publication ORDER BY published_at DESC LIMIT 1").fetchone()[0])
     assert profile["landed"] == {"partition": DAY_2, "movies": 300, "previous_partition": "2026-11-20", "previous_movies": 300}
     assert profile["columns"]["gold.dim_movie.budget_usd"]["non_null_share"] > 0.5
+
+
+def test_a_provider_column_on_a_new_scale_is_stopped_before_publish(sample_run: SampleRun, sample_data: Path, tmp_path: Path):
+    """critic_agg.csv's Average Critic Score (0-10, bounds declared once in silver's
+    provider_checked) delivered on a 0-100 scale: most values leave their range."""
+    settings = copy_run(sample_run, tmp_path / "run")
+    inputs = tmp_path / "input"
+    shutil.copytree(sample_data / "providers", inputs / "providers")
+    for folder in ("tmdb", "ids"):
+        (inputs / folder).symlink_to(sample_data / folder)
+    critic = inputs / "providers" / "critic_agg.csv"
+    with critic.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["Average Critic Score"]:
+            row["Average Critic Score"] = f"{float(row['Average Critic Score']) * 10:g}"
+    critic.chmod(0o644)
+    with critic.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    settings = make_settings(tmp_path / "run", input_dir=inputs)
+    before = readers_state(settings)
+    selection = AssetSelection.assets(AssetKey(["bronze", "critic_agg"]), AssetKey(["silver", "critic_scores"]), PUBLISH)
+    result = run_selection(settings, selection, raise_on_error=False)
+    failures = failed_checks(result)
+    assert "provider_flag_shares_critic_scores_quality_flags" in failures
+    assert not published(result)
+    assert readers_state(settings) == before
+
+
+def test_a_gold_column_whose_type_changed_fails_its_contract_and_publishes_nothing(sample_run: SampleRun, tmp_path: Path):
+    settings = copy_run(sample_run, tmp_path / "run")
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models" / "gold" / "dim_genre.sql"
+    # genre_id becomes text: the contract declares bigint.
+    model.write_text(
+        "select cast(genre_id as varchar) as genre_id, genre_name from (\n" + model.read_text() + "\n) as typed\n"
+    )
+    before = readers_state(settings)
+    dbt = build_dbt_resource(settings)
+    changed = type(dbt)(**{**dbt.model_dump(), "project_dir": str(project)})
+    result = run_selection(
+        settings, AssetSelection.assets(AssetKey(["gold", "dim_genre"]), PUBLISH), resources={"dbt": changed}, raise_on_error=False
+    )
+    assert not result.success and not published(result)
+    logs = "\n".join(path.read_text(errors="replace") for path in (project / "target").rglob("dbt.log"))
+    assert "contract" in logs.lower() and "genre_id" in logs
+    assert readers_state(settings) == before
