@@ -3,12 +3,16 @@ declaration (the one the check and the README read)."""
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import duckdb
 import pytest
+from jsonschema import Draft202012Validator
 
 from movie_assets.serving.gates import GateLimits, build_profile, evaluate_gates
-from movie_assets.settings import REPO_ROOT
-from movie_assets.tmdb.contract import contract_fields, markdown_table, measure_partition
+from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT
+from movie_assets.tmdb.contract import contract_fields, contract_schema, markdown_table, measure_partition
 
 
 def gold(movies: int, budget_known: float = 0.6, popularity_scale: float = 1.0) -> dict:
@@ -64,6 +68,15 @@ def test_the_contract_names_field_share_examples_and_reason(payload: str, reason
     budget = next(breach for breach in report.breaches if breach.field.name == "budget")
     assert budget.share == 0.0 and budget.examples == [1, 2, 3] and budget.reason == reason
     assert budget.line().startswith("budget: carried as integer by 0.00 of 4 bodies, contract requires 0.95; e.g. movie ids 1, 2, 3")
+
+
+def test_the_contract_is_a_json_schema_the_sample_bodies_satisfy():
+    schema = contract_schema()
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    with gzip.open(DEFAULT_SAMPLE_INPUT_DIR / "tmdb" / "movies.jsonl.gz", "rt", encoding="utf-8") as lines:
+        errors = [(body["id"], error.message) for body in map(json.loads, lines) for error in validator.iter_errors(body)]
+    assert errors == []
 
 
 def test_the_readme_shows_the_contract_as_declared():
