@@ -57,7 +57,7 @@ class Settings(BaseSettings):
             share falls by more than this since the last publication (``MOVIES_GATE_MAX_NON_NULL_DROP``,
             0-1 absolute, default 0.2).
         gate_max_row_loss: ... when a gold table loses more than this share of its rows, or a
-            profiled column of its distinct values (``MOVIES_GATE_MAX_ROW_LOSS``, 0-1, default 0.5).
+            profiled column of its distinct values per row (``MOVIES_GATE_MAX_ROW_LOSS``, 0-1, default 0.5).
         gate_min_volume_ratio: ... when today's landed TMDB movies are fewer than this share of
             the previous day's (``MOVIES_GATE_MIN_VOLUME_RATIO``, 0-1, default 0.5; 0 turns it off,
             e.g. for incremental ``changes`` runs).

@@ -61,7 +61,7 @@ GATE_DESCRIPTIONS = {
     "gold_column_profiles": (
         "The columns readers use (money, votes, popularity, dates of dim_movie, fact_movie_daily's newest day and "
         "mart_genre_roi) kept their non-null share within MOVIES_GATE_MAX_NON_NULL_DROP (default 0.2, absolute) and "
-        "their distinct count within MOVIES_GATE_MAX_ROW_LOSS of the last publication."
+        "their distinct values per row within MOVIES_GATE_MAX_ROW_LOSS of the last publication."
     ),
     "tmdb_landed_volume": "The movies landed today are at least MOVIES_GATE_MIN_VOLUME_RATIO (default 0.5) of the previous day's.",
     "gold_measure_shifts": "Warns (never blocks) when a profiled column's mean or median moved by more than half since the last publication.",

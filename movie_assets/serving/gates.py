@@ -16,7 +16,8 @@ against it with no other state (a snapshot from before profiles is profiled on t
 
 - ``gold_row_counts`` (blocking): a gold table lost more than ``max_row_loss`` of its rows;
 - ``gold_column_profiles`` (blocking): a profiled column's non-null share fell by more than
-  ``max_non_null_drop`` (absolute) or its distinct count by more than ``max_row_loss``;
+  ``max_non_null_drop`` (absolute), or its distinct values per row by more than ``max_row_loss``
+  (relative: a column collapsing to few values; fewer rows alone are the volume gate's);
 - ``tmdb_landed_volume`` (blocking): today's landed movies below ``min_volume_ratio`` of the
   previous day's;
 - ``gold_measure_shifts`` (warning only): a mean or median moved by more than
@@ -197,8 +198,15 @@ def evaluate_gates(current: dict, published: dict | None, limits: GateLimits) ->
                 results["gold_column_profiles"].lines.append(
                     f"{column} non-null share {now['non_null_share']:.2f}, published {before['non_null_share']:.2f}"
                 )
-        if before["distinct"] and (before["distinct"] - now["distinct"]) / before["distinct"] > limits.max_row_loss:
-            results["gold_column_profiles"].lines.append(f"{column} distinct values {now['distinct']:,}, published {before['distinct']:,}")
+        # Distinct values per row, so that a day with fewer rows (the volume gate's business)
+        # is not read as a column collapsing to a few values.
+        if before["distinct"] and before["rows"] and now["rows"]:
+            share_before, share_now = before["distinct"] / before["rows"], now["distinct"] / now["rows"]
+            if share_now < share_before * (1 - limits.max_row_loss):
+                results["gold_column_profiles"].lines.append(
+                    f"{column} distinct values {now['distinct']:,} in {now['rows']:,} rows, "
+                    f"published {before['distinct']:,} in {before['rows']:,}"
+                )
         for measure in ("mean", "median"):
             shift = _shift(now[measure], before[measure])
             if shift is not None and shift > MEASURE_SHIFT_WARN:

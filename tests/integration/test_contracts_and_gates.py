@@ -71,7 +71,12 @@ def day_2(settings: Settings, tmdb: SnapshotTMDBResource, tags: dict[str, str] |
 
 
 def failed_checks(result) -> dict[str, str | None]:
-    return {e.check_name: e.description for e in result.get_asset_check_evaluations() if not e.passed}
+    """Failed blocking (severity ERROR) checks by name, with their descriptions."""
+    return {
+        e.check_name: e.description
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity.value == "ERROR"
+    }
 
 
 def published(result) -> bool:

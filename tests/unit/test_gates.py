@@ -82,3 +82,12 @@ def test_the_contract_is_a_json_schema_the_sample_bodies_satisfy():
 def test_the_readme_shows_the_contract_as_declared():
     assert markdown_table() in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert {field.name for field in contract_fields()} >= {"budget", "revenue", "genres", "credits", "vote_average"}
+
+
+def test_a_column_collapsing_to_one_value_blocks_but_fewer_rows_alone_do_not():
+    collapsed = gold(300)
+    collapsed["columns"]["gold.dim_movie.popularity"].update(distinct=1)
+    # distinct counts are DuckDB's approx_count_distinct (HyperLogLog): 302 for 300 here.
+    (line,) = evaluate_gates(collapsed, gold(300), GateLimits())["gold_column_profiles"].lines
+    assert line.startswith("gold.dim_movie.popularity distinct values 1 in 300 rows, published 30")
+    assert not evaluate_gates(gold(57), gold(300), GateLimits())["gold_column_profiles"].lines
