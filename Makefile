@@ -28,9 +28,10 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 # Materializes the whole asset graph for today's (UTC) partition from TMDB_SOURCE
-# (default snapshot: the bundled offline server).
+# (default snapshot: the bundled offline server). ACCEPT=<check name>[,...] accepts, for this
+# run only, a source change a contract or gate check stops (recorded in meta.publication).
 run: $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m movie_assets.cli
+	$(BIN)/python -m movie_assets.cli $(if $(ACCEPT),--accept $(ACCEPT))
 
 # One run per day from FROM to TO (YYYY-MM-DD, inclusive), e.g.
 # make backfill FROM=2026-11-18 TO=2026-11-20

@@ -15,7 +15,11 @@ For each history length (``--history 30,300`` days of ``--movies`` movies) it
    manifest is parsed first with the same vars (not timed, as ``transform.py`` does: the parse
    does not depend on the data); the peak RSS is the dbt process tree's.
 
-Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``, ...)
+5. times what the run adds before publication on the same day: the TMDB body contract over
+   the day's partition and the drift gates (:func:`time_contract_and_gates`).
+
+Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``,
+``contract_seconds``, ``gates_seconds``, ...)
 and a last line ``{"ratio": daily_N / daily_first}``; the target is a ratio of at most 1.3 for
 30 and 300 days. Full results, with the per-node seconds of both invocations, in
 ``--out``/``daily.json``.
@@ -44,7 +48,9 @@ from generate import DEFAULT_SAMPLE, parse_size
 from transform import DBT_EXCLUDE, DBT_PROJECT, DBT_SELECT, RUN_ID, day_rows_sql, gib, landed_catalogue, node_stats, run_dbt
 
 sys.path.insert(0, str(REPO_ROOT))
-from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE  # noqa: E402
+from movie_assets.serving.gates import GateLimits, build_profile, evaluate_gates, landed_volume  # noqa: E402
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, tmdb_lake  # noqa: E402
+from movie_assets.tmdb.contract import measure_partition  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
 from movie_assets.transform.dbt_assets import DAILY_MODELS  # noqa: E402
 from movie_assets.warehouse.lake import Lake  # noqa: E402
@@ -75,6 +81,29 @@ def land_next_day(lake: Lake, catalogue: Path, history: str) -> str:
     return day
 
 
+def time_contract_and_gates(lake: Lake, build_path: Path, day: str, published: dict) -> dict:
+    """Wall seconds of what the daily run adds before publication: the TMDB body contract over
+    the day's bronze partition (``contract_seconds``), and the drift gates (``gates_seconds``:
+    the landed volume from the lake, the build's profile, the comparison with ``published``);
+    with the contract breaches and failed gates found (none expected)."""
+    started = time.perf_counter()
+    with tmdb_lake(lake) as conn:
+        report = measure_partition(conn, TMDB_MOVIES_TABLE, day)
+    contract = time.perf_counter() - started
+    started = time.perf_counter()
+    with tmdb_lake(lake) as conn:
+        landed = landed_volume(conn, day)
+    with duckdb.connect(str(build_path), read_only=True) as conn:
+        profile = build_profile(conn, landed)
+    gates = evaluate_gates(profile, published, GateLimits())
+    return {
+        "contract_seconds": round(contract, 3),
+        "gates_seconds": round(time.perf_counter() - started, 3),
+        "contract_breaches": [breach.line() for breach in report.breaches],
+        "failed_gates": {name: gate.lines for name, gate in gates.items() if not gate.passed},
+    }
+
+
 def bench_history(
     movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str
 ) -> dict:
@@ -101,6 +130,9 @@ def bench_history(
     run_dbt(["parse"], profile_vars, work / "full", project)
     full = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], profile_vars, work / "full", project)
 
+    # The profile the last publication would hold (not timed: it is read from meta, one row).
+    with duckdb.connect(str(build_path), read_only=True) as conn:
+        published = build_profile(conn)
     day = land_next_day(lake, catalogue, history)
     window = {**profile_vars, "min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
     print(f"[{label}x{days}] daily run of {day}", flush=True)
@@ -111,7 +143,9 @@ def bench_history(
         seconds += result["seconds"]
         peak = max(peak, result["peak_rss_bytes"])
         nodes[name] = sorted(node_stats(build_path, work / name / "target"), key=lambda node: -node["seconds"])
+    checks = time_contract_and_gates(lake, build_path, day, published)
     return {
+        **checks,
         "history_days": days,
         "daily_seconds": round(seconds, 3),
         "peak_rss_gib": gib(peak),

@@ -34,6 +34,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from movie_assets.acceptance import ACCEPT_TAG
 from movie_assets.settings import REPO_ROOT
 
 BACKFILL_TAG = "movies/backfill"
@@ -65,12 +66,15 @@ def partitions_to_run(partition: date | None, start: date | None, end: date | No
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line: ``partition``, ``start``, ``end`` (dates or None) and ``select``."""
+    """The command line: ``partition``, ``start``, ``end`` (dates or None), ``select`` and ``accept``."""
     parser = argparse.ArgumentParser(prog="python -m movie_assets.cli", description=__doc__.splitlines()[0])
     parser.add_argument("--partition", type=_day, help="the day to materialize (default: today, UTC)")
     parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=_day, help="last day of a backfill (inclusive)")
     parser.add_argument("--select", default="*", help="asset selection, as for `dagster asset materialize`")
+    parser.add_argument(
+        "--accept", default="", help="check names (comma-separated) whose failure this run accepts, e.g. gold_column_profiles"
+    )
     return parser.parse_args(argv)
 
 
@@ -224,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
+    if args.accept:
+        tags[ACCEPT_TAG] = args.accept
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / "data" / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     print(

@@ -46,7 +46,12 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             adopt_from=str(settings.duckdb_path),
         ),
         "serving": ServingResource(
-            serving_dir=str(settings.serving_dir), readers_path=str(settings.duckdb_path), keep=settings.serving_keep
+            serving_dir=str(settings.serving_dir),
+            readers_path=str(settings.duckdb_path),
+            keep=settings.serving_keep,
+            gate_max_non_null_drop=settings.gate_max_non_null_drop,
+            gate_max_row_loss=settings.gate_max_row_loss,
+            gate_min_volume_ratio=settings.gate_min_volume_ratio,
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
             file dbt builds silver and gold in; only runs open it.
         serving_dir: where published snapshots are written (``MOVIES_SERVING_DIR``).
         serving_keep: how many published snapshots to keep (``MOVIES_SERVING_KEEP``, >= 1).
+        gate_max_non_null_drop: publication is stopped when a profiled gold column's non-null
+            share falls by more than this since the last publication (``MOVIES_GATE_MAX_NON_NULL_DROP``,
+            0-1 absolute, default 0.2).
+        gate_max_row_loss: ... when a gold table loses more than this share of its rows, or a
+            profiled column of its distinct values per row (``MOVIES_GATE_MAX_ROW_LOSS``, 0-1, default 0.5).
+        gate_min_volume_ratio: ... when today's landed TMDB movies are fewer than this share of
+            the previous day's (``MOVIES_GATE_MIN_VOLUME_RATIO``, 0-1, default 0.5; 0 turns it off,
+            e.g. for incremental ``changes`` runs).
         dbt_artifacts_keep: how many dbt invocations' artifact folders to keep per dbt asset
             definition (``MOVIES_DBT_ARTIFACTS_KEEP``, >= 1): ``dbt_project/target/<asset>-<run>-<id>``,
             3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
@@ -116,6 +124,9 @@ class Settings(BaseSettings):
     build_duckdb_path: Path = Field(default=Path("data/build/warehouse.duckdb"), alias="MOVIES_BUILD_DUCKDB_PATH")
     serving_dir: Path = Field(default=Path("data/serving"), alias="MOVIES_SERVING_DIR")
     serving_keep: PositiveInt = Field(default=3, alias="MOVIES_SERVING_KEEP")
+    gate_max_non_null_drop: float = Field(default=0.2, ge=0, le=1, alias="MOVIES_GATE_MAX_NON_NULL_DROP")
+    gate_max_row_loss: float = Field(default=0.5, ge=0, le=1, alias="MOVIES_GATE_MAX_ROW_LOSS")
+    gate_min_volume_ratio: float = Field(default=0.5, ge=0, le=1, alias="MOVIES_GATE_MIN_VOLUME_RATIO")
     dbt_artifacts_keep: PositiveInt = Field(default=30, alias="MOVIES_DBT_ARTIFACTS_KEEP")
     input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
     reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")

@@ -29,17 +29,21 @@ ERROR_LINES = 3
 ERROR_LINE_CHARS = 300
 #: dagster-dbt's error for a failed dbt command: the command line, then this line and dbt's errors.
 DBT_ERRORS = "Errors parsed from dbt logs:"
+#: Lines of one failed check's description shown (a contract or gate check names each finding).
+MAX_LISTED_FINDINGS = 5
 
 
 @dataclass
 class CheckOutcome:
     """One asset check's result: ``name`` (``asset/key:check``), ``passed``, ``severity`` (ERROR
-    or WARN) and whether it is ``blocking`` (a failure stops everything downstream, publication included)."""
+    or WARN), whether it is ``blocking`` (a failure stops everything downstream, publication
+    included) and its ``description`` (what a contract or gate check found, with the numbers)."""
 
     name: str
     passed: bool
     severity: str
     blocking: bool = False
+    description: str | None = None
 
 
 @dataclass
@@ -152,6 +156,7 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
                     passed=evaluation.passed,
                     severity=evaluation.severity.value,
                     blocking=bool(evaluation.blocking),
+                    description=evaluation.description,
                 )
             )
     for step, seconds in duration.items():
@@ -247,7 +252,8 @@ def format_summary(
     outputs: dict[str, Path],
 ) -> str:
     """The summary as plain text, at most about 30 lines (failed checks listed up to 10, each
-    failed step with the first lines of its error)."""
+    with up to 5 findings of its description, e.g. ``gold.dim_movie.budget_usd non-null share
+    0.00, published 0.59``; each failed step with the first lines of its error)."""
     status = "succeeded" if summary.succeeded else "FAILED"
     lines = [f"run {summary.run_id} for {summary.partition or 'no partition'}: {status} (TMDB source: {tmdb_source})"]
     lines.append(f"  {'stage':<22}{'seconds':>9}")
@@ -268,6 +274,7 @@ def format_summary(
     lines.append(f"  checks: {len(summary.checks) - len(failed)} passed, {len(failed)} failed")
     for check in failed[:MAX_LISTED_FAILURES]:
         lines.append(f"    FAILED ({check.severity}) {check.name}")
+        lines.extend(f"      {finding}" for finding in (check.description or "").split("; ")[:MAX_LISTED_FINDINGS] if finding)
     if len(failed) > MAX_LISTED_FAILURES:
         lines.append(f"    … and {len(failed) - MAX_LISTED_FAILURES} more (see the log)")
     for check in summary.freshness:

@@ -40,7 +40,9 @@ PUBLICATION_COLUMNS = """
     tmdb_source VARCHAR,
     row_counts JSON NOT NULL,
     snapshot_file VARCHAR NOT NULL,
-    previous_snapshot VARCHAR
+    previous_snapshot VARCHAR,
+    profile JSON,
+    accepted_checks JSON
 """
 
 
@@ -153,16 +155,19 @@ def _record(
     tmdb_source: str | None,
     counts: dict[str, int],
     snapshot_name: str,
+    profile: dict | None,
+    accepted: list[str],
 ) -> None:
     conn.execute("CREATE SCHEMA meta")
     conn.execute(f"CREATE TABLE {PUBLICATION_TABLE} ({PUBLICATION_COLUMNS})")
     if previous is not None:
         conn.execute(f"ATTACH '{previous.as_posix()}' AS previous (READ_ONLY)")
         if "publication" in _tables(conn, "previous", "meta"):
-            conn.execute(f"INSERT INTO {PUBLICATION_TABLE} SELECT * FROM previous.meta.publication")
+            # By name: a snapshot from an older release lacks the newer columns (they stay NULL).
+            conn.execute(f"INSERT INTO {PUBLICATION_TABLE} BY NAME SELECT * FROM previous.meta.publication")
         conn.execute("DETACH previous")
     conn.execute(
-        f"INSERT INTO {PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             partition_date,
@@ -171,6 +176,8 @@ def _record(
             json.dumps(counts, sort_keys=True),
             snapshot_name,
             previous.name if previous else None,
+            json.dumps(profile, sort_keys=True) if profile is not None else None,
+            json.dumps(accepted),
         ],
     )
 
@@ -201,10 +208,14 @@ def publish_snapshot(
     run_id: str,
     partition_date: str | None,
     tmdb_source: str | None,
+    profile: dict | None = None,
+    accepted: list[str] | None = None,
 ) -> Publication:
     """Clone the build (silver and gold, views frozen as tables) with the lake's dead letters
     into a new snapshot ``serving_dir/warehouse-<UTC time>-<run id>.duckdb`` with
-    ``meta.publication`` (every publication so far, this one last), make it read-only, point
+    ``meta.publication`` (every publication so far, this one last, with the build's drift
+    ``profile`` from :mod:`movie_assets.serving.gates` and the ``accepted`` check names of
+    the run), make it read-only, point
     ``readers_path`` at it, and apply retention.
 
     The snapshot is written under a temporary name and renamed when complete, and the link
@@ -227,7 +238,7 @@ def publish_snapshot(
         _clone_build(build_path, Path(temporary))
         with duckdb.connect(temporary) as conn:
             counts = _freeze(conn, lake)
-            _record(conn, previous, run_id, partition_date, tmdb_source, counts, name)
+            _record(conn, previous, run_id, partition_date, tmdb_source, counts, name, profile, accepted or [])
             conn.execute("CHECKPOINT")
     readers_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_symlink(readers_path, os.path.relpath(snapshot, readers_path.parent))

@@ -1,7 +1,8 @@
 """Asset checks on the bronze TMDB tables, run for the partition being materialized.
 
 Blocking checks stop silver, gold and the reports from being rebuilt from a day whose
-bronze rows are missing or unusable; the dead-letter share only warns.
+bronze rows are missing or unusable, or whose bodies break the TMDB body contract
+(:mod:`movie_assets.tmdb.contract`); the dead-letter share only warns.
 """
 
 from dagster import (
@@ -15,7 +16,9 @@ from dagster import (
     asset_check,
 )
 
-from movie_assets.tmdb.assets import partition_row_count, tmdb_lake
+from movie_assets.acceptance import accepted_checks
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, partition_row_count, tmdb_lake
+from movie_assets.tmdb.contract import SCHEMA_PATH, measure_partition
 from movie_assets.warehouse.lake import LakeResource
 
 TMDB_MOVIES = AssetKey(["bronze", "tmdb_movies"])
@@ -91,6 +94,37 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
 
 
     @asset_check(
+        asset=TMDB_MOVIES,
+        partitions_def=partitions,
+        blocking=True,
+        description=(
+            "Protects silver and everything published from a changed TMDB API: every field of the body contract "
+            f"({SCHEMA_PATH.name}) is carried with its declared JSON type by at least its declared share of the "
+            "partition's bodies. A failure names the field, the share and three example movie ids; fields the "
+            "contract does not know are listed in the metadata (a warning, not a failure). An operator accepts a "
+            "real change for one run with make run ACCEPT=tmdb_movies_body_contract."
+        ),
+    )
+    def tmdb_movies_body_contract(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
+        with tmdb_lake(lake.lake) as conn:
+            report = measure_partition(conn, TMDB_MOVIES_TABLE, context.partition_key)
+        lines = [breach.line() for breach in report.breaches]
+        accepted = "tmdb_movies_body_contract" in accepted_checks(context.run.tags)
+        if report.unknown_fields:
+            context.log.warning(f"TMDB bodies carry fields the contract does not declare: {report.unknown_fields}")
+        return AssetCheckResult(
+            passed=not lines or accepted,
+            description="; ".join(lines) if lines else None,
+            metadata={
+                "partition": context.partition_key,
+                "bodies": report.bodies,
+                "breaches": MetadataValue.json(lines),
+                "accepted": accepted,
+                "unknown_fields": MetadataValue.json(report.unknown_fields),
+            },
+        )
+
+    @asset_check(
         asset=TMDB_DEAD_LETTER,
         partitions_def=partitions,
         description=(
@@ -116,4 +150,9 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             },
         )
 
-    return [tmdb_movies_partition_not_empty, tmdb_movies_payloads_have_id, tmdb_dead_letter_share_below_threshold]
+    return [
+        tmdb_movies_partition_not_empty,
+        tmdb_movies_payloads_have_id,
+        tmdb_movies_body_contract,
+        tmdb_dead_letter_share_below_threshold,
+    ]
