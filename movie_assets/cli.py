@@ -4,6 +4,7 @@
     python -m movie_assets.cli --partition 2026-11-20            # one day
     python -m movie_assets.cli --from 2026-11-18 --to 2026-11-20 # backfill: one run per day, oldest first
     python -m movie_assets.cli --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
+    python -m movie_assets.cli --from ... --to ... --refetch    # also fetch past days with no observation
 
 Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
 ``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. A backfill goes
@@ -16,6 +17,10 @@ loopback port for each run; ``live``: the API, credentials required).
 Each run prints a short summary (stage seconds, rows per layer, dead letters, checks, where
 the outputs are); Dagster's events are kept in ``$DAGSTER_HOME`` (``make dev`` → Runs) and
 written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt. An invalid configuration exits 2 before any run starts.
+
+TMDB serves current values only (:mod:`movie_assets.tmdb.observation`): a past day already in
+the lake is re-derived from it without fetching; a past day not in the lake gets nothing
+written and is listed at the end; ``--refetch`` stores today's values for it, marked late.
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=_day, help="last day of a backfill (inclusive)")
     parser.add_argument("--select", default="*", help="asset selection, as for `dagster asset materialize`")
+    parser.add_argument(
+        "--refetch",
+        action="store_true",
+        help="fetch past days anyway and store TMDB's current values under them, marked observed_late",
+    )
     return parser.parse_args(argv)
 
 
@@ -105,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         format_summary,
         lake_counts,
         summarize_events,
+        unobserved_days_line,
         warehouse_counts,
         write_event_log,
     )
     from movie_assets.warehouse.lake import Lake
     from movie_assets.definitions import build_definitions
     from movie_assets.partitions import build_daily_partitions
+    from movie_assets.tmdb.observation import refetch_run_config
     from movie_assets.transform.project import build_dbt_project, prepare_manifest
 
     daily = build_daily_partitions(settings)
@@ -140,13 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         f"engine: {settings.engine}{' on ' + settings.spark_master if settings.engine == 'spark' else ''})",
         flush=True,
     )
-    failed = []
+    run_config = {**QUIET_RUN_CONFIG, **refetch_run_config({node.name for node in job.nodes}, args.refetch)}
+    failed, unobserved = [], []
     with DagsterInstance.from_config(str(home)) as instance:
         for partition in partitions:
             # dbt's own output (dagster-dbt echoes it to stdout) goes to the run's log file instead.
             with contextlib.redirect_stdout(io.StringIO()) as captured:
                 result = job.execute_in_process(
-                    partition_key=partition, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET_RUN_CONFIG
+                    partition_key=partition, instance=instance, tags=tags, raise_on_error=False, run_config=run_config
                 )
             log_path = write_event_log(instance, result.run_id, home / "logs" / f"{result.run_id}.log", captured.getvalue())
             summary = summarize_events(result.run_id, partition, result.success, instance.all_logs(result.run_id))
@@ -161,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
             if not result.success:
                 failed.append(partition)
+            if summary.observation == "missing":
+                unobserved.append(partition)
+    if len(partitions) > 1 and unobserved:
+        print(unobserved_days_line(unobserved), flush=True)
     if failed:
         print(f"failed partitions: {', '.join(failed)}; see the full log above or `make dev` → Runs", file=sys.stderr)
         return 1

@@ -73,12 +73,13 @@ def downstream_of_bronze() -> None:
 
 
 def run_tmdb(server, settings, day=DAY, **config):
-    """Materialize tmdb_movies (and :func:`downstream_of_bronze`) for ``day``; metadata by asset name."""
+    """Materialize tmdb_movies (and :func:`downstream_of_bronze`) for ``day``, a past day
+    fetched anyway (``refetch``); metadata by asset name."""
     result = materialize(
-        [*build_tmdb_assets(build_daily_partitions(settings)), downstream_of_bronze],
+        [*build_tmdb_assets(build_daily_partitions(settings), settings.observation_grace_hours), downstream_of_bronze],
         resources=resources(server, settings),
         partition_key=day,
-        run_config={"ops": {"tmdb_movies": {"config": config}}} if config else None,
+        run_config={"ops": {"tmdb_movies": {"config": {"refetch": True, **config}}}},
     )
     assert result.success
     return {
@@ -144,7 +145,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
 
         # The API recovers: the retry job lands the retryable ones and empties them from the queue.
         server.faults = Faults()
-        job_result = build_retry_dead_letters_job(build_daily_partitions(settings)).execute_in_process(
+        job_result = build_retry_dead_letters_job(build_daily_partitions(settings), settings.observation_grace_hours).execute_in_process(
             partition_key=DAY, resources=resources(server, settings)
         )
         assert job_result.success
