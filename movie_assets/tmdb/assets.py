@@ -27,9 +27,9 @@ written and an observation event saying so.
 """
 
 import time
-from datetime import date
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator
 
