@@ -145,10 +145,14 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
 
         # The API recovers: the retry job lands the retryable ones and empties them from the queue.
         server.faults = Faults()
-        job_result = build_retry_dead_letters_job(build_daily_partitions(settings), settings.observation_grace_hours).execute_in_process(
-            partition_key=DAY, resources=resources(server, settings)
-        )
+        retry_job = build_retry_dead_letters_job(build_daily_partitions(settings), settings.observation_grace_hours)
+        job_result = retry_job.execute_in_process(partition_key=DAY, resources=resources(server, settings))
         assert job_result.success
+    # DAY is long past: the recovered movies are late observations of the day they failed on.
+    assert {
+        event.asset_key.path[-1]: event.materialization.metadata["observation"].value
+        for event in job_result.get_asset_materialization_events()
+    } == {"tmdb_movies": "late", "tmdb_dead_letter": "late"}
     assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(300, 300)]
     remaining = query(tmp_path, f"SELECT source, reason, count(*) FROM {DEAD_LETTER_TABLE} GROUP BY ALL ORDER BY ALL")
     assert remaining == [("fetch", "not-found", 10), ("ids-file", "blank", 3), ("ids-file", "duplicate", 5),
