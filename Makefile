@@ -34,9 +34,10 @@ run: $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m movie_assets.cli $(if $(ACCEPT),--accept $(ACCEPT))
 
 # One run per day from FROM to TO (YYYY-MM-DD, inclusive), e.g.
-# make backfill FROM=2026-11-18 TO=2026-11-20
+# make backfill FROM=2026-11-18 TO=2026-11-20; REFETCH=1 also fetches past days that have no
+# TMDB observation, storing today's values under them marked observed_late (README "Backfills").
 backfill: $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m movie_assets.cli --from $(FROM) --to $(TO)
+	$(BIN)/python -m movie_assets.cli --from $(FROM) --to $(TO)$(if $(REFETCH), --refetch)
 
 # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml

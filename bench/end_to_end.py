@@ -181,9 +181,12 @@ def main(argv: list[str] | None = None) -> None:
         job = defs.resolve_job_def("daily_refresh")
         stages = step_stages(defs)
         day = date.fromisoformat(args.day)
-        incremental = {"ops": {bronze_op(defs): {"config": {"id_sources": ["ids-file", "changes"]}}}}
+        # The first two days are past days (TMDB serves only current values): fetched anyway
+        # with refetch, as a backfill would, so every run pays the same fetch.
+        refetch = {"ops": {bronze_op(defs): {"config": {"refetch": True}}}}
+        incremental = {"ops": {bronze_op(defs): {"config": {"id_sources": ["ids-file", "changes"], "refetch": True}}}}
         plan = [
-            ("first", day, None),
+            ("first", day, refetch),
             ("second, incremental", day + timedelta(days=1), incremental),
             ("second, default config", day + timedelta(days=2), None),
         ]

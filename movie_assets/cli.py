@@ -4,6 +4,7 @@
     python -m movie_assets.cli --partition 2026-11-20            # one day
     python -m movie_assets.cli --from 2026-11-18 --to 2026-11-20 # backfill: one run per day, oldest first
     python -m movie_assets.cli --from ... --to ... --select 'bronze/tmdb_movies,group:silver'
+    python -m movie_assets.cli --from ... --to ... --refetch    # also fetch past days with no observation
 
 Runs execute here, one after another, in the Dagster instance in ``$DAGSTER_HOME`` (default
 ``data/dagster_home``) so they show up in ``make dev``; no daemon is needed. One command at a
@@ -21,6 +22,10 @@ the outputs are); Dagster's events are kept in ``$DAGSTER_HOME`` (``make dev`` â
 written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt and a failed step's
 traceback (the summary shows the first lines of its error). An invalid configuration exits 2
 before any run starts.
+
+TMDB serves current values only (:mod:`movie_assets.tmdb.observation`): a past day already in
+the lake is re-derived from it without fetching; a past day not in the lake gets nothing
+written and is listed at the end; ``--refetch`` stores today's values for it, marked late.
 """
 
 from __future__ import annotations
@@ -75,6 +80,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--accept", default="", help="check names (comma-separated) whose failure this run accepts, e.g. gold_column_profiles"
     )
+    parser.add_argument(
+        "--refetch",
+        action="store_true",
+        help="fetch past days anyway and store TMDB's current values under them, marked observed_late",
+    )
     return parser.parse_args(argv)
 
 
@@ -100,14 +110,14 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def report_run(instance, run_id: str, partition: str | None, settings, console_output: str = "") -> bool:
+def report_run(instance, run_id: str, partition: str | None, settings, console_output: str = ""):
     """Write run ``run_id``'s log file (``$DAGSTER_HOME/logs/<run id>.log``: every event, a
     failure's traceback, ``console_output``) and print its summary: stage seconds, rows per
     layer, dead letters, checks, a failed step's error in a few lines, where the outputs are.
 
     ``instance`` is any ``DagsterInstance`` holding the run's events (the embedded one, or a
     service's); ``settings`` names the build file, lake and reports the counts come from.
-    Returns whether the run succeeded.
+    Returns the run's :class:`~movie_assets.automation.run_summary.RunSummary`.
     """
     from dagster import DagsterRunStatus
 
@@ -132,7 +142,7 @@ def report_run(instance, run_id: str, partition: str | None, settings, console_o
         "full log": log_path,
     }
     print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
-    return succeeded
+    return summary
 
 
 def resolve_job(settings, select: str):
@@ -160,10 +170,12 @@ def resolve_job(settings, select: str):
     return job.get_subset(asset_selection=selection.resolve(defs.resolve_asset_graph()))
 
 
-def run_embedded(instance, settings, select: str, partitions: list[str], tags: dict[str, str]) -> list[str]:
+def run_embedded(instance, settings, select: str, partitions: list[str], tags: dict[str, str], refetch: bool = False) -> list:
     """Execute the selection (:func:`resolve_job`) in this process for each of ``partitions``
     (``YYYY-MM-DD``, in order) in ``instance``, printing each run's summary
-    (:func:`report_run`); returns the partitions whose run failed.
+    (:func:`report_run`); returns the runs' summaries in order. ``refetch`` stores TMDB's
+    current values for past days without an observation, marked late
+    (:mod:`movie_assets.tmdb.observation`).
 
     The whole command holds the turn to write the build file (``automation/run_lock.py``),
     the dbt parse of a changed project included: it first waits for another ``make run`` /
@@ -174,10 +186,12 @@ def run_embedded(instance, settings, select: str, partitions: list[str], tags: d
         RunRefused: the wait ran out; nothing ran.
     """
     from movie_assets.automation.run_lock import PID_TAG, exclusive_run
+    from movie_assets.tmdb.observation import refetch_run_config
 
-    failed = []
+    summaries = []
     with exclusive_run(settings.build_duckdb_path, instance, settings.run_wait_timeout, say=_say) as slot:
         job = resolve_job(settings, select)
+        run_config = {**QUIET_RUN_CONFIG, **refetch_run_config({node.name for node in job.nodes}, refetch)}
         for partition in partitions:
             # Dagster's run ids are UUID4s; chosen here so a waiting command can name the run.
             run_id = str(uuid.uuid4())
@@ -190,11 +204,10 @@ def run_embedded(instance, settings, select: str, partitions: list[str], tags: d
                     run_id=run_id,
                     tags={**tags, PID_TAG: str(os.getpid())},
                     raise_on_error=False,
-                    run_config=QUIET_RUN_CONFIG,
+                    run_config=run_config,
                 )
-            if not report_run(instance, run_id, partition, settings, captured.getvalue()):
-                failed.append(partition)
-    return failed
+            summaries.append(report_run(instance, run_id, partition, settings, captured.getvalue()))
+    return summaries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import DagsterInstance
 
     from movie_assets.automation.run_lock import RunRefused
+    from movie_assets.automation.run_summary import unobserved_days_line
     from movie_assets.partitions import build_daily_partitions
 
     daily = build_daily_partitions(settings)
@@ -239,10 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     with DagsterInstance.from_config(str(home)) as instance:
         try:
-            failed = run_embedded(instance, settings, args.select, partitions, tags)
+            summaries = run_embedded(instance, settings, args.select, partitions, tags, args.refetch)
         except RunRefused as refusal:
             print(f"error: {refusal}", file=sys.stderr)
             return 1
+    failed = [summary.partition for summary in summaries if not summary.succeeded]
+    unobserved = [summary.partition for summary in summaries if summary.observation == "missing"]
+    if len(partitions) > 1 and unobserved:
+        print(unobserved_days_line(unobserved), flush=True)
     if failed:
         print(f"failed partitions: {', '.join(failed)}; see each run's full log above or `make dev` â†’ Runs", file=sys.stderr)
         return 1

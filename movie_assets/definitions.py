@@ -96,13 +96,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # runs queue one at a time (DAGSTER_HOME/dagster.yaml, see README "Storage tiers").
     return dg.Definitions(
         assets=[
-            *build_tmdb_assets(partitions),
+            *build_tmdb_assets(partitions, settings.observation_grace_hours),
             *dbt_models,
             build_publish_asset(audited),
             *dg.load_assets_from_modules(unpartitioned),
         ],
         asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned), *freshness_checks],
-        jobs=[daily_refresh, full_table_tests, build_retry_dead_letters_job(partitions)],
+        jobs=[daily_refresh, full_table_tests, build_retry_dead_letters_job(partitions, settings.observation_grace_hours)],
         schedules=[
             build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled),
             build_full_table_tests_schedule(full_table_tests, settings.schedule_enabled),

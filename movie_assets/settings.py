@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         run_wait_timeout: seconds ``make run`` / ``make backfill`` wait for another run writing
             the build file (another ``make run``, or a run of ``make dev``) before refusing to start.
         duckdb_memory_limit: DuckDB ``memory_limit`` of the dbt builds, e.g. ``3GB``.
+        observation_grace_hours: hours after a UTC day ends during which a TMDB fetch still
+            counts as that day's observation (``MOVIES_OBSERVATION_GRACE_HOURS``, 0-24, default
+            6): a run retried just after midnight observes its day; later ones are late
+            (README, "Backfills").
         dashboard_port: TCP port on 127.0.0.1 of the analysts' dashboard (``make dashboard``).
         engine: what dbt builds silver and gold with (``MOVIES_ENGINE``): ``duckdb`` (default,
             in ``build_duckdb_path``) or ``spark`` (dbt-spark through a PySpark session, tables
@@ -135,6 +139,7 @@ class Settings(BaseSettings):
     duckdb_lock_timeout: NonNegativeFloat = Field(default=60.0, alias="MOVIES_DUCKDB_LOCK_TIMEOUT")
     run_wait_timeout: NonNegativeFloat = Field(default=3600.0, alias="MOVIES_RUN_WAIT_TIMEOUT")
     duckdb_memory_limit: str = Field(default="3GB", alias="MOVIES_DUCKDB_MEMORY_LIMIT")
+    observation_grace_hours: int = Field(default=6, ge=0, le=24, alias="MOVIES_OBSERVATION_GRACE_HOURS")
     dashboard_port: int = Field(default=8501, ge=1, le=65535, alias="MOVIES_DASHBOARD_PORT")
     engine: Engine = Field(default="duckdb", alias="MOVIES_ENGINE")
     spark_master: str = Field(default="local[*]", min_length=1, alias="MOVIES_SPARK_MASTER")
@@ -216,13 +221,15 @@ class Settings(BaseSettings):
     def dbt_profile_vars(self) -> dict[str, str]:
         """The dbt vars the project renders: ``engine`` (the profile's target), ``duckdb_path``
         (the build file dbt writes with DuckDB), ``memory_limit`` (e.g. ``3GB``), ``lake_dir``
-        (where the bronze sources are read) and, for Spark, ``spark_master``,
+        (where the bronze sources are read), ``observation_grace_hours`` (when a fetch
+        counts as late, see :attr:`observation_grace_hours`) and, for Spark, ``spark_master``,
         ``spark_warehouse`` and ``spark_driver_memory``."""
         return {
             "engine": self.engine,
             "duckdb_path": str(self.build_duckdb_path),
             "memory_limit": self.duckdb_memory_limit,
             "lake_dir": str(self.lake_dir),
+            "observation_grace_hours": str(self.observation_grace_hours),
             "spark_master": self.spark_master,
             "spark_warehouse": str(self.spark_warehouse),
             "spark_driver_memory": self.spark_driver_memory,

@@ -28,6 +28,8 @@ from movie_assets.transform.project import build_dbt_project, prepare_manifest
 SAMPLE_DATA = DEFAULT_SAMPLE_INPUT_DIR
 #: The day of the session's sample run.
 DAY = "2026-11-20"
+#: Run config of a fetch storing today's TMDB values under a past day such as :data:`DAY`.
+REFETCH_RUN_CONFIG = {"ops": {"tmdb_movies": {"config": {"refetch": True}}}}
 
 
 def make_settings(root: Path, **overrides) -> Settings:
@@ -137,7 +139,10 @@ def sample_run(shared_dir: Path, sample_data: Path, dbt_manifest: Path) -> Sampl
             home.mkdir(parents=True)
             job = build_definitions(settings).resolve_job_def("daily_refresh")
             with DagsterInstance.from_config(str(home)) as instance:
-                result = job.execute_in_process(partition_key=DAY, instance=instance, raise_on_error=False)
+                # DAY is a past day: the fetch is a refetch, marked observed_late downstream.
+                result = job.execute_in_process(
+                    partition_key=DAY, instance=instance, raise_on_error=False, run_config=REFETCH_RUN_CONFIG
+                )
             assert result.success, "the sample run failed; see the step failures above"
             done.write_text(json.dumps({"run_id": result.run_id}))
     return SampleRun(root, settings, RecordedRun(home, json.loads(done.read_text())["run_id"]))

@@ -278,3 +278,30 @@
 {% macro view_materialization() -%}
     {{ return('table' if target.type == 'spark' else 'view') }}
 {%- endmacro %}
+
+
+{#- utc_timestamp(column): the TIMESTAMP WITH TIME ZONE `column` as a plain timestamp of its
+    UTC wall-clock time, so that it compares with a DATE cast to a timestamp (midnight) and
+    casts to its UTC date whatever the session's time zone. Why: DuckDB converts with
+    timezone('UTC', ...); Spark's timestamps are instants shown in the session time zone,
+    which to_utc_timestamp shifts to UTC. -#}
+{% macro utc_timestamp(column) -%}
+    {{ return(adapter.dispatch('utc_timestamp', 'movies')(column)) }}
+{%- endmacro %}
+
+{% macro default__utc_timestamp(column) -%}
+    timezone('UTC', {{ column }})
+{%- endmacro %}
+
+{% macro spark__utc_timestamp(column) -%}
+    to_utc_timestamp({{ column }}, current_timezone())
+{%- endmacro %}
+
+
+{#- observed_late(fetched_at, day): true when the fetch at TIMESTAMP WITH TIME ZONE
+    `fetched_at` came after DATE `day` ended (UTC) plus var observation_grace_hours
+    (MOVIES_OBSERVATION_GRACE_HOURS): TMDB's values of that later moment filed under `day`.
+    The same rule as movie_assets/tmdb/observation.py, one expression for both engines. -#}
+{% macro observed_late(fetched_at, day) -%}
+    {{ utc_timestamp(fetched_at) }} >= cast({{ day }} as timestamp) + interval {{ 24 + (var('observation_grace_hours') | int) }} hours
+{%- endmacro %}

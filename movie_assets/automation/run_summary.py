@@ -17,10 +17,12 @@ from typing import Iterable
 import duckdb
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry
 
+from movie_assets.tmdb.observation import missing_observation_message
 from movie_assets.warehouse.lake import Lake
 
 LAYERS = ("bronze", "silver", "gold", "serving", "reports")
 PUBLISHED_ASSET = ["serving", "warehouse_snapshot"]
+TMDB_FETCH_ASSET = ["bronze", "tmdb_movies"]
 MAX_LISTED_FAILURES = 10
 #: The metadata Dagster's freshness checks put on each result (their parameters).
 FRESHNESS_PARAMS = "dagster/freshness_params"
@@ -66,6 +68,8 @@ class RunSummary:
             Dagster runs them with their asset in a run of a selection.
         skipped_steps: steps Dagster skipped (nothing upstream changed, or a blocking check failed).
         published: the snapshot file the run published for readers, or None.
+        observation: what the TMDB fetch did for the day (``observe``, ``late``, ``keep``,
+            ``missing``; :mod:`movie_assets.tmdb.observation`), or None when it did not run.
     """
 
     run_id: str
@@ -78,6 +82,7 @@ class RunSummary:
     checks: list[CheckOutcome] = field(default_factory=list)
     freshness: list[CheckOutcome] = field(default_factory=list)
     published: str | None = None
+    observation: str | None = None
 
     @property
     def checks_failed(self) -> list[CheckOutcome]:
@@ -141,8 +146,13 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
             summary.errors["run"] = error_head(error) if error else [event.message or "failed"]
         elif kind == DagsterEventType.STEP_SKIPPED:
             summary.skipped_steps += 1
+        elif kind == DagsterEventType.ASSET_OBSERVATION:
+            if event.asset_key.path == TMDB_FETCH_ASSET:
+                summary.observation = _observation(event.event_specific_data.asset_observation.metadata)
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             step_layers[step].add(_layer(event.asset_key.path))
+            if event.asset_key.path == TMDB_FETCH_ASSET:
+                summary.observation = _observation(event.event_specific_data.materialization.metadata)
             if event.asset_key.path == PUBLISHED_ASSET:
                 snapshot = event.event_specific_data.materialization.metadata.get("snapshot")
                 summary.published = str(snapshot.value) if snapshot is not None else "yes"
@@ -165,6 +175,34 @@ def summarize_events(run_id: str, partition: str | None, succeeded: bool, events
     rank = {layer: position for position, layer in enumerate(LAYERS)}
     summary.stage_seconds = dict(sorted(summary.stage_seconds.items(), key=lambda item: rank.get(item[0].split("+")[0], len(LAYERS))))
     return summary
+
+
+def _observation(metadata: dict) -> str | None:
+    value = metadata.get("observation")
+    return str(value.value) if value is not None else None
+
+
+def observation_line(partition: str | None, observation: str | None) -> str | None:
+    """The summary's line on the TMDB observation of ``partition``, None for an on-time fetch
+    (or no fetch in the run)."""
+    if observation == "missing":
+        return missing_observation_message(partition)
+    if observation == "late":
+        return f"late TMDB observation: {partition} holds today's values, marked observed_late in silver and gold"
+    if observation == "keep":
+        return f"TMDB observation of {partition} kept: nothing fetched, silver and gold re-derived from the lake"
+    return None
+
+
+def unobserved_days_line(days: list[str]) -> str | None:
+    """The line ending a backfill that met past days without an observation (nothing was
+    written for them), None when there were none."""
+    if not days:
+        return None
+    return (
+        f"no TMDB observation, nothing written: {', '.join(days)}; TMDB serves only current values, "
+        "rerun these days with --refetch (make backfill ... REFETCH=1) to store today's values as theirs"
+    )
 
 
 def warehouse_counts(database: Path) -> dict[str, tuple[int, int]]:
@@ -256,6 +294,9 @@ def format_summary(
     0.00, published 0.59``; each failed step with the first lines of its error)."""
     status = "succeeded" if summary.succeeded else "FAILED"
     lines = [f"run {summary.run_id} for {summary.partition or 'no partition'}: {status} (TMDB source: {tmdb_source})"]
+    observed = observation_line(summary.partition, summary.observation)
+    if observed:
+        lines.append(f"  {observed}")
     lines.append(f"  {'stage':<22}{'seconds':>9}")
     for stage, seconds in summary.stage_seconds.items():
         lines.append(f"  {stage:<22}{seconds:>9.1f}")

@@ -14,7 +14,9 @@ Sheets, their columns and sources (money in USD, nominal; ROI a ratio shown as %
 - "Dead letters": ``gold.rpt_tmdb_dead_letters``, the reported day's TMDB dead letters
   (:data:`DEAD_LETTER_COLUMNS`).
 - "About": report name, generated at (UTC), the Dagster run that wrote it, the reported
-  partition and its fetch (``gold.rpt_as_of``), sources, TMDB attribution, rows per sheet.
+  partition and its fetch (``gold.rpt_as_of``), whether that day's values were observed on
+  time or late, every late day (``gold.rpt_late_observations``), sources, TMDB attribution,
+  rows per sheet.
 
 Rows are streamed from DuckDB into openpyxl's write-only worksheets, so memory stays flat
 however many movies there are; every style is fixed before the first row is written.
@@ -150,12 +152,17 @@ DEAD_LETTER_QUERY = """
 """
 # One row: the reported partition (YYYY-MM-DD text, as the About sheet has always shown it).
 AS_OF_QUERY = """
-    SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source
+    SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source,
+           observed_date, observed_late
     FROM gold.rpt_as_of
+"""
+LATE_DAYS_QUERY = """
+    SELECT snapshot_date, last_observed_date, late_movies, movies
+    FROM gold.rpt_late_observations ORDER BY snapshot_date
 """
 SOURCES = (
     "TMDB API v3 via dbt: gold.dim_movie, gold.mart_genre_roi, gold.kpi_summary, "
-    "gold.rpt_tmdb_dead_letters, gold.rpt_as_of"
+    "gold.rpt_tmdb_dead_letters, gold.rpt_as_of, gold.rpt_late_observations"
 )
 
 ABOUT_COLUMNS = (Column("Item", 28), Column("Value", 90))
@@ -337,6 +344,29 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     return written
 
 
+def observation_note(observed_date: date | None, observed_late: bool | None) -> str:
+    """The About sheet's word on the reported day: "on time", "LATE: …" naming the day whose
+    values it holds, or "unknown" (no fetch, or a day typed before the columns existed)."""
+    if observed_late is None:
+        return "unknown"
+    if observed_late:
+        return f"LATE: TMDB values of {observed_date}, fetched after the day (TMDB serves only current values)"
+    return "on time"
+
+
+def late_days_note(rows: Sequence[tuple[date, date, int, int]]) -> str:
+    """Every late day as one line of text for the About sheet, "none" when there is none.
+
+    ``rows``: (snapshot_date, last_observed_date, late_movies, movies) of
+    ``gold.rpt_late_observations``, oldest first.
+    """
+    if not rows:
+        return "none"
+    return "; ".join(
+        f"{day} (values of {observed}, {late:,} of {movies:,} movies)" for day, observed, late, movies in rows
+    )
+
+
 def _write_about(workbook: Workbook, items: Sequence[tuple[str, Any]]) -> None:
     sheet = workbook.create_sheet("About")
     for index, column in enumerate(ABOUT_COLUMNS, 1):
@@ -429,6 +459,7 @@ def count_movies_rows(path: Path) -> int:
         AssetKey(["gold", "kpi_summary"]),
         AssetKey(["gold", "rpt_tmdb_dead_letters"]),
         AssetKey(["gold", "rpt_as_of"]),
+        AssetKey(["gold", "rpt_late_observations"]),
     ],
     kinds={"excel", "python"},
     owners=["team:analytics"],
@@ -445,7 +476,10 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
     """
     path = paths.reports / WORKBOOK_NAME
     with duckdb.get_connection() as conn:
-        partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source = conn.execute(AS_OF_QUERY).fetchone()
+        (
+            partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source, observed_date, observed_late
+        ) = conn.execute(AS_OF_QUERY).fetchone()
+        late_days = conn.execute(LATE_DAYS_QUERY).fetchall()
         movie_count = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
         genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
         kpis = conn.execute(KPI_QUERY).fetchall()
@@ -458,6 +492,8 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
             ("TMDB fetched at (UTC)", fetched_at),
             ("TMDB fetched by run id", fetched_by_run_id),
             ("Movies in partition", movies_in_partition),
+            ("Partition observed", observation_note(observed_date, observed_late)),
+            ("Late days (values fetched after the day)", late_days_note(late_days)),
             ("TMDB source", tmdb_source or "unknown"),
             ("Sources", SOURCES),
             ("Attribution", TMDB_ATTRIBUTION),

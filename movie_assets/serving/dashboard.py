@@ -28,6 +28,7 @@ from movie_assets.serving.dashboard_queries import (
     filter_top_movies,
     format_kpi_value,
     kpi_table,
+    late_days_text,
     load_dashboard,
     publication_key,
 )
@@ -70,6 +71,14 @@ def _header(data: DashboardData) -> None:
         f"**Data as of** TMDB day **{header.partition_date}**, {header.published_label} {published}, "
         f"run `{header.run_id or 'unknown'}` · **TMDB source:** {header.tmdb_source or 'unknown'}"
     )
+    if header.observed_late:
+        st.warning(
+            f"Late observation: TMDB day {header.partition_date} holds the values TMDB served on "
+            f"{header.observed_date}, fetched after that day (TMDB serves only current values)."
+        )
+    late_days = late_days_text(data)
+    if late_days:
+        st.caption(f"Days holding values fetched after them (observed_late in gold.fact_movie_daily): {late_days}")
     loaded, dead = st.columns(2)
     loaded.metric("Movies loaded", f"{header.movies_loaded:,}")
     dead.metric("Dead letters of the day", f"{header.dead_letters:,}")

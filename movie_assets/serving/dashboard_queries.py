@@ -31,6 +31,7 @@ DBT_PROJECT_FILE = REPO_ROOT / "dbt_project" / "dbt_project.yml"
 #: Gold relations the dashboard cannot do without; a warehouse lacking one is "not built yet".
 REQUIRED_TABLES = (
     "gold.rpt_as_of",
+    "gold.rpt_late_observations",
     "gold.rpt_tmdb_dead_letters",
     "gold.rpt_latest_snapshot_kpis",
     "gold.kpi_summary",
@@ -71,6 +72,8 @@ class Header:
         published_label: ``"published at"`` or ``"fetched at"``, saying which of the two.
         run_id: the Dagster run that published (or fetched) it; None if unknown.
         tmdb_source: ``live``, ``snapshot`` or ``live,snapshot``; None if unknown.
+        observed_date: the UTC date whose TMDB values the reported day holds; None if unknown.
+        observed_late: True when they were fetched after the day (a late observation), None if unknown.
         movies_loaded: distinct movies fetched for the reported day (count).
         dead_letters: the reported day's dead letters (count).
         dead_letters_by_reason: columns ``reason``, ``dead_letters``; most frequent first.
@@ -81,6 +84,8 @@ class Header:
     published_label: str
     run_id: str | None
     tmdb_source: str | None
+    observed_date: date | None
+    observed_late: bool | None
     movies_loaded: int
     dead_letters: int
     dead_letters_by_reason: pd.DataFrame
@@ -105,6 +110,9 @@ class DashboardData:
         movies_latest: ``gold.vw_movie_latest``: title, money in USD, popularity, vote_average
             0-10, vote_count, is_current.
         match_summary: ``gold.movies_unified_match_summary`` (source_a, source_b, match_method, films).
+        late_days: ``gold.rpt_late_observations`` (snapshot_date, first_observed_date,
+            last_observed_date, late_movies, movies) oldest first: the days holding values
+            fetched after them.
     """
 
     header: Header
@@ -117,6 +125,7 @@ class DashboardData:
     movie_genres: pd.DataFrame
     movies_latest: pd.DataFrame
     match_summary: pd.DataFrame
+    late_days: pd.DataFrame
 
     @property
     def genres(self) -> list[str]:
@@ -219,6 +228,7 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
             "SELECT source_a, source_b, match_method, films FROM gold.movies_unified_match_summary "
             "ORDER BY source_a, source_b, films DESC"
         ).df(),
+        late_days=conn.sql("SELECT * FROM gold.rpt_late_observations ORDER BY snapshot_date").df(),
     )
 
 
@@ -246,11 +256,25 @@ def _header(conn: duckdb.DuckDBPyConnection, as_of: dict, has_publication: bool)
             run_id=publication.get("run_id"),
             tmdb_source=publication.get("tmdb_source") or as_of["tmdb_source"],
         )
+    late = as_of.get("observed_late")
     return Header(
         **provenance,
+        observed_date=as_of.get("observed_date"),
+        observed_late=None if late is None else bool(late),
         movies_loaded=int(as_of["movies_in_partition"] or 0),
         dead_letters=int(by_reason["dead_letters"].sum()),
         dead_letters_by_reason=by_reason,
+    )
+
+
+def late_days_text(data: DashboardData) -> str | None:
+    """The late days as one sentence for the page ("2026-11-19 (values of 2026-12-04, 300 of
+    300 movies); …"), None when every day was observed on time."""
+    if data.late_days.empty:
+        return None
+    return "; ".join(
+        f"{row.snapshot_date:%Y-%m-%d} (values of {row.last_observed_date:%Y-%m-%d}, {row.late_movies:,} of {row.movies:,} movies)"
+        for row in data.late_days.itertuples()
     )
 
 

@@ -19,17 +19,23 @@ A ``changes`` day with nothing to fetch, no unreadable feed page and no rows alr
 partition changes nothing in bronze: :func:`tmdb_movies` then records only the day's dead
 letters and does not materialize ``bronze/tmdb_movies``, so Dagster skips silver, gold and
 the reports in that run instead of rebuilding them from unchanged data.
+
+A past day is fetched only on request (``refetch``), because TMDB answers with today's
+values (:mod:`movie_assets.tmdb.observation`): a past day already in the lake is kept as it
+is and silver and gold are re-derived from it; a past day not in the lake gets nothing
+written and an observation event saying so.
 """
 
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, Config, DailyPartitionsDefinition, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetObservation, AssetsDefinition, AssetSpec, Config, DailyPartitionsDefinition, MaterializeResult, multi_asset
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
@@ -39,6 +45,7 @@ from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import MAX_PAGE, FetchResult, TMDBClient
+from movie_assets.tmdb.observation import missing_observation_message, plan_observation, utc_now
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.lake import Lake, LakeResource
 
@@ -67,11 +74,15 @@ class TMDBMoviesConfig(Config):
             TMDB serves at most 500.
         append_credits: ask for ``append_to_response=credits`` so silver can derive cast
             and crew; without it every movie's credits are unknown.
+        refetch: for a day past its grace hours, fetch anyway and store TMDB's current values
+            under that day (marked ``observed_late`` in silver and gold). Without it such a
+            day keeps its bronze, or gets nothing when it has none.
     """
 
     id_sources: list[str] = Field(default_factory=lambda: ["ids-file"])
     discover_pages: int = 5
     append_credits: bool = True
+    refetch: bool = False
 
     @field_validator("id_sources")
     @classmethod
@@ -299,9 +310,33 @@ def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set
     return {row[0] for row in rows}
 
 
-def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
+def kept_day(log: Callable[[str], None], lake: Lake, partition_date: str) -> Iterator[MaterializeResult]:
+    """The materializations of a past day kept as it is in the lake (observation ``keep``):
+    nothing is fetched or written, and downstream assets re-derive the day from its files.
+    Metadata: ``observation``, the day's row count, the table's schema and size."""
+    with tmdb_lake(lake) as conn:
+        movies = partition_row_count(conn, partition_date)
+        letters = conn.execute(f"SELECT count(*) FROM {DEAD_LETTER_TABLE} WHERE partition_date = ?", [partition_date]).fetchone()[0]
+        movies_info = table_metadata(conn, TMDB_MOVIES_TABLE)
+        letters_info = table_metadata(conn, DEAD_LETTER_TABLE)
+    log(
+        f"tmdb: {partition_date} is past its grace hours and already observed ({movies} movies in the lake); "
+        "nothing fetched, its bronze is kept and silver and gold are re-derived from it"
+    )
+    yield MaterializeResult(
+        asset_key=["bronze", "tmdb_movies"],
+        metadata={**movies_info, "partition_row_count": movies, "observation": "keep"},
+    )
+    yield MaterializeResult(
+        asset_key=["bronze", "tmdb_dead_letter"],
+        metadata={**letters_info, "partition_row_count": letters, "observation": "keep"},
+    )
+
+
+def build_tmdb_assets(partitions: DailyPartitionsDefinition, grace_hours: int) -> list[AssetsDefinition]:
     """The multi-asset ``tmdb_movies`` (``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter``),
-    partitioned by ``partitions``."""
+    partitioned by ``partitions``; a day is observed until ``grace_hours`` after it ends
+    (``MOVIES_OBSERVATION_GRACE_HOURS``)."""
 
     @multi_asset(
         name="tmdb_movies",
@@ -329,6 +364,8 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
                 group_name="bronze",
                 kinds={"parquet", "csv"},
                 owners=OWNERS,
+                # Not materialized for a past day without an observation (nothing is written).
+                skippable=True,
             ),
         ],
         partitions_def=partitions,
@@ -346,13 +383,30 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
         Source: TMDB API v3 (or the local snapshot server). Replaces the partition's Parquet
         files of ``bronze/tmdb_movies`` and ``bronze/tmdb_dead_letter`` in the lake (each
         atomically; no DuckDB file is opened), then exports the dead-letter queue to
-        ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``.
+        ``$MOVIES_REPORTS_DIR/dead_letter_queue.csv``. A day past its grace hours is fetched
+        only with ``refetch`` (:func:`movie_assets.tmdb.observation.plan_observation`);
+        every materialization says which case it was in its ``observation`` metadata.
 
         Raises:
             TMDBAuthError: TMDB rejected the credentials (the run stops at once).
             IdListError: the ID list cannot be read.
         """
         partition_date = context.partition_key
+        in_lake = partition_date in lake.lake.partitions(TMDB_MOVIES_TABLE)
+        observation = plan_observation(date.fromisoformat(partition_date), utc_now(), grace_hours, config.refetch, in_lake)
+        if observation == "missing":
+            context.log.warning(missing_observation_message(partition_date))
+            yield AssetObservation(
+                asset_key=["bronze", "tmdb_movies"], partition=partition_date, metadata={"observation": observation}
+            )
+            return
+        if observation == "keep":
+            yield from kept_day(context.log.info, lake.lake, partition_date)
+            return
+        if observation == "late":
+            context.log.warning(
+                f"refetch of {partition_date}: TMDB's current values are stored under that day and marked observed_late"
+            )
         client = tmdb.get_client()
         try:
             with tmdb_lake(lake.lake) as conn:
@@ -406,6 +460,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
                     "rate_limit": tmdb.rate_limit,
                     **movies_info,
                     "partition_row_count": rows.num_rows,
+                    "observation": observation,
                 },
             )
         yield MaterializeResult(
@@ -415,6 +470,7 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition) -> list[AssetsDefin
                 "by_reason": ", ".join(f"{reason}: {n}" for reason, n in sorted(Counter(d.reason for d in letters).items())),
                 "csv_path": str(csv_path),
                 **letters_info,
+                "observation": observation,
             },
         )
 

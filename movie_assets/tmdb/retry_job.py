@@ -6,12 +6,18 @@ rejections are final. A movie fetched now joins the partition in ``bronze.tmdb_m
 leaves the queue; one that fails again stays, with its attempts added up and the new
 error. The day's two lake files are rewritten (each atomically), then the CSV export.
 
+A retry follows the observation rule of the daily fetch (:mod:`movie_assets.tmdb.observation`):
+within the day or its grace hours a recovered movie is observed normally; later it lands as a
+late observation of the day it failed on: its ``fetched_at`` is the retry's time, so silver and
+gold mark it ``observed_late``, and the run's materialization says ``observation: late``.
+
 Run it for one day from the UI (Jobs -> ``retry_dead_letters_job``, pick the partition) or:
 ``.venv/bin/dagster job execute -m movie_assets.definitions -j retry_dead_letters_job
 --tags '{"dagster/partition": "2026-11-21"}'``.
 """
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 import duckdb
 from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
@@ -20,6 +26,7 @@ from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, fetch_details, fetched_r
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient
+from movie_assets.tmdb.observation import is_late, utc_now
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.lake import Lake, LakeResource
 
@@ -107,15 +114,36 @@ class RetryDeadLettersConfig(Config):
     append_credits: bool = True
 
 
-@op(description="Re-fetch the partition's retryable TMDB dead letters; successes join bronze.tmdb_movies.")
-def retry_tmdb_dead_letters(
+def build_retry_op(grace_hours: int):
+    """The op ``retry_tmdb_dead_letters``; a retry after ``grace_hours`` past the day's end is a late observation."""
+
+    @op(description="Re-fetch the partition's retryable TMDB dead letters; successes join bronze.tmdb_movies.")
+    def retry_tmdb_dead_letters(
+        context: OpExecutionContext,
+        config: RetryDeadLettersConfig,
+        tmdb: TMDBResource,
+        lake: LakeResource,
+        paths: PipelinePaths,
+    ) -> None:
+        retry_partition(context, config, tmdb, lake, paths, grace_hours)
+
+    return retry_tmdb_dead_letters
+
+
+def retry_partition(
     context: OpExecutionContext,
     config: RetryDeadLettersConfig,
     tmdb: TMDBResource,
     lake: LakeResource,
     paths: PipelinePaths,
+    grace_hours: int,
 ) -> None:
+    """The body of the op ``retry_tmdb_dead_letters`` for the run's partition (see the module
+    docstring); logs the outcome and records materializations of both bronze tables with
+    metadata ``retried``, ``recovered``, ``still_failing``, ``retries`` and ``observation``
+    (``observe`` or ``late``)."""
     partition_date = context.partition_key
+    observation = "late" if is_late(date.fromisoformat(partition_date), utc_now(), grace_hours) else "observe"
     client = tmdb.get_client()
     try:
         outcome = retry_dead_letters(
@@ -134,12 +162,14 @@ def retry_tmdb_dead_letters(
     context.log.info(
         f"dead-letter retry for {partition_date}: {len(outcome.retried)} retried, {len(outcome.recovered)} recovered, "
         f"{len(outcome.still_failing)} still failing"
+        + ("; past the day's grace hours, so the recovered movies are late observations (observed_late)" if observation == "late" else "")
     )
     metadata = {
         "retried": len(outcome.retried),
         "recovered": len(outcome.recovered),
         "still_failing": len(outcome.still_failing),
         "retries": outcome.retries,
+        "observation": observation,
     }
     if outcome.retried:
         context.log_event(AssetMaterialization(["bronze", "tmdb_movies"], partition=partition_date, metadata=metadata))
@@ -150,8 +180,10 @@ def retry_tmdb_dead_letters(
         )
 
 
-def build_retry_dead_letters_job(partitions: DailyPartitionsDefinition) -> JobDefinition:
-    """The job ``retry_dead_letters_job``: one day's :func:`retry_tmdb_dead_letters`, partitioned like the fetch."""
+def build_retry_dead_letters_job(partitions: DailyPartitionsDefinition, grace_hours: int) -> JobDefinition:
+    """The job ``retry_dead_letters_job``: one day's :func:`retry_partition`, partitioned like the
+    fetch; ``grace_hours`` as ``MOVIES_OBSERVATION_GRACE_HOURS``."""
+    retry_tmdb_dead_letters = build_retry_op(grace_hours)
 
     @job(
         partitions_def=partitions,

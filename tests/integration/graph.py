@@ -1,5 +1,8 @@
 """Helpers of the integration tests: run a selection of the product's definitions in process;
-read the lake's bronze tables; run dbt's unit tests against a built warehouse."""
+read the lake's bronze tables; run dbt's unit tests against a built warehouse.
+
+The tests' days (2026-11-20 and around) are past days, and TMDB serves only current values:
+their fetches are refetches (``REFETCH_RUN_CONFIG``), marked ``observed_late`` in silver and gold."""
 
 from __future__ import annotations
 
@@ -10,12 +13,14 @@ from typing import Any, Iterator
 import duckdb
 from dagster import AssetKey, AssetSelection, ExecuteInProcessResult, materialize
 
+from conftest import REFETCH_RUN_CONFIG
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 from movie_assets.transform.project import build_dbt_resource
 from movie_assets.warehouse.lake import Lake
 
+TMDB_FETCH = AssetKey(["bronze", "tmdb_movies"])
 #: The sample's later TMDB observation (July 2017), served as a second day.
 LATER_FILE = "movies_2017-07.jsonl.gz"
 GOLD_TMDB_MODELS = [
@@ -32,9 +37,12 @@ def run_selection(settings: Settings, selection, **kwargs) -> ExecuteInProcessRe
     """``dagster.materialize`` of ``selection`` (assets and/or checks) over every definition
     built for ``settings``, with their resources; ``kwargs`` go to ``materialize``
     (``partition_key``, ``tags``, ``raise_on_error``) except ``resources``, which replaces
-    some of the resources (e.g. another TMDB snapshot)."""
+    some of the resources (e.g. another TMDB snapshot). A selection fetching TMDB gets
+    ``REFETCH_RUN_CONFIG`` unless ``run_config`` is given."""
     defs = build_definitions(settings)
     resources = {**defs.resources, **kwargs.pop("resources", {})}
+    if "run_config" not in kwargs and TMDB_FETCH in AssetSelection.from_coercible(selection).resolve(defs.resolve_asset_graph()):
+        kwargs["run_config"] = REFETCH_RUN_CONFIG
     return materialize([*defs.assets, *defs.asset_checks], selection=selection, resources=resources, **kwargs)
 
 

@@ -2,7 +2,8 @@
 day, oldest first, each tagged as the backfill and followed by its summary; a failed day is
 reported and the later days still run.
 
-The selection is the TMDB fetch alone: what the backfill itself decides (which runs, which
+The days are past days, fetched anyway (``--refetch``; test_observation covers what a
+backfill does without it). The selection is the TMDB fetch alone: what the backfill itself decides (which runs, which
 partition each gets, what happens after a failure) does not depend on the models downstream,
 whose per-day rows are tested on two days in test_star_schema.
 """
@@ -42,7 +43,7 @@ def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: P
     blocker.write_text("not a folder")
 
     done = subprocess.run(
-        [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1], "--select", "bronze/tmdb_movies"],
+        [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1], "--select", "bronze/tmdb_movies", "--refetch"],
         cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]

@@ -73,6 +73,17 @@ def test_header_shows_where_the_data_comes_from(monkeypatch, warehouse):
     assert run_id in header and f"**TMDB source:** {source}" in header
     assert metrics(app)["Movies loaded"] == f"{movies:,}"
     assert metrics(app)["Dead letters of the day"] == f"{dead_letters:,}" and dead_letters > 0
+    # The sample day was fetched after it (a refetch): the page marks it late and lists it.
+    (observed_date,), = query(warehouse, "SELECT observed_date FROM gold.rpt_as_of WHERE observed_late")
+    assert [item.value for item in app.warning] == [
+        f"Late observation: TMDB day {partition} holds the values TMDB served on {observed_date}, "
+        "fetched after that day (TMDB serves only current values)."
+    ]
+    assert any(
+        f"observed_late in gold.fact_movie_daily): {partition} (values of {observed_date}, 300 of 300 movies)"
+        in caption.value
+        for caption in app.caption
+    )
 
 
 def test_kpis_show_the_latest_snapshot_and_every_kpi_list(monkeypatch, warehouse):

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from dagster import get_dagster_logger, materialize
 
+from conftest import REFETCH_RUN_CONFIG
 from movie_assets.definitions import build_resources
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
@@ -125,9 +126,10 @@ def test_ingestion_takes_no_duckdb_lock(settings: Settings):
     holder = hold_lock(settings.build_duckdb_path, at_most=120)
     try:
         result = materialize(
-            build_tmdb_assets(build_daily_partitions(settings)),
+            build_tmdb_assets(build_daily_partitions(settings), settings.observation_grace_hours),
             resources=build_resources(settings),
             partition_key="2026-11-20",
+            run_config=REFETCH_RUN_CONFIG,
             raise_on_error=False,
         )
     finally:

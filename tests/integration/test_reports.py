@@ -210,13 +210,19 @@ def test_dead_letters_sheet_is_the_reported_days_dead_letters(workbook: openpyxl
 
 def test_about_sheet_names_the_partition_and_the_run(workbook: openpyxl.Workbook, gold: dict[str, Any], sample_run):
     about = dict(_data_rows(workbook["About"]))
-    [(partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source)] = gold["as_of"]
+    [(partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source, observed_date, observed_late)] = gold["as_of"]
     assert about["Partition"] == partition.isoformat() == "2026-11-20"
     assert _same_instant(about["TMDB fetched at (UTC)"], fetched_at)
     assert about["TMDB fetched by run id"] == fetched_by_run_id
     assert about["Movies in partition"] == movies_in_partition == 300
     assert about["TMDB source"] == tmdb_source == sample_run.settings.tmdb_source
     assert about["Dagster run id"] == sample_run.result.run_id
+    # The sample day was fetched after it (a refetch): the sheet says so and lists the late day.
+    assert observed_late and observed_date == fetched_at.astimezone(timezone.utc).date()
+    assert about["Partition observed"] == (
+        f"LATE: TMDB values of {observed_date}, fetched after the day (TMDB serves only current values)"
+    )
+    assert about["Late days (values fetched after the day)"] == f"2026-11-20 (values of {observed_date}, 300 of 300 movies)"
     assert about["Sources"] == report_workbook.SOURCES and about["Attribution"] == report_workbook.TMDB_ATTRIBUTION
     assert {sheet: about[f"Rows: {sheet}"] for sheet in ("Movies", "Genre ROI", "KPIs", "Dead letters")} == {
         "Movies": len(gold["movies"]), "Genre ROI": len(gold["genre_roi"]),

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from conftest import REFETCH_RUN_CONFIG
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.paths import PipelinePaths
 from movie_assets.settings import Settings
@@ -68,8 +69,8 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
     paths = PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir))
     lake = LakeResource(root=str(settings.lake_dir))
     partitions = build_daily_partitions(settings)
-    tmdb_movies = build_tmdb_assets(partitions)
-    retry_dead_letters_job = build_retry_dead_letters_job(partitions)
+    tmdb_movies = build_tmdb_assets(partitions, settings.observation_grace_hours)
+    retry_dead_letters_job = build_retry_dead_letters_job(partitions, settings.observation_grace_hours)
     # The run-time Settings() read only this test's credential: not the other one from the
     # shell, nor a developer's .env.
     monkeypatch.setitem(Settings.model_config, "env_file", None)
@@ -82,10 +83,13 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
         tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2,
                             backoff_factor=0.02)
         resources = {"tmdb": tmdb, "lake": lake, "paths": paths}
-        ok = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance)
+        ok = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance, run_config=REFETCH_RUN_CONFIG)
         retried = retry_dead_letters_job.execute_in_process(partition_key=DAY, resources=resources, instance=instance)
         monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], wrong)
-        rejected = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance, raise_on_error=False)
+        rejected = materialize(
+            tmdb_movies, resources=resources, partition_key=DAY, instance=instance, raise_on_error=False,
+            run_config=REFETCH_RUN_CONFIG,
+        )
         stored_paths = "\n".join(entry.path for entry in server.request_log)
     assert ok.success and retried.success and not rejected.success
     failure = rejected.failure_data_for_node("tmdb_movies")

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance
 
-from conftest import DAY, SampleRun, make_settings
+from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
 from movie_assets.definitions import build_definitions
 from movie_assets.serving.browser import free_port
@@ -58,7 +58,7 @@ def run_day(settings: Settings, day: str):
     """The ``daily_refresh`` job (the whole graph) for ``day`` over ``settings``."""
     job = build_definitions(settings).resolve_job_def("daily_refresh")
     with DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False)
+        return job.execute_in_process(partition_key=day, instance=instance, raise_on_error=False, run_config=REFETCH_RUN_CONFIG)
 
 
 @pytest.fixture(scope="module")

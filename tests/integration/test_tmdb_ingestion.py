@@ -73,12 +73,13 @@ def downstream_of_bronze() -> None:
 
 
 def run_tmdb(server, settings, day=DAY, **config):
-    """Materialize tmdb_movies (and :func:`downstream_of_bronze`) for ``day``; metadata by asset name."""
+    """Materialize tmdb_movies (and :func:`downstream_of_bronze`) for ``day``, a past day
+    fetched anyway (``refetch``); metadata by asset name."""
     result = materialize(
-        [*build_tmdb_assets(build_daily_partitions(settings)), downstream_of_bronze],
+        [*build_tmdb_assets(build_daily_partitions(settings), settings.observation_grace_hours), downstream_of_bronze],
         resources=resources(server, settings),
         partition_key=day,
-        run_config={"ops": {"tmdb_movies": {"config": config}}} if config else None,
+        run_config={"ops": {"tmdb_movies": {"config": {"refetch": True, **config}}}},
     )
     assert result.success
     return {
@@ -144,10 +145,14 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
 
         # The API recovers: the retry job lands the retryable ones and empties them from the queue.
         server.faults = Faults()
-        job_result = build_retry_dead_letters_job(build_daily_partitions(settings)).execute_in_process(
-            partition_key=DAY, resources=resources(server, settings)
-        )
+        retry_job = build_retry_dead_letters_job(build_daily_partitions(settings), settings.observation_grace_hours)
+        job_result = retry_job.execute_in_process(partition_key=DAY, resources=resources(server, settings))
         assert job_result.success
+    # DAY is long past: the recovered movies are late observations of the day they failed on.
+    assert {
+        event.asset_key.path[-1]: event.materialization.metadata["observation"].value
+        for event in job_result.get_asset_materialization_events()
+    } == {"tmdb_movies": "late", "tmdb_dead_letter": "late"}
     assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(300, 300)]
     remaining = query(tmp_path, f"SELECT source, reason, count(*) FROM {DEAD_LETTER_TABLE} GROUP BY ALL ORDER BY ALL")
     assert remaining == [("fetch", "not-found", 10), ("ids-file", "blank", 3), ("ids-file", "duplicate", 5),

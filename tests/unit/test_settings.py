@@ -71,6 +71,7 @@ def test_defaults():
         "duckdb_path": str(REPO_ROOT / "data" / "build" / "warehouse.duckdb"),
         "memory_limit": "3GB",
         "lake_dir": str(REPO_ROOT / "data" / "lake"),
+        "observation_grace_hours": "6",
         "spark_master": "local[*]",
         "spark_warehouse": str(REPO_ROOT / "data" / "spark-warehouse"),
         "spark_driver_memory": "2g",
@@ -98,6 +99,7 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "MOVIES_SPARK_WAREHOUSE": str(tmp_path / "sw"),
         "MOVIES_SPARK_DRIVER_MEMORY": "6g",
         "MOVIES_DBT_ARTIFACTS_KEEP": "5",
+        "MOVIES_OBSERVATION_GRACE_HOURS": "0",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -112,6 +114,7 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "spark", "spark://10.0.0.5:7077", tmp_path / "sw", "6g"
     )
     assert settings.dbt_artifacts_keep == 5
+    assert settings.observation_grace_hours == 0
     assert build_resources(settings)["dbt"].artifacts_keep == 5
 
 
@@ -177,6 +180,8 @@ def test_dotenv_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch
         ("MOVIES_PARTITION_START", "03/01/2026"),
         ("MOVIES_SCHEDULE_ENABLED", "sometimes-7d2a"),
         ("MOVIES_DUCKDB_LOCK_TIMEOUT", "-5"),
+        ("MOVIES_OBSERVATION_GRACE_HOURS", "25"),
+        ("MOVIES_OBSERVATION_GRACE_HOURS", "-1"),
     ],
 )
 def test_a_bad_value_is_reported_by_variable_name(monkeypatch: pytest.MonkeyPatch, variable: str, value: str):

@@ -263,7 +263,14 @@ def _gold_warehouse(path: Path) -> None:
         conn.execute(
             "CREATE TABLE gold.rpt_as_of AS SELECT DATE '2026-11-20' AS partition_date, "
             "TIMESTAMPTZ '2026-11-20 06:02:00+00' AS fetched_at, 'run-1' AS fetched_by_run_id, "
-            "6::BIGINT AS movies_in_partition, 'snapshot' AS tmdb_source"
+            "6::BIGINT AS movies_in_partition, 'snapshot' AS tmdb_source, "
+            "DATE '2026-11-20' AS observed_date, false AS observed_late"
+        )
+        # 2026-11-18 holds values fetched on 2026-11-21: a late day the About sheet lists.
+        conn.execute(
+            "CREATE TABLE gold.rpt_late_observations AS SELECT DATE '2026-11-18' AS snapshot_date, "
+            "DATE '2026-11-21' AS first_observed_date, DATE '2026-11-21' AS last_observed_date, "
+            "4::BIGINT AS late_movies, 6::BIGINT AS movies"
         )
 
 
@@ -287,6 +294,8 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
     assert about["TMDB fetched at (UTC)"] == datetime(2026, 11, 20, 6, 2)
     assert about["TMDB fetched by run id"] == "run-1" and about["Movies in partition"] == 6
     assert about["TMDB source"] == "snapshot"
+    assert about["Partition observed"] == "on time"
+    assert about["Late days (values fetched after the day)"] == "2026-11-18 (values of 2026-11-21, 4 of 6 movies)"
     assert [row[0] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)] == ["fetch", "ids-file"]
     assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2 and about["Rows: KPIs"] == len(KPIS)
     # The coverage columns are read from gold.kpi_summary, not only passed in by hand.

@@ -25,5 +25,7 @@ select
     vote_count,
     budget_usd,
     revenue_usd,
-    fetched_at
+    fetched_at,
+    observed_date,
+    observed_late
 from snapshots

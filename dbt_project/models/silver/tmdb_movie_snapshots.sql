@@ -12,6 +12,9 @@
 -- whole window first, so a re-fetched day with no successful fetch ends empty). Without them,
 -- and on the first build (the unpartitioned models read every day from here), every day in
 -- bronze is typed.
+-- TMDB answers with current values only, so a day's row is an observation of that day only if
+-- it was fetched during the day or its grace hours (macro observed_late); a later fetch (a
+-- backfill with refetch, a dead-letter retry) carries observed_late and its own observed_date.
 {# The body fields read below, as a from_json shape (macro from_json) with their SQL types. #}
 {% set measures_shape = {"budget": "BIGINT", "revenue": "BIGINT", "popularity": "DOUBLE", "vote_count": "BIGINT", "vote_average": "DOUBLE"} %}
 with successful_fetches as (
@@ -50,5 +53,7 @@ select
     end as vote_average,
     measures.vote_count as vote_count,
     run_id as fetched_by_run_id,
-    tmdb_source
+    tmdb_source,
+    cast({{ utc_timestamp('fetched_at') }} as date) as observed_date,
+    {{ observed_late('fetched_at', 'partition_date') }} as observed_late
 from parsed

@@ -35,6 +35,9 @@ fetch_summary as (
         max(fetched_at) as fetched_at,
         max_by(fetched_by_run_id, fetched_at) as fetched_by_run_id,
         count(distinct movie_id) as movies_in_partition,
+        -- A refetched or retried day holds values of a later day (observed_late).
+        max(observed_date) as observed_date,
+        bool_or(observed_late) as observed_late,
         -- Rows from before the source was recorded carry NULL: unknown, left out of the list.
         {{ distinct_sorted_string_agg('tmdb_source', "','") }} as tmdb_source
     from reported_fetches
@@ -45,6 +48,8 @@ select
     fetch_summary.fetched_at,
     fetch_summary.fetched_by_run_id,
     fetch_summary.movies_in_partition,
-    fetch_summary.tmdb_source
+    fetch_summary.tmdb_source,
+    fetch_summary.observed_date,
+    fetch_summary.observed_late
 from reported_day
 cross join fetch_summary
