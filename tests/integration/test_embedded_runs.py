@@ -16,7 +16,9 @@ from movie_assets.automation.run_lock import holder_path
 from movie_assets.settings import REPO_ROOT
 from movie_assets.warehouse.lake import Lake
 
-RUN = [sys.executable, "-m", "movie_assets.cli", "--partition", DAY]
+# DAY is a past day: the first run stores today's values for it (marked late), the second
+# finds the day observed and re-derives it from the lake.
+RUN = [sys.executable, "-m", "movie_assets.cli", "--partition", DAY, "--refetch"]
 SUMMARY_START = re.compile(r"^run (\S+) for (\S+): (succeeded|FAILED)", re.M)
 PUBLISHED = re.compile(r"^  published for readers: (\S+)$", re.M)
 
