@@ -45,7 +45,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             adopt_from=str(settings.duckdb_path),
         ),
         "serving": ServingResource(
-            serving_dir=str(settings.serving_dir), readers_path=str(settings.duckdb_path), keep=settings.serving_keep
+            serving_dir=str(settings.serving_dir),
+            readers_path=str(settings.duckdb_path),
+            keep=settings.serving_keep,
+            storage_version=settings.serving_storage_version,
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),

@@ -13,11 +13,17 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE_INPUT_DIR = REPO_ROOT.parent / "shared" / "data"
+
+#: The oldest DuckDB release that opens every published table (README, "Storage tiers"): its
+#: format holds every type gold and silver use. DuckDB 1.0.x reads the same format but fails
+#: on a list column whose lists are all empty (silver.audience_ratings.quality_flags).
+DEFAULT_SERVING_STORAGE_VERSION = "v1.1.0"
 
 TMDBSource = Literal["snapshot", "live"]
 Engine = Literal["duckdb", "spark"]
@@ -53,6 +59,9 @@ class Settings(BaseSettings):
             file dbt builds silver and gold in; only runs open it.
         serving_dir: where published snapshots are written (``MOVIES_SERVING_DIR``).
         serving_keep: how many published snapshots to keep (``MOVIES_SERVING_KEEP``, >= 1).
+        serving_storage_version: the DuckDB storage version snapshots are written in
+            (``MOVIES_SERVING_STORAGE_VERSION``): a DuckDB release such as ``v1.1.0``, the oldest
+            DuckDB meant to open them, or ``latest`` (the build file's own format, a byte copy).
         dbt_artifacts_keep: how many dbt invocations' artifact folders to keep per dbt asset
             definition (``MOVIES_DBT_ARTIFACTS_KEEP``, >= 1): ``dbt_project/target/<asset>-<run>-<id>``,
             3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
@@ -103,6 +112,7 @@ class Settings(BaseSettings):
     build_duckdb_path: Path = Field(default=Path("data/build/warehouse.duckdb"), alias="MOVIES_BUILD_DUCKDB_PATH")
     serving_dir: Path = Field(default=Path("data/serving"), alias="MOVIES_SERVING_DIR")
     serving_keep: PositiveInt = Field(default=3, alias="MOVIES_SERVING_KEEP")
+    serving_storage_version: str = Field(default=DEFAULT_SERVING_STORAGE_VERSION, alias="MOVIES_SERVING_STORAGE_VERSION")
     dbt_artifacts_keep: PositiveInt = Field(default=30, alias="MOVIES_DBT_ARTIFACTS_KEEP")
     input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
     reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")
@@ -130,6 +140,21 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @field_validator("serving_storage_version")
+    @classmethod
+    def _known_storage_version(cls, value: str) -> str:
+        # DuckDB itself knows which releases it can write for: an in-memory database that is
+        # given the version refuses one it does not know.
+        value = value.strip()
+        try:
+            duckdb.connect(config={"storage_compatibility_version": value}).close()
+        except duckdb.InvalidInputException:
+            raise ValueError(
+                f"not a storage version DuckDB {duckdb.__version__} can write: give a DuckDB release "
+                f"such as {DEFAULT_SERVING_STORAGE_VERSION}, or latest"
+            ) from None
+        return value
 
     @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse")
     @classmethod

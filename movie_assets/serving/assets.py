@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, ConfigurableResource, MaterializeResult, MetadataValue, asset
 
 from movie_assets.serving.publish import publish_snapshot
+from movie_assets.settings import DEFAULT_SERVING_STORAGE_VERSION
 from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
 from movie_assets.warehouse.lake import LakeResource
 
@@ -22,11 +23,14 @@ class ServingResource(ConfigurableResource):
         serving_dir: folder of the snapshot files (``MOVIES_SERVING_DIR``).
         readers_path: the symlink readers open (``MOVIES_DUCKDB_PATH``).
         keep: snapshots kept (``MOVIES_SERVING_KEEP``).
+        storage_version: DuckDB storage version of the snapshots (``MOVIES_SERVING_STORAGE_VERSION``),
+            e.g. ``v1.1.0`` or ``latest``.
     """
 
     serving_dir: str
     readers_path: str
     keep: int = 3
+    storage_version: str = DEFAULT_SERVING_STORAGE_VERSION
 
 
 def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
@@ -41,7 +45,8 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
         description=(
             "Write-audit-publish: a new read-only DuckDB snapshot of silver, gold and the dead letters under "
             "MOVIES_SERVING_DIR, with meta.publication (run_id, partition_date, published_at UTC, tmdb_source, "
-            "row counts, previous snapshot); MOVIES_DUCKDB_PATH is switched to it atomically. Skipped when a "
+            "row counts, previous snapshot, storage version); written in MOVIES_SERVING_STORAGE_VERSION so DuckDB 1.x "
+            "readers open it; MOVIES_DUCKDB_PATH is switched to it atomically. Skipped when a "
             "blocking check upstream failed, so readers only ever see audited data."
         ),
     )
@@ -68,9 +73,11 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
             run_id=context.run_id,
             partition_date=partition_date,
             tmdb_source=tmdb_source,
+            storage_version=serving.storage_version,
         )
         context.log.info(
-            f"published {publication.snapshot.name} in {publication.seconds:.1f} s; {serving.readers_path} now "
+            f"published {publication.snapshot.name} (storage version {publication.storage_version}) in "
+            f"{publication.seconds:.1f} s; {serving.readers_path} now "
             f"names it (previous: {publication.previous}); retention removed {publication.removed or 'nothing'}"
         )
         return MaterializeResult(
@@ -81,6 +88,7 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
                 "tables": len(publication.row_counts),
                 "rows": sum(publication.row_counts.values()),
                 "seconds": round(publication.seconds, 2),
+                "storage_version": publication.storage_version,
                 "removed_by_retention": ", ".join(publication.removed) or "none",
             }
         )
