@@ -1,9 +1,13 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# A reader's DuckDB 1.x (Python package and CLI from PyPI): the tests open the published
+# snapshot with it (tests/integration/test_reader_compatibility.py).
+READER_VENV := .venv-duckdb1
+READER_DUCKDB := duckdb==1.5.5 duckdb-cli==1.5.6
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
+.PHONY: install reader-duckdb manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
 
 # The Debian packages the README's commands need (postgresql, chromium, chromium-driver,
 # openjdk-17-jre-headless) when missing: installed as root, otherwise the command to run is printed.
@@ -11,7 +15,15 @@ install: $(BIN)/activate
 	scripts/install_system_packages.sh
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
-	@$(MAKE) --no-print-directory manifest $(DAGSTER_HOME)/dagster.yaml
+	@$(MAKE) --no-print-directory manifest $(DAGSTER_HOME)/dagster.yaml reader-duckdb
+
+# Re-installed when the pins above change (the stamp file names them).
+reader-duckdb: $(READER_VENV)/pins
+$(READER_VENV)/pins: Makefile
+	rm -rf $(READER_VENV)
+	$(PYTHON) -m venv $(READER_VENV)
+	$(READER_VENV)/bin/pip install --quiet $(READER_DUCKDB)
+	echo "$(READER_DUCKDB)" > $@
 
 # The dbt manifest the definitions load (never parsed on import; make run and make backfill
 # check it themselves): re-parsed when a dbt file changed or the warehouse settings differ

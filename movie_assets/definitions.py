@@ -52,6 +52,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             gate_max_non_null_drop=settings.gate_max_non_null_drop,
             gate_max_row_loss=settings.gate_max_row_loss,
             gate_min_volume_ratio=settings.gate_min_volume_ratio,
+            storage_version=settings.serving_storage_version,
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),

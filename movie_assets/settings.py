@@ -13,11 +13,17 @@ from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE_INPUT_DIR = REPO_ROOT.parent / "shared" / "data"
+
+#: The oldest DuckDB release that opens every published table (README, "Storage tiers"): its
+#: format holds every type gold and silver use. DuckDB 1.0.x reads the same format but fails
+#: on a list column whose lists are all empty (silver.audience_ratings.quality_flags).
+DEFAULT_SERVING_STORAGE_VERSION = "v1.1.0"
 
 TMDBSource = Literal["snapshot", "live"]
 Engine = Literal["duckdb", "spark"]
@@ -61,6 +67,9 @@ class Settings(BaseSettings):
         gate_min_volume_ratio: ... when today's landed TMDB movies are fewer than this share of
             the previous day's (``MOVIES_GATE_MIN_VOLUME_RATIO``, 0-1, default 0.5; 0 turns it off,
             e.g. for incremental ``changes`` runs).
+        serving_storage_version: the DuckDB storage version snapshots are written in
+            (``MOVIES_SERVING_STORAGE_VERSION``): a DuckDB release such as ``v1.1.0``, the oldest
+            DuckDB meant to open them, or ``latest`` (the build file's own format, a byte copy).
         dbt_artifacts_keep: how many dbt invocations' artifact folders to keep per dbt asset
             definition (``MOVIES_DBT_ARTIFACTS_KEEP``, >= 1): ``dbt_project/target/<asset>-<run>-<id>``,
             3-8 MB each on the sample (manifest, run results, compiled SQL, ``dbt.log``).
@@ -131,6 +140,7 @@ class Settings(BaseSettings):
     gate_max_non_null_drop: float = Field(default=0.2, ge=0, le=1, alias="MOVIES_GATE_MAX_NON_NULL_DROP")
     gate_max_row_loss: float = Field(default=0.5, ge=0, le=1, alias="MOVIES_GATE_MAX_ROW_LOSS")
     gate_min_volume_ratio: float = Field(default=0.5, ge=0, le=1, alias="MOVIES_GATE_MIN_VOLUME_RATIO")
+    serving_storage_version: str = Field(default=DEFAULT_SERVING_STORAGE_VERSION, alias="MOVIES_SERVING_STORAGE_VERSION")
     dbt_artifacts_keep: PositiveInt = Field(default=30, alias="MOVIES_DBT_ARTIFACTS_KEEP")
     input_dir: Path = Field(default=DEFAULT_SAMPLE_INPUT_DIR, alias="MOVIES_INPUT_DIR")
     reports_dir: Path = Field(default=Path("data/reports"), alias="MOVIES_REPORTS_DIR")
@@ -182,6 +192,21 @@ class Settings(BaseSettings):
     def _whole_minute(cls, value: time) -> time:
         if value.second or value.microsecond or value.tzinfo is not None:
             raise ValueError("must be a UTC time of day as HH:MM")
+        return value
+
+    @field_validator("serving_storage_version")
+    @classmethod
+    def _known_storage_version(cls, value: str) -> str:
+        # DuckDB itself knows which releases it can write for: an in-memory database that is
+        # given the version refuses one it does not know.
+        value = value.strip()
+        try:
+            duckdb.connect(config={"storage_compatibility_version": value}).close()
+        except duckdb.InvalidInputException:
+            raise ValueError(
+                f"not a storage version DuckDB {duckdb.__version__} can write: give a DuckDB release "
+                f"such as {DEFAULT_SERVING_STORAGE_VERSION}, or latest"
+            ) from None
         return value
 
     @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse")

@@ -26,6 +26,7 @@ from dagster import (
 from movie_assets.acceptance import accepted_checks
 from movie_assets.serving.gates import BLOCKING_GATES, GateLimits, build_profile, evaluate_gates, landed_volume, published_profile
 from movie_assets.serving.publish import current_snapshot, publish_snapshot
+from movie_assets.settings import DEFAULT_SERVING_STORAGE_VERSION
 from movie_assets.tmdb.assets import tmdb_lake
 from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
 from movie_assets.warehouse.lake import LakeResource
@@ -43,6 +44,8 @@ class ServingResource(ConfigurableResource):
         gate_max_non_null_drop: ``MOVIES_GATE_MAX_NON_NULL_DROP``, see :class:`GateLimits`.
         gate_max_row_loss: ``MOVIES_GATE_MAX_ROW_LOSS``.
         gate_min_volume_ratio: ``MOVIES_GATE_MIN_VOLUME_RATIO``.
+        storage_version: DuckDB storage version of the snapshots (``MOVIES_SERVING_STORAGE_VERSION``),
+            e.g. ``v1.1.0`` or ``latest``.
     """
 
     serving_dir: str
@@ -51,6 +54,7 @@ class ServingResource(ConfigurableResource):
     gate_max_non_null_drop: float = 0.2
     gate_max_row_loss: float = 0.5
     gate_min_volume_ratio: float = 0.5
+    storage_version: str = DEFAULT_SERVING_STORAGE_VERSION
 
     def limits(self) -> GateLimits:
         return GateLimits(self.gate_max_non_null_drop, self.gate_max_row_loss, self.gate_min_volume_ratio)
@@ -89,7 +93,8 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
         description=(
             "Write-audit-publish: a new read-only DuckDB snapshot of silver, gold and the dead letters under "
             "MOVIES_SERVING_DIR, with meta.publication (run_id, partition_date, published_at UTC, tmdb_source, "
-            "row counts, previous snapshot); MOVIES_DUCKDB_PATH is switched to it atomically. Skipped when a "
+            "row counts, previous snapshot, storage version); written in MOVIES_SERVING_STORAGE_VERSION so DuckDB 1.x "
+            "readers open it; MOVIES_DUCKDB_PATH is switched to it atomically. Skipped when a "
             "blocking check upstream failed, so readers only ever see audited data."
         ),
     )
@@ -151,9 +156,11 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
             tmdb_source=tmdb_source,
             profile=profile,
             accepted=accepted,
+            storage_version=serving.storage_version,
         )
         context.log.info(
-            f"published {publication.snapshot.name} in {publication.seconds:.1f} s; {serving.readers_path} now "
+            f"published {publication.snapshot.name} (storage version {publication.storage_version}) in "
+            f"{publication.seconds:.1f} s; {serving.readers_path} now "
             f"names it (previous: {publication.previous}); retention removed {publication.removed or 'nothing'}"
         )
         yield MaterializeResult(
@@ -165,6 +172,7 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
                 "tables": len(publication.row_counts),
                 "rows": sum(publication.row_counts.values()),
                 "seconds": round(publication.seconds, 2),
+                "storage_version": publication.storage_version,
                 "removed_by_retention": ", ".join(publication.removed) or "none",
             }
         )

@@ -13,6 +13,12 @@ Why a copy instead of serving the build file: DuckDB lets a file have one writer
 readers, never both, so a reader of the build file would block the next run; a snapshot is
 never written again, so any number of readers may hold it open for as long as they like.
 The copy is a byte copy of the build file, then frozen (views become tables) and stamped.
+
+Readers' DuckDB versions trail the one that builds: the snapshot is written in a declared
+storage version (``MOVIES_SERVING_STORAGE_VERSION``), so DuckDB 1.x clients open it while the
+build file stays on the newest format. Any version but ``latest`` costs one more write: the
+frozen copy is rewritten table by table into a file of that version (bench/README.md,
+"Snapshot storage version").
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Callable
 import duckdb
 
 from movie_assets.atomic_write import atomic_output
+from movie_assets.settings import DEFAULT_SERVING_STORAGE_VERSION
 from movie_assets.warehouse.lake import Lake, atomic_symlink
 
 SERVED_SCHEMAS = ("silver", "gold")
@@ -42,7 +49,8 @@ PUBLICATION_COLUMNS = """
     snapshot_file VARCHAR NOT NULL,
     previous_snapshot VARCHAR,
     profile JSON,
-    accepted_checks JSON
+    accepted_checks JSON,
+    storage_version VARCHAR
 """
 
 
@@ -56,6 +64,8 @@ class Publication:
         row_counts: rows per published table (``schema.table``).
         removed: snapshot files deleted by retention.
         seconds: wall seconds the copy and switch took.
+        storage_version: the snapshot's storage version as DuckDB tags it, e.g. ``v1.0.0+``
+            (DuckDB 1.0.0 and newer know the format).
     """
 
     snapshot: Path
@@ -63,6 +73,7 @@ class Publication:
     row_counts: dict[str, int]
     removed: list[str]
     seconds: float
+    storage_version: str
 
 
 def current_snapshot(readers_path: Path) -> Path | None:
@@ -114,6 +125,29 @@ def _clone_build(build_path: Path, target: Path) -> None:
     shutil.copyfile(build_path, target)
 
 
+def _rewrite(staging: Path, target: Path, storage_version: str) -> None:
+    """Write every schema, table and macro of ``staging`` into a new DuckDB file ``target`` in
+    ``storage_version`` (a DuckDB release, e.g. ``v1.1.0``).
+
+    Raises:
+        duckdb.InvalidInputException: DuckDB does not know ``storage_version``.
+    """
+    # DuckDB creates a database only where no file is: the empty placeholder goes first.
+    target.unlink(missing_ok=True)
+    with duckdb.connect(str(target), config={"storage_compatibility_version": storage_version}) as conn:
+        conn.execute(f"ATTACH '{staging.as_posix()}' AS staging (READ_ONLY)")
+        target_catalog = conn.execute("SELECT current_database()").fetchall()[0][0]
+        conn.execute(f'COPY FROM DATABASE staging TO "{target_catalog}"')
+        conn.execute("DETACH staging")
+
+
+def _storage_tag(conn: duckdb.DuckDBPyConnection) -> str:
+    """The storage version DuckDB tags the connection's database with, e.g. ``v1.0.0+``."""
+    return conn.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()[0][0]
+
+
 def _freeze(conn: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, int]:
     """Turn the clone into the readers' snapshot: every view of the served schemas becomes a
     table (a snapshot must not depend on definitions that read elsewhere), other schemas go,
@@ -157,6 +191,7 @@ def _record(
     snapshot_name: str,
     profile: dict | None,
     accepted: list[str],
+    storage_version: str,
 ) -> None:
     conn.execute("CREATE SCHEMA meta")
     conn.execute(f"CREATE TABLE {PUBLICATION_TABLE} ({PUBLICATION_COLUMNS})")
@@ -167,7 +202,7 @@ def _record(
             conn.execute(f"INSERT INTO {PUBLICATION_TABLE} BY NAME SELECT * FROM previous.meta.publication")
         conn.execute("DETACH previous")
     conn.execute(
-        f"INSERT INTO {PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {PUBLICATION_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             partition_date,
@@ -178,6 +213,7 @@ def _record(
             previous.name if previous else None,
             json.dumps(profile, sort_keys=True) if profile is not None else None,
             json.dumps(accepted),
+            storage_version,
         ],
     )
 
@@ -210,6 +246,7 @@ def publish_snapshot(
     tmdb_source: str | None,
     profile: dict | None = None,
     accepted: list[str] | None = None,
+    storage_version: str = DEFAULT_SERVING_STORAGE_VERSION,
 ) -> Publication:
     """Clone the build (silver and gold, views frozen as tables) with the lake's dead letters
     into a new snapshot ``serving_dir/warehouse-<UTC time>-<run id>.duckdb`` with
@@ -218,12 +255,17 @@ def publish_snapshot(
     the run), make it read-only, point
     ``readers_path`` at it, and apply retention.
 
+    The snapshot is written in ``storage_version`` (``MOVIES_SERVING_STORAGE_VERSION``): a
+    DuckDB release such as ``v1.1.0``, the oldest DuckDB meant to open it, or ``latest``, the
+    build file's own format (its byte copy, the fastest publish).
+
     The snapshot is written under a temporary name and renamed when complete, and the link
     is swapped in one rename: a publish killed at any point leaves the readers' path naming
     the previous complete snapshot.
 
     Raises:
-        duckdb.Error: the build file cannot be read (e.g. another process writes it).
+        duckdb.Error: the build file cannot be read (e.g. another process writes it), or
+            DuckDB does not know ``storage_version``.
         OSError: the serving folder cannot be written.
     """
     started = datetime.now(timezone.utc)
@@ -231,17 +273,27 @@ def publish_snapshot(
     previous = current_snapshot(readers_path)
     name = f"{SNAPSHOT_PREFIX}{started:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}.duckdb"
     # Runs publish one at a time: a leftover temporary snapshot is a killed publish's.
-    for stale in serving_dir.glob(f".{SNAPSHOT_PREFIX}*.tmp"):
+    for stale in serving_dir.glob(f".{SNAPSHOT_PREFIX}*.tmp*"):
         stale.unlink(missing_ok=True)
     snapshot = serving_dir / name
     with atomic_output(snapshot, mode=0o444) as temporary:
-        _clone_build(build_path, Path(temporary))
+        target = Path(temporary)
+        staging = target if storage_version == "latest" else target.with_name(f"{target.name}.staging")
+        try:
+            _clone_build(build_path, staging)
+            with duckdb.connect(str(staging)) as conn:
+                counts = _freeze(conn, lake)
+            if staging != target:
+                _rewrite(staging, target, storage_version)
+        finally:
+            if staging != target:
+                staging.unlink(missing_ok=True)
         with duckdb.connect(temporary) as conn:
-            counts = _freeze(conn, lake)
-            _record(conn, previous, run_id, partition_date, tmdb_source, counts, name, profile, accepted or [])
+            written_version = _storage_tag(conn)
+            _record(conn, previous, run_id, partition_date, tmdb_source, counts, name, profile, accepted or [], written_version)
             conn.execute("CHECKPOINT")
     readers_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_symlink(readers_path, os.path.relpath(snapshot, readers_path.parent))
     removed = apply_retention(serving_dir, keep, snapshot)
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    return Publication(snapshot, previous.name if previous else None, counts, removed, seconds)
+    return Publication(snapshot, previous.name if previous else None, counts, removed, seconds, written_version)

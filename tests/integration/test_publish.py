@@ -1,6 +1,7 @@
 """Write-audit-publish on real files: snapshots, the readers' link, retention, a reader that
-holds the old snapshot open, kills during publish and during a lake write, and a warehouse
-file from before published snapshots.
+holds the old snapshot open, kills during publish and during a lake write, a warehouse
+file from before published snapshots, the snapshot's storage version, and a previous snapshot
+whose ``meta.publication`` predates a column.
 
 These use small build files made here, so each publish takes a fraction of a second; the
 pipeline-level behaviour (a failing blocking check publishes nothing) is in test_storage_tiers.py.
@@ -32,7 +33,7 @@ def make_build(path: Path, movies: int) -> Path:
     return path
 
 
-def publish(root: Path, run_id: str, keep: int = 3, movies: int = 10):
+def publish(root: Path, run_id: str, keep: int = 3, movies: int = 10, **options):
     lake = Lake(root / "lake")
     lake.write_partition(
         "tmdb_dead_letter", "2026-11-20", pa.table({"source": ["ids-file"], "reason": ["blank"], "attempts": [0]})
@@ -46,7 +47,16 @@ def publish(root: Path, run_id: str, keep: int = 3, movies: int = 10):
         run_id=run_id,
         partition_date="2026-11-20",
         tmdb_source="snapshot",
+        **options,
     )
+
+
+def storage_tag(path: Path) -> str:
+    """The storage version DuckDB tags the file with, e.g. ``v1.0.0+``."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()[0]
 
 
 def publications(path: Path) -> list[tuple]:
@@ -167,3 +177,53 @@ def test_a_plain_warehouse_file_from_before_is_moved_to_the_build_path(tmp_path:
     with duckdb.connect(str(build), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0] == 5
     assert not adopt_plain_warehouse(readers, build, messages.append)
+
+
+def test_the_snapshot_is_written_in_the_declared_storage_version_and_the_build_is_not(tmp_path: Path):
+    compatible = publish(tmp_path, "run-compatible", storage_version="v1.1.0")
+    # DuckDB 1.1 writes the storage format DuckDB 1.0 introduced, and tags it so.
+    assert compatible.storage_version == storage_tag(compatible.snapshot) == "v1.0.0+"
+    build_version = storage_tag(tmp_path / "build.duckdb")
+    assert build_version != "v1.0.0+"
+    with duckdb.connect(str(compatible.snapshot), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0] == 10
+        assert conn.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'vw_top'").fetchone()[0] == "BASE TABLE"
+        assert conn.execute("SELECT storage_version FROM meta.publication").fetchall() == [("v1.0.0+",)]
+    assert not list((tmp_path / "serving").glob(".*"))
+    # latest: a byte copy of the build, in the build file's own format.
+    newest = publish(tmp_path, "run-newest", storage_version="latest")
+    assert newest.storage_version == storage_tag(newest.snapshot) == build_version
+    with duckdb.connect(str(newest.snapshot), read_only=True) as conn:
+        assert conn.execute("SELECT run_id, storage_version FROM meta.publication ORDER BY published_at").fetchall() == [
+            ("run-compatible", "v1.0.0+"), ("run-newest", build_version)
+        ]
+
+
+def test_a_storage_version_duckdb_does_not_know_publishes_nothing(tmp_path: Path):
+    first = publish(tmp_path, "run-one")
+    with pytest.raises(duckdb.InvalidInputException, match="v0.0.0-bogus"):
+        publish(tmp_path, "run-two", storage_version="v0.0.0-bogus")
+    assert (tmp_path / "warehouse.duckdb").resolve() == first.snapshot
+    assert sorted(path.name for path in (tmp_path / "serving").iterdir()) == [first.snapshot.name]
+
+
+def test_a_previous_snapshot_without_the_storage_version_column_keeps_its_rows(tmp_path: Path):
+    # A snapshot published before meta.publication had storage_version.
+    old = tmp_path / "serving" / "warehouse-20261119T060000000000Z-oldrun00.duckdb"
+    old.parent.mkdir(parents=True)
+    with duckdb.connect(str(old)) as conn:
+        conn.execute("CREATE SCHEMA meta")
+        conn.execute(
+            "CREATE TABLE meta.publication (run_id VARCHAR NOT NULL, partition_date DATE, published_at TIMESTAMPTZ NOT NULL, "
+            "tmdb_source VARCHAR, row_counts JSON NOT NULL, snapshot_file VARCHAR NOT NULL, previous_snapshot VARCHAR)"
+        )
+        conn.execute(
+            "INSERT INTO meta.publication VALUES ('old-run', '2026-11-19', '2026-11-19 06:00:00+00', 'snapshot', '{}', ?, NULL)",
+            [old.name],
+        )
+    (tmp_path / "warehouse.duckdb").symlink_to(f"serving/{old.name}")
+    new = publish(tmp_path, "new-run")
+    assert new.previous == old.name
+    with duckdb.connect(str(new.snapshot), read_only=True) as conn:
+        rows = conn.execute("SELECT run_id, snapshot_file, storage_version FROM meta.publication ORDER BY published_at").fetchall()
+    assert rows == [("old-run", old.name, None), ("new-run", new.snapshot.name, "v1.0.0+")]

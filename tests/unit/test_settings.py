@@ -65,6 +65,8 @@ def test_defaults():
     assert settings.lake_dir == REPO_ROOT / "data" / "lake"
     assert settings.build_duckdb_path == REPO_ROOT / "data" / "build" / "warehouse.duckdb"
     assert (settings.serving_dir, settings.serving_keep) == (REPO_ROOT / "data" / "serving", 3)
+    # Snapshots in the format DuckDB 1.1 reads (README, "Storage tiers").
+    assert settings.serving_storage_version == "v1.1.0"
     # dbt builds in the private build file and reads bronze from the lake.
     assert settings.dbt_profile_vars() == {
         "engine": "duckdb",
@@ -100,6 +102,7 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "MOVIES_SPARK_DRIVER_MEMORY": "6g",
         "MOVIES_DBT_ARTIFACTS_KEEP": "5",
         "MOVIES_OBSERVATION_GRACE_HOURS": "0",
+        "MOVIES_SERVING_STORAGE_VERSION": " latest ",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -116,6 +119,8 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert settings.dbt_artifacts_keep == 5
     assert settings.observation_grace_hours == 0
     assert build_resources(settings)["dbt"].artifacts_keep == 5
+    assert settings.serving_storage_version == "latest"
+    assert build_resources(settings)["serving"].storage_version == "latest"
 
 
 def test_relative_paths_are_taken_from_the_repository_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -182,6 +187,8 @@ def test_dotenv_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPatch
         ("MOVIES_DUCKDB_LOCK_TIMEOUT", "-5"),
         ("MOVIES_OBSERVATION_GRACE_HOURS", "25"),
         ("MOVIES_OBSERVATION_GRACE_HOURS", "-1"),
+        ("MOVIES_SERVING_STORAGE_VERSION", "v1.7d2a"),
+        ("MOVIES_SERVING_STORAGE_VERSION", "v9.0.0"),
     ],
 )
 def test_a_bad_value_is_reported_by_variable_name(monkeypatch: pytest.MonkeyPatch, variable: str, value: str):
