@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
+.PHONY: install manifest run backfill dev up down status dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
 
 install: $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
@@ -37,6 +37,19 @@ backfill: $(DAGSTER_HOME)/dagster.yaml
 # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+# The pipeline as a service (README "Run it as a service"): PostgreSQL, the code server, the
+# Dagster webserver and daemon and the dashboard under one supervisord; logs in data/logs.
+up: manifest
+	$(BIN)/python -m movie_assets.automation.service up
+
+# Stops exactly the supervisord that make up started (by its PID file), and its processes.
+down:
+	$(BIN)/python -m movie_assets.automation.service down
+
+# Each process of the service (state, PID, uptime) and the URLs.
+status:
+	$(BIN)/python -m movie_assets.automation.service status
 
 # The analysts' dashboard (Streamlit) over MOVIES_DUCKDB_PATH, read-only, on 127.0.0.1 only.
 dashboard:

@@ -123,6 +123,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
+    from movie_assets.automation.service_client import ServiceNotAnswering, running_service, submit_and_follow
+
+    try:
+        service_url = running_service(settings)
+    except ServiceNotAnswering as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if service_url is not None:
+        # `make up` is running: the run goes through the service's queue, never beside it.
+        tags = {BACKFILL_TAG: f"{partitions[0]}...{partitions[-1]}"} if len(partitions) > 1 else {}
+        return submit_and_follow(settings, service_url, partitions, args.select, tags)
+
     # A dbt file changed since the last parse must not meet a stale manifest mid-run.
     prepare_manifest(build_dbt_project(settings), settings)
     defs = build_definitions(settings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import duckdb
 from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
 
+from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, fetch_details, fetched_rows, tmdb_lake
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.paths import PipelinePaths
@@ -155,6 +156,7 @@ def build_retry_dead_letters_job(partitions: DailyPartitionsDefinition) -> JobDe
 
     @job(
         partitions_def=partitions,
+        tags=WRITES_WAREHOUSE_TAGS,
         description="Re-fetch one day's retryable TMDB dead letters (timeouts, 429/5xx, bad payloads).",
     )
     def retry_dead_letters_job():
