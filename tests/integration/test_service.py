@@ -14,15 +14,18 @@ import time
 from itertools import combinations
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
 from movie_assets.automation.jobs import DAILY_REFRESH, WRITES_WAREHOUSE_TAGS
+from movie_assets.automation.run_summary import lake_counts
 from movie_assets.automation.service import LOCATION_NAME, PROGRAMS, Service
 from movie_assets.serving.browser import free_port
 from movie_assets.settings import REPO_ROOT, Settings
+from movie_assets.warehouse.lake import Lake
 from conftest import DAY
 
 DAY_BEFORE = "2026-11-19"
@@ -224,6 +227,52 @@ def test_a_killed_daemon_is_restarted_and_queued_runs_start(service: RunningServ
     service.wait_finished([run_id])
     with service.instance() as instance:
         assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
+
+
+def _warehouse_state(service: RunningService) -> tuple[dict, dict]:
+    """``({table: rows} of the readers' snapshot, lake counts for DAY)``."""
+    with duckdb.connect(str(service.settings.duckdb_path), read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name IN ('silver', 'gold') ORDER BY 1"
+        ).fetchall()
+        snapshot = {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for (name,) in tables}
+    lake, letters = lake_counts(Lake(service.settings.lake_dir), DAY)
+    return snapshot, {"lake": lake, "dead letters": letters}
+
+
+def test_a_killed_run_worker_fails_the_run_and_its_retry_succeeds(service: RunningService) -> None:
+    service.wait_idle()
+    clean = _warehouse_state(service)
+    run_id = service.submit(DAY)
+    worker = None
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    with service.instance() as instance:
+        # Kill the run's worker once it is in a step (its pid is in the run's engine events).
+        while worker is None and time.monotonic() < deadline:
+            logs = instance.all_logs(run_id)
+            started = [entry for entry in logs if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START"]
+            pids = [entry.message.split("(pid: ")[1].split(")")[0] for entry in logs if "Executing steps in process (pid: " in (entry.message or "")]
+            if started and pids:
+                worker = int(pids[0])
+            time.sleep(0.5)
+        assert worker is not None, "the run never started a step"
+        os.kill(worker, signal.SIGKILL)
+        killed_at = time.time()
+        while instance.get_run_by_id(run_id).status != DagsterRunStatus.FAILURE and time.time() - killed_at < 120:
+            time.sleep(0.2)
+        failed_after = time.time() - killed_at
+        retry_id = None
+        while retry_id is None and time.time() - killed_at < 180:
+            retry_id = instance.get_run_by_id(run_id).tags.get("dagster/auto_retry_run_id")
+            time.sleep(0.5)
+        assert retry_id, f"no retry of the crashed run (failed after {failed_after:.1f} s)"
+        retried_after = instance.get_run_record_by_id(retry_id).create_timestamp.timestamp() - killed_at
+    print(f"crash bound: run marked failed {failed_after:.1f} s and its retry created {retried_after:.1f} s after kill -9")
+    assert failed_after < 30
+    service.wait_finished([retry_id])
+    with service.instance() as instance:
+        assert instance.get_run_by_id(retry_id).status == DagsterRunStatus.SUCCESS
+    assert _warehouse_state(service) == clean
 
 
 def test_down_and_up_keep_history_schedules_and_cursor(service: RunningService) -> None:
