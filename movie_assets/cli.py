@@ -16,6 +16,9 @@ loopback port for each run; ``live``: the API, credentials required).
 Each run prints a short summary (stage seconds, rows per layer, dead letters, checks, where
 the outputs are); Dagster's events are kept in ``$DAGSTER_HOME`` (``make dev`` → Runs) and
 written to ``$DAGSTER_HOME/logs/<run id>.log`` with the output of dbt. An invalid configuration exits 2 before any run starts.
+
+While the service is up (``make up``), the runs are submitted to its queue instead and
+followed to their end (:mod:`movie_assets.automation.service_client`), with the same summary.
 """
 
 from __future__ import annotations

@@ -66,3 +66,15 @@ def test_instance_config_queues_writers_one_at_a_time(tmp_path: Path) -> None:
     assert config["concurrency"]["runs"]["tag_concurrency_limits"] == [{"key": "movies/writes", "value": "warehouse", "limit": 1}]
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert config["run_monitoring"]["enabled"] is True
+
+
+def test_make_run_uses_the_service_only_when_make_up_left_it_running(tmp_path: Path) -> None:
+    from movie_assets.automation.service_client import running_service
+
+    service = _service(tmp_path)
+    assert running_service(service.settings) is None
+    # A state file left behind by a supervisord that is gone (machine restarted) is stale.
+    service.settings.service_dir.mkdir(parents=True)
+    service.state_file.write_text('{"webserver": "http://127.0.0.1:3100", "supervisord_pid": 1}')
+    service.pid_file.write_text("999999999\n")
+    assert running_service(service.settings) is None
