@@ -49,7 +49,7 @@ DATABASE = "dagster"
 #: The processes of the service, in start order (supervisord's ``priority``).
 PROGRAMS = ("postgres", "code_server", "webserver", "daemon", "dashboard")
 INSTANCE_CONFIG = REPO_ROOT / "deploy" / "dagster.yaml"
-START_TIMEOUT_SECONDS = 240.0
+START_TIMEOUT_SECONDS = 600.0
 STOP_TIMEOUT_SECONDS = 90.0
 
 WORKSPACE_QUERY = """
