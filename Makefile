@@ -7,7 +7,7 @@ READER_VENV := .venv-duckdb1
 READER_DUCKDB := duckdb==1.5.5 duckdb-cli==1.5.6
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install reader-duckdb manifest run backfill dev dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
+.PHONY: install reader-duckdb manifest run backfill dev up down status dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
 
 # The Debian packages the README's commands need (postgresql, chromium, chromium-driver,
 # openjdk-17-jre-headless) when missing: installed as root, otherwise the command to run is printed.
@@ -54,6 +54,19 @@ backfill: $(DAGSTER_HOME)/dagster.yaml
 # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with the `dbt` on PATH.
 dev: $(DAGSTER_HOME)/dagster.yaml
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -w workspace.yaml
+
+# The pipeline as a service (README "Run it as a service"): PostgreSQL, the code server, the
+# Dagster webserver and daemon and the dashboard under one supervisord; logs in data/logs.
+up: manifest
+	$(BIN)/python -m movie_assets.automation.service up
+
+# Stops exactly the supervisord that make up started (by its PID file), and its processes.
+down:
+	$(BIN)/python -m movie_assets.automation.service down
+
+# Each process of the service (state, PID, uptime) and the URLs.
+status:
+	$(BIN)/python -m movie_assets.automation.service status
 
 # The analysts' dashboard (Streamlit) over MOVIES_DUCKDB_PATH, read-only, on 127.0.0.1 only.
 dashboard:

@@ -26,6 +26,9 @@ before any run starts.
 TMDB serves current values only (:mod:`movie_assets.tmdb.observation`): a past day already in
 the lake is re-derived from it without fetching; a past day not in the lake gets nothing
 written and is listed at the end; ``--refetch`` stores today's values for it, marked late.
+
+While the service is up (``make up``), the runs are submitted to its queue instead and
+followed to their end (:mod:`movie_assets.automation.service_client`), with the same summary.
 """
 
 from __future__ import annotations
@@ -110,41 +113,6 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def report_run(instance, run_id: str, partition: str | None, settings, console_output: str = ""):
-    """Write run ``run_id``'s log file (``$DAGSTER_HOME/logs/<run id>.log``: every event, a
-    failure's traceback, ``console_output``) and print its summary: stage seconds, rows per
-    layer, dead letters, checks, a failed step's error in a few lines, where the outputs are.
-
-    ``instance`` is any ``DagsterInstance`` holding the run's events (the embedded one, or a
-    service's); ``settings`` names the build file, lake and reports the counts come from.
-    Returns the run's :class:`~movie_assets.automation.run_summary.RunSummary`.
-    """
-    from dagster import DagsterRunStatus
-
-    from movie_assets.automation.run_summary import (
-        format_summary,
-        lake_counts,
-        summarize_events,
-        warehouse_counts,
-        write_event_log,
-    )
-    from movie_assets.warehouse.lake import Lake
-
-    succeeded = instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
-    log_path = write_event_log(instance, run_id, Path(instance.root_directory) / "logs" / f"{run_id}.log", console_output)
-    summary = summarize_events(run_id, partition, succeeded, instance.all_logs(run_id))
-    layers = warehouse_counts(settings.build_duckdb_path)
-    layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
-    outputs = {
-        "readers' warehouse": settings.duckdb_path,
-        "lake (bronze)": settings.lake_dir,
-        "reports": settings.reports_dir,
-        "full log": log_path,
-    }
-    print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
-    return summary
-
-
 def resolve_job(settings, select: str):
     """``daily_refresh`` for ``settings``, cut to ``select`` (what ``dagster asset materialize
     --select`` takes, comma-separated; ``*`` for all) plus the other assets of a step that
@@ -186,6 +154,7 @@ def run_embedded(instance, settings, select: str, partitions: list[str], tags: d
         RunRefused: the wait ran out; nothing ran.
     """
     from movie_assets.automation.run_lock import PID_TAG, exclusive_run
+    from movie_assets.automation.run_summary import report_run
     from movie_assets.tmdb.observation import refetch_run_config
 
     summaries = []
@@ -206,7 +175,8 @@ def run_embedded(instance, settings, select: str, partitions: list[str], tags: d
                     raise_on_error=False,
                     run_config=run_config,
                 )
-            summaries.append(report_run(instance, run_id, partition, settings, captured.getvalue()))
+            log_path = Path(instance.root_directory) / "logs" / f"{run_id}.log"
+            summaries.append(report_run(instance, run_id, partition, settings, log_path, captured.getvalue()))
     return summaries
 
 
@@ -229,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from movie_assets.automation.run_lock import RunRefused
     from movie_assets.automation.run_summary import unobserved_days_line
+    from movie_assets.automation.service_client import ServiceNotAnswering, running_service, submit_and_follow
     from movie_assets.partitions import build_daily_partitions
 
     daily = build_daily_partitions(settings)
@@ -251,12 +222,21 @@ def main(argv: list[str] | None = None) -> int:
         f"engine: {settings.engine}{' on ' + settings.spark_master if settings.engine == 'spark' else ''})",
         flush=True,
     )
-    with DagsterInstance.from_config(str(home)) as instance:
-        try:
-            summaries = run_embedded(instance, settings, args.select, partitions, tags, args.refetch)
-        except RunRefused as refusal:
-            print(f"error: {refusal}", file=sys.stderr)
-            return 1
+    try:
+        service_url = running_service(settings)
+    except ServiceNotAnswering as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if service_url is not None:
+        # `make up` is running: the runs go through the service's queue, never beside it.
+        summaries = submit_and_follow(settings, service_url, partitions, args.select, tags, args.refetch)
+    else:
+        with DagsterInstance.from_config(str(home)) as instance:
+            try:
+                summaries = run_embedded(instance, settings, args.select, partitions, tags, args.refetch)
+            except RunRefused as refusal:
+                print(f"error: {refusal}", file=sys.stderr)
+                return 1
     failed = [summary.partition for summary in summaries if not summary.succeeded]
     unobserved = [summary.partition for summary in summaries if summary.observation == "missing"]
     if len(partitions) > 1 and unobserved:

@@ -96,7 +96,8 @@ class Settings(BaseSettings):
             Parquet folders and, under ``metastore/``, the catalog that names them.
         spark_driver_memory: ``spark.driver.memory`` of the dbt process (``MOVIES_SPARK_DRIVER_MEMORY``),
             e.g. ``2g``; with ``local[*]`` the driver also runs the tasks.
-        webserver_port: TCP port on 127.0.0.1 of the Dagster UI (``MOVIES_WEBSERVER_PORT``).
+        webserver_port: TCP port on 127.0.0.1 of the service's Dagster UI and GraphQL
+            (``MOVIES_WEBSERVER_PORT``).
         webserver_url: the Dagster UI's address as the readers of an alert reach it
             (``MOVIES_WEBSERVER_URL``), e.g. ``https://dagster.example.org``; None:
             ``http://127.0.0.1:<webserver_port>``. Alerts link ``<url>/runs/<run id>``.
@@ -107,6 +108,19 @@ class Settings(BaseSettings):
             partition has landed (``MOVIES_BRONZE_DEADLINE_UTC``, ``HH:MM``).
         snapshot_max_age_hours: the published snapshot's largest acceptable age, hours
             (``MOVIES_SNAPSHOT_MAX_AGE_HOURS``).
+        service_dir: the service's own files (``MOVIES_SERVICE_DIR``, ``make up``): its Dagster
+            instance folder ``dagster_home/``, the supervisor's config, PID file and socket, the
+            workspace file and ``state.json`` (the webserver's URL while the service is up).
+        log_dir: the service's logs (``MOVIES_LOG_DIR``): one file per process, and one per
+            run submitted by ``make run`` to the service under ``runs/``.
+        pg_dir: the local PostgreSQL cluster of the service (``MOVIES_PG_DIR``), created once
+            by ``make up`` with ``initdb``; unused when ``dagster_pg_url`` is set.
+        pg_port: TCP port on 127.0.0.1 of that local cluster (``MOVIES_PG_PORT``).
+        dagster_pg_url: an existing PostgreSQL for the service's Dagster storage
+            (``MOVIES_DAGSTER_PG_URL``, ``postgresql://user:password@host:port/db``), or None
+            for the local cluster. A ``SecretStr``: never printed or written to a file.
+        code_server_port: TCP port on 127.0.0.1 of the service's code server (gRPC,
+            ``MOVIES_CODE_SERVER_PORT``), which the webserver and the daemon load the code from.
 
     Relative paths are taken from the repository root. Empty variables count as unset.
 
@@ -160,6 +174,12 @@ class Settings(BaseSettings):
     alert_webhook_url: SecretStr | None = Field(default=None, alias="MOVIES_ALERT_WEBHOOK_URL")
     bronze_deadline_utc: time = Field(default=time(8, 0), alias="MOVIES_BRONZE_DEADLINE_UTC")
     snapshot_max_age_hours: PositiveFloat = Field(default=26.0, alias="MOVIES_SNAPSHOT_MAX_AGE_HOURS")
+    service_dir: Path = Field(default=Path("data/service"), alias="MOVIES_SERVICE_DIR")
+    log_dir: Path = Field(default=Path("data/logs"), alias="MOVIES_LOG_DIR")
+    pg_dir: Path = Field(default=Path("data/postgres"), alias="MOVIES_PG_DIR")
+    pg_port: int = Field(default=5433, ge=1, le=65535, alias="MOVIES_PG_PORT")
+    dagster_pg_url: SecretStr | None = Field(default=None, alias="MOVIES_DAGSTER_PG_URL")
+    code_server_port: int = Field(default=4266, ge=1, le=65535, alias="MOVIES_CODE_SERVER_PORT")
 
     @field_validator("tmdb_source", "engine", mode="before")
     @classmethod
@@ -171,7 +191,7 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
 
-    @field_validator("tmdb_read_access_token", "tmdb_api_key")
+    @field_validator("tmdb_read_access_token", "tmdb_api_key", "dagster_pg_url")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
@@ -209,7 +229,9 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse")
+    @field_validator(
+        "duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse", "service_dir", "log_dir", "pg_dir"
+    )
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:
         # Made absolute without following links: MOVIES_DUCKDB_PATH is itself a link to the

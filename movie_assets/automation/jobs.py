@@ -10,6 +10,10 @@ from collections.abc import Sequence
 from dagster import AssetChecksDefinition, AssetKey, AssetSelection, DailyPartitionsDefinition, define_asset_job
 
 DAILY_REFRESH = "daily_refresh"
+#: The tag of every run that writes the lake, the build file or the serving folder. The
+#: service's run queue (deploy/dagster.yaml) starts one run with it at a time, whoever
+#: submitted it; every job and the provider sensor's runs carry it.
+WRITES_WAREHOUSE_TAGS = {"movies/writes": "warehouse"}
 FULL_TABLE_TESTS = "full_table_tests"
 #: The tables built day by day, whose per-day dbt tests a daily run scopes to its window.
 DAY_BY_DAY_TABLES = (AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"]))
@@ -23,6 +27,7 @@ def build_daily_refresh_job(partitions: DailyPartitionsDefinition, without_check
         DAILY_REFRESH,
         selection=AssetSelection.all() - AssetSelection.checks(*without_checks),
         partitions_def=partitions,
+        tags=WRITES_WAREHOUSE_TAGS,
         description="Fetch the day's TMDB snapshot and rebuild silver, gold and the reports.",
     )
 
@@ -38,5 +43,7 @@ def build_full_table_tests_job():
     return define_asset_job(
         FULL_TABLE_TESTS,
         selection=AssetSelection.checks_for_assets(*DAY_BY_DAY_TABLES),
+        # Reads the build file, which DuckDB cannot open beside a writing process.
+        tags=WRITES_WAREHOUSE_TAGS,
         description="Run the dbt tests of the daily snapshot and fact tables over every day.",
     )

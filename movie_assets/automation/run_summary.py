@@ -336,3 +336,41 @@ def format_summary(
     for label, path in outputs.items():
         lines.append(f"  {label:<22}{path}")
     return "\n".join(lines)
+
+
+def report_run(
+    instance: DagsterInstance,
+    run_id: str,
+    partition: str | None,
+    settings,
+    log_path: Path,
+    console_output: str = "",
+    links: dict[str, str] | None = None,
+) -> RunSummary:
+    """Write run ``run_id``'s log file to ``log_path`` (every event, a failure's traceback,
+    ``console_output``) and print its summary: stage seconds, rows per layer, dead letters,
+    checks, a failed step's error in a few lines, where the outputs are (plus ``links``, e.g.
+    the run in the UI).
+
+    ``instance`` is any ``DagsterInstance`` holding the run's events (the embedded one, or the
+    service's); ``settings`` (:class:`~movie_assets.settings.Settings`) names the build file,
+    lake and reports the counts come from. Returns the run's :class:`RunSummary`.
+    """
+    from dagster import DagsterRunStatus
+
+    from movie_assets.warehouse.lake import Lake
+
+    succeeded = instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
+    write_event_log(instance, run_id, log_path, console_output)
+    summary = summarize_events(run_id, partition, succeeded, instance.all_logs(run_id))
+    layers = warehouse_counts(settings.build_duckdb_path)
+    layers["bronze"], letters = lake_counts(Lake(settings.lake_dir), partition)
+    outputs = {
+        "readers' warehouse": settings.duckdb_path,
+        "lake (bronze)": settings.lake_dir,
+        "reports": settings.reports_dir,
+        "full log": log_path,
+        **(links or {}),
+    }
+    print(format_summary(summary, layers, letters, settings.tmdb_source, outputs), flush=True)
+    return summary

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
+from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
 from movie_assets.providers.deliveries import DELIVERIES
 from movie_assets.paths import PipelinePaths
 
@@ -89,7 +90,7 @@ def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths
             RunRequest(
                 run_key=f"{provider}:{content}",
                 asset_selection=_run_selection(context, provider),
-                tags={"provider": provider, "provider_files": ",".join(files)},
+                tags={"provider": provider, "provider_files": ",".join(files), **WRITES_WAREHOUSE_TAGS},
             )
         )
     return SensorResult(run_requests=run_requests, cursor=json.dumps(current, sort_keys=True))
