@@ -50,6 +50,13 @@ CREDIT_BASED_KPIS = frozenset(
 
 TOP_GENRES = 10
 
+#: What a movie's timeline shows of ``gold.dim_movie_history``: dates, the money and
+#: descriptive attributes (USD, minutes), and which attributes each version changed.
+HISTORY_COLUMNS = (
+    "movie_id", "valid_from", "valid_to", "last_seen_date", "title", "status", "release_date",
+    "runtime_minutes", "budget_usd", "revenue_usd", "genres", "changed_attributes",
+)
+
 
 class WarehouseNotReady(Exception):
     """The warehouse file is missing, empty or lacks a gold table: nothing to show yet.
@@ -105,6 +112,11 @@ class DashboardData:
         movies_latest: ``gold.vw_movie_latest``: title, money in USD, popularity, vote_average
             0-10, vote_count, is_current.
         match_summary: ``gold.movies_unified_match_summary`` (source_a, source_b, match_method, films).
+        changes: ``gold.rpt_changes_of_the_day`` (movie_id, title, attribute, old_value,
+            new_value, change_kind, change_date) sorted by movie and attribute; empty when the
+            warehouse predates the history.
+        history: :data:`HISTORY_COLUMNS` of ``gold.dim_movie_history`` (one row per movie
+            version) by movie_id, valid_from; empty when the warehouse predates the history.
     """
 
     header: Header
@@ -117,6 +129,8 @@ class DashboardData:
     movie_genres: pd.DataFrame
     movies_latest: pd.DataFrame
     match_summary: pd.DataFrame
+    changes: pd.DataFrame
+    history: pd.DataFrame
 
     @property
     def genres(self) -> list[str]:
@@ -197,6 +211,7 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
     header = _header(conn, as_of, has_publication="meta.publication" in present)
     top_movies = conn.sql("SELECT * FROM gold.vw_top_movies ORDER BY popularity_rank").df()
     top_movies["release_year"] = pd.to_datetime(top_movies["release_date"]).dt.year.astype("Int64")
+    has_history = "gold.dim_movie_history" in present and "gold.rpt_changes_of_the_day" in present
     return DashboardData(
         header=header,
         snapshot=_one_row(conn, "SELECT * FROM gold.rpt_latest_snapshot_kpis") or {},
@@ -219,6 +234,13 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
             "SELECT source_a, source_b, match_method, films FROM gold.movies_unified_match_summary "
             "ORDER BY source_a, source_b, films DESC"
         ).df(),
+        changes=conn.sql(
+            "SELECT movie_id, title, attribute, old_value, new_value, change_kind, change_date "
+            "FROM gold.rpt_changes_of_the_day ORDER BY movie_id, attribute"
+        ).df() if has_history else pd.DataFrame(),
+        history=conn.sql(
+            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM gold.dim_movie_history ORDER BY movie_id, valid_from"
+        ).df() if has_history else pd.DataFrame(columns=list(HISTORY_COLUMNS)),
     )
 
 
@@ -282,6 +304,15 @@ def filter_top_movies(
     if years is not None:
         keep &= movies["release_year"].between(years[0], years[1]).fillna(False).astype(bool)
     return movies.loc[keep].reset_index(drop=True)
+
+
+def movie_timeline(data: DashboardData, movie_id: int) -> pd.DataFrame:
+    """The versions of one movie in ``data.history`` (:data:`HISTORY_COLUMNS` without
+    movie_id), oldest first, with ``changed_attributes`` joined by ', '; empty for a movie
+    the history lacks."""
+    versions = data.history.loc[data.history["movie_id"] == movie_id].drop(columns="movie_id")
+    changed = versions["changed_attributes"].map(lambda names: ", ".join(names) if names is not None else "")
+    return versions.assign(changed_attributes=changed).reset_index(drop=True)
 
 
 def kpi_table(data: DashboardData, kpi: str) -> pd.DataFrame:

@@ -97,7 +97,7 @@ def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
         about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
     )
-    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2}
+    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2, "Changes": 0}
     return path
 
 
@@ -107,7 +107,7 @@ def workbook(workbook_path: Path) -> openpyxl.Workbook:
 
 
 def test_sheets_and_movies_layout(workbook: openpyxl.Workbook):
-    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "Changes", "About"]
     movies = workbook["Movies"]
     header = [cell.value for cell in movies[1]]
     assert header == ["ID", "Title", "Vote Average", "Genres", "Release Date", "Budget (USD)", "Revenue (USD)", "ROI"]
