@@ -265,6 +265,12 @@ def _gold_warehouse(path: Path) -> None:
             "TIMESTAMPTZ '2026-11-20 06:02:00+00' AS fetched_at, 'run-1' AS fetched_by_run_id, "
             "6::BIGINT AS movies_in_partition, 'snapshot' AS tmdb_source"
         )
+        conn.execute(
+            "CREATE TABLE gold.rpt_changes_of_the_day AS SELECT * FROM (VALUES "
+            "(DATE '2026-11-20', 2::BIGINT, 'Two', 'revenue_usd', '100', '120', 'revised'), "
+            "(DATE '2026-11-20', 1::BIGINT, 'One', 'status', 'Post Production', 'Released', 'revised')) "
+            "AS changes (change_date, movie_id, title, attribute, old_value, new_value, change_kind)"
+        )
 
 
 def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
@@ -289,6 +295,12 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
     assert about["TMDB source"] == "snapshot"
     assert [row[0] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)] == ["fetch", "ids-file"]
     assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2 and about["Rows: KPIs"] == len(KPIS)
+    # The day's changes, sorted by movie; the KPI sheet says its money figures are current values.
+    changes = list(workbook["Changes"].iter_rows(min_row=2, values_only=True))
+    assert [row[:6] for row in changes] == [(1, "One", "status", "Post Production", "Released", "revised"),
+                                           (2, "Two", "revenue_usd", "100", "120", "revised")]
+    assert about["Rows: Changes"] == 2
+    assert next(workbook["KPIs"].iter_rows(values_only=True))[0] == report_workbook.KPI_CURRENT_VALUES_NOTE
     # The coverage columns are read from gold.kpi_summary, not only passed in by hand.
     kpi_rows = list(workbook["KPIs"].iter_rows(values_only=True))
     title = kpi_rows.index(("Top director by revenue",) + (None,) * (len(kpi_rows[0]) - 1))
