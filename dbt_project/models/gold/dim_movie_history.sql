@@ -64,8 +64,12 @@ segments as (
     union all
     select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ columns | join(', ') }}
     from observations
-    where movie_id in (select movie_id from affected)
-        and (movie_id not in (select movie_id from extended) or {{ in_partition_window('snapshot_date') }})
+    where {{ in_partition_window('snapshot_date') }} and movie_id in (select movie_id from extended)
+    union all
+    -- Two selects rather than one with an OR, so that the window's days are pruned by date.
+    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ columns | join(', ') }}
+    from observations
+    where movie_id in (select movie_id from affected except select movie_id from extended)
 ),
 {% else %}
 -- Each observation is a segment of one day.
