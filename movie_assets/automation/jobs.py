@@ -16,7 +16,11 @@ DAILY_REFRESH = "daily_refresh"
 WRITES_WAREHOUSE_TAGS = {"movies/writes": "warehouse"}
 FULL_TABLE_TESTS = "full_table_tests"
 #: The tables built day by day, whose per-day dbt tests a daily run scopes to its window.
-DAY_BY_DAY_TABLES = (AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"]))
+DAY_BY_DAY_TABLES = (
+    AssetKey(["silver", "tmdb_movie_snapshots"]),
+    AssetKey(["silver", "tmdb_movie_attribute_snapshots"]),
+    AssetKey(["gold", "fact_movie_daily"]),
+)
 
 
 def build_daily_refresh_job(partitions: DailyPartitionsDefinition, without_checks: Sequence[AssetChecksDefinition] = ()):

@@ -13,6 +13,9 @@ Sheets, their columns and sources (money in USD, nominal; ROI a ratio shown as %
   300 movies with known credits" (``movies_with_credits`` of ``movies_total``).
 - "Dead letters": ``gold.rpt_tmdb_dead_letters``, the reported day's TMDB dead letters
   (:data:`DEAD_LETTER_COLUMNS`).
+- "Changes": ``gold.rpt_changes_of_the_day``, the tracked movie attributes that changed on the
+  reported day, sorted by movie (:data:`CHANGES_COLUMNS`). The money figures of "Movies" and
+  "KPIs" stay on current values (each movie's latest fetch); the KPI sheet says so.
 - "About": report name, generated at (UTC), the Dagster run that wrote it, the reported
   partition and its fetch (``gold.rpt_as_of``), whether that day's values were observed on
   time or late, every late day (``gold.rpt_late_observations``), sources, TMDB attribution,
@@ -150,6 +153,25 @@ DEAD_LETTER_QUERY = """
     FROM gold.rpt_tmdb_dead_letters
     ORDER BY source, row_number NULLS LAST, movie_id NULLS LAST
 """
+CHANGES_COLUMNS = (
+    Column("Movie ID", 11, "0"),
+    Column("Title", 42),
+    Column("Attribute", 18),
+    Column("Old Value", 30),
+    Column("New Value", 30),
+    Column("Change", 10),
+    Column("Date", 13, DATE),
+)
+CHANGES_QUERY = """
+    SELECT movie_id, title, attribute, old_value, new_value, change_kind, change_date
+    FROM gold.rpt_changes_of_the_day
+    ORDER BY movie_id, attribute
+"""
+#: The first line of sheet "KPIs": its figures are not the history's.
+KPI_CURRENT_VALUES_NOTE = (
+    "Money figures are current values (each movie's latest fetch); "
+    "the day's revisions are on sheet Changes, the history in gold.dim_movie_history"
+)
 # One row: the reported partition (YYYY-MM-DD text, as the About sheet has always shown it).
 AS_OF_QUERY = """
     SELECT CAST(partition_date AS VARCHAR), fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source,
@@ -162,7 +184,7 @@ LATE_DAYS_QUERY = """
 """
 SOURCES = (
     "TMDB API v3 via dbt: gold.dim_movie, gold.mart_genre_roi, gold.kpi_summary, "
-    "gold.rpt_tmdb_dead_letters, gold.rpt_as_of, gold.rpt_late_observations"
+    "gold.rpt_tmdb_dead_letters, gold.rpt_changes_of_the_day, gold.rpt_as_of, gold.rpt_late_observations"
 )
 
 ABOUT_COLUMNS = (Column("Item", 28), Column("Value", 90))
@@ -307,7 +329,7 @@ def coverage_note(movies_with_credits: int, movies_total: int) -> str:
 
 
 def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
-    """Sheet "KPIs": per KPI a bold title row, for credit-based KPIs an italic
+    """Sheet "KPIs": an italic :data:`KPI_CURRENT_VALUES_NOTE` line, then per KPI a bold title row, for credit-based KPIs an italic
     :func:`coverage_note` row, a header row and its ranked rows, then a blank row.
 
     ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit, movies_with_credits,
@@ -319,6 +341,7 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     for index, column in enumerate(KPI_COLUMNS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     cells = StyledCells(sheet)
+    sheet.append([cells.cell(KPI_CURRENT_VALUES_NOTE, font=_NOTE_FONT)])
     written = 0
     position = {kpi: index for index, kpi in enumerate(KPI_ORDER)}
     ordered = sorted(rows, key=lambda row: (position.get(row[0], len(KPI_ORDER)), row[0]))
@@ -395,6 +418,7 @@ def write_report_workbook(
     dead_letters: Iterable[Sequence[Any]] = (),
     about: Sequence[tuple[str, Any]] = (),
     movie_count: int | None = None,
+    changes: Iterable[Sequence[Any]] = (),
 ) -> dict[str, int]:
     """Write the stakeholder workbook to ``path`` atomically; returns data rows per sheet.
 
@@ -408,6 +432,8 @@ def write_report_workbook(
             movies_total) ordered by rank within each kpi; the KPI tables follow :data:`KPI_ORDER`.
         dead_letters: rows of ``gold.rpt_tmdb_dead_letters`` in :data:`DEAD_LETTER_QUERY` column order.
         about: (item, value) pairs for "About"; the row count of each sheet is appended.
+        changes: rows of ``gold.rpt_changes_of_the_day`` in :data:`CHANGES_QUERY` column order
+            (sorted by movie).
         movie_count: number of movie rows, to size the Movies autofilter exactly.
 
     Raises:
@@ -415,6 +441,7 @@ def write_report_workbook(
     """
     genre_roi_rows = list(genre_roi)
     dead_letter_rows = list(dead_letters)
+    change_rows = list(changes)
     workbook = Workbook(write_only=True)
     counts = {
         "Movies": _write_table(workbook, "Movies", MOVIES_COLUMNS, movies, _action_font, movie_count),
@@ -423,6 +450,7 @@ def write_report_workbook(
         "KPIs": _write_kpis(workbook, kpis),
         "Dead letters": _write_table(workbook, "Dead letters", DEAD_LETTER_COLUMNS, dead_letter_rows,
                                      max_rows=len(dead_letter_rows)),
+        "Changes": _write_table(workbook, "Changes", CHANGES_COLUMNS, change_rows, max_rows=len(change_rows)),
     }
     _write_about(workbook, [*about, *((f"Rows: {sheet}", count) for sheet, count in counts.items())])
     save_atomically(workbook, path)
@@ -460,6 +488,7 @@ def count_movies_rows(path: Path) -> int:
         AssetKey(["gold", "rpt_tmdb_dead_letters"]),
         AssetKey(["gold", "rpt_as_of"]),
         AssetKey(["gold", "rpt_late_observations"]),
+        AssetKey(["gold", "rpt_changes_of_the_day"]),
     ],
     kinds={"excel", "python"},
     owners=["team:analytics"],
@@ -484,6 +513,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
         genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
         kpis = conn.execute(KPI_QUERY).fetchall()
         dead_letters = conn.execute(DEAD_LETTER_QUERY).fetchall()
+        changes = conn.execute(CHANGES_QUERY).fetchall()
         about = [
             ("Report", WORKBOOK_NAME),
             ("Generated at (UTC)", datetime.now(timezone.utc)),
@@ -506,6 +536,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
             dead_letters,
             about,
             movie_count=movie_count,
+            changes=changes,
         )
     return MaterializeResult(
         metadata={

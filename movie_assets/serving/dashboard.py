@@ -3,7 +3,8 @@
 Reads ``MOVIES_DUCKDB_PATH`` read-only through :mod:`movie_assets.serving.dashboard_queries`
 (gold tables only) and shows, top to bottom: where the data comes from, the KPIs, genres
 (popularity, ROI), top movies (filterable table with CSV download), revenue vs budget and
-popularity vs rating, and provider coverage. A missing or unbuilt warehouse gets a page that
+popularity vs rating, provider coverage, and what changed on the reported day (with one
+movie's timeline when a movie is picked). A missing or unbuilt warehouse gets a page that
 says to run ``make run``.
 
 What was read is cached per publication (:func:`~movie_assets.serving.dashboard_queries.publication_key`),
@@ -30,6 +31,7 @@ from movie_assets.serving.dashboard_queries import (
     kpi_table,
     late_days_text,
     load_dashboard,
+    movie_timeline,
     publication_key,
 )
 from movie_assets.settings import InvalidSettings
@@ -301,6 +303,38 @@ def _providers(data: DashboardData) -> None:
     st.dataframe(summary[["source_a", "source_b", "match_method", "films"]], hide_index=True, width="stretch")
 
 
+def _what_changed(data: DashboardData) -> None:
+    st.header("What changed")
+    changes = data.changes
+    day = data.header.partition_date
+    st.caption(
+        f"Tracked attributes (title, status, release date, runtime, budget, revenue, genres, collection, "
+        f"IMDb id) that changed on {day} (gold.rpt_changes_of_the_day); money in USD. The full history "
+        "is gold.dim_movie_history, and gold.movies_as_of(day) gives every movie as it was on a day."
+    )
+    if changes.empty:
+        st.info("Nothing changed on the reported day.")
+    else:
+        st.dataframe(changes, hide_index=True, width="stretch")
+    movies = data.movies_latest.set_index("movie_id")["title"]
+    picked = st.selectbox(
+        "Timeline of a movie",
+        [None, *movies.index],
+        format_func=lambda movie_id: "Pick a movie" if movie_id is None else f"{movies[movie_id]} ({movie_id})",
+        key="timeline_movie",
+    )
+    if picked is not None:
+        st.dataframe(
+            movie_timeline(data, int(picked)),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "budget_usd": st.column_config.NumberColumn("Budget (USD)", format="localized"),
+                "revenue_usd": st.column_config.NumberColumn("Revenue (USD)", format="localized"),
+            },
+        )
+
+
 def main() -> None:
     st.set_page_config(page_title="Movie analytics", layout="wide")
     try:
@@ -332,6 +366,7 @@ def main() -> None:
     _top_movies(data)
     _scatter(data)
     _providers(data)
+    _what_changed(data)
     st.caption(TMDB_ATTRIBUTION)
 
 

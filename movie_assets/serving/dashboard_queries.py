@@ -51,6 +51,13 @@ CREDIT_BASED_KPIS = frozenset(
 
 TOP_GENRES = 10
 
+#: What a movie's timeline shows of ``gold.dim_movie_history``: dates, the money and
+#: descriptive attributes (USD, minutes), and which attributes each version changed.
+HISTORY_COLUMNS = (
+    "movie_id", "valid_from", "valid_to", "last_seen_date", "title", "status", "release_date",
+    "runtime_minutes", "budget_usd", "revenue_usd", "genres", "changed_attributes",
+)
+
 
 class WarehouseNotReady(Exception):
     """The warehouse file is missing, empty or lacks a gold table: nothing to show yet.
@@ -113,6 +120,11 @@ class DashboardData:
         late_days: ``gold.rpt_late_observations`` (snapshot_date, first_observed_date,
             last_observed_date, late_movies, movies) oldest first: the days holding values
             fetched after them.
+        changes: ``gold.rpt_changes_of_the_day`` (movie_id, title, attribute, old_value,
+            new_value, change_kind, change_date) sorted by movie and attribute; empty when the
+            warehouse predates the history.
+        history: :data:`HISTORY_COLUMNS` of ``gold.dim_movie_history`` (one row per movie
+            version) by movie_id, valid_from; empty when the warehouse predates the history.
     """
 
     header: Header
@@ -126,6 +138,8 @@ class DashboardData:
     movies_latest: pd.DataFrame
     match_summary: pd.DataFrame
     late_days: pd.DataFrame
+    changes: pd.DataFrame
+    history: pd.DataFrame
 
     @property
     def genres(self) -> list[str]:
@@ -206,6 +220,7 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
     header = _header(conn, as_of, has_publication="meta.publication" in present)
     top_movies = conn.sql("SELECT * FROM gold.vw_top_movies ORDER BY popularity_rank").df()
     top_movies["release_year"] = pd.to_datetime(top_movies["release_date"]).dt.year.astype("Int64")
+    has_history = "gold.dim_movie_history" in present and "gold.rpt_changes_of_the_day" in present
     return DashboardData(
         header=header,
         snapshot=_one_row(conn, "SELECT * FROM gold.rpt_latest_snapshot_kpis") or {},
@@ -229,6 +244,13 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
             "ORDER BY source_a, source_b, films DESC"
         ).df(),
         late_days=conn.sql("SELECT * FROM gold.rpt_late_observations ORDER BY snapshot_date").df(),
+        changes=conn.sql(
+            "SELECT movie_id, title, attribute, old_value, new_value, change_kind, change_date "
+            "FROM gold.rpt_changes_of_the_day ORDER BY movie_id, attribute"
+        ).df() if has_history else pd.DataFrame(),
+        history=conn.sql(
+            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM gold.dim_movie_history ORDER BY movie_id, valid_from"
+        ).df() if has_history else pd.DataFrame(columns=list(HISTORY_COLUMNS)),
     )
 
 
@@ -306,6 +328,15 @@ def filter_top_movies(
     if years is not None:
         keep &= movies["release_year"].between(years[0], years[1]).fillna(False).astype(bool)
     return movies.loc[keep].reset_index(drop=True)
+
+
+def movie_timeline(data: DashboardData, movie_id: int) -> pd.DataFrame:
+    """The versions of one movie in ``data.history`` (:data:`HISTORY_COLUMNS` without
+    movie_id), oldest first, with ``changed_attributes`` joined by ', '; empty for a movie
+    the history lacks."""
+    versions = data.history.loc[data.history["movie_id"] == movie_id].drop(columns="movie_id")
+    changed = versions["changed_attributes"].map(lambda names: ", ".join(names) if names is not None else "")
+    return versions.assign(changed_attributes=changed).reset_index(drop=True)
 
 
 def kpi_table(data: DashboardData, kpi: str) -> pd.DataFrame:

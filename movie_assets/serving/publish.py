@@ -181,6 +181,32 @@ def _freeze(conn: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, int]:
     return counts
 
 
+#: The published snapshot's point-in-time table macro (DuckDB ``CREATE MACRO ... AS TABLE``).
+MOVIES_AS_OF_MACRO = "gold.movies_as_of"
+
+
+def create_movies_as_of_macro(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Create the table macro ``gold.movies_as_of(day DATE)`` in the snapshot open on ``conn``:
+    one row per movie with the version of ``gold.dim_movie_history`` valid on ``day``
+    (``valid_from <= day < valid_to``, an open ``valid_to`` meaning still valid), its
+    columns as in that table (movie_id, valid_from, valid_to, is_current, first_seen_date,
+    last_seen_date, version_number, the tracked attributes, changed_attributes). A movie first
+    observed after ``day`` has no row. Returns False, creating nothing, when the build has no
+    ``gold.dim_movie_history`` (a warehouse built before it existed).
+
+    A macro rather than a view: readers pass the day, and the snapshot stays self-contained
+    (the macro reads only its own tables).
+    """
+    if "dim_movie_history" not in _tables(conn, conn.execute("SELECT current_database()").fetchall()[0][0], "gold"):
+        return False
+    conn.execute(
+        f"""CREATE MACRO {MOVIES_AS_OF_MACRO}(day DATE) AS TABLE
+        SELECT * FROM gold.dim_movie_history
+        WHERE valid_from <= day AND (valid_to IS NULL OR day < valid_to)"""
+    )
+    return True
+
+
 def _record(
     conn: duckdb.DuckDBPyConnection,
     previous: Path | None,
@@ -290,6 +316,7 @@ def publish_snapshot(
                 staging.unlink(missing_ok=True)
         with duckdb.connect(temporary) as conn:
             written_version = _storage_tag(conn)
+            create_movies_as_of_macro(conn)
             _record(conn, previous, run_id, partition_date, tmdb_source, counts, name, profile, accepted or [], written_version)
             conn.execute("CHECKPOINT")
     readers_path.parent.mkdir(parents=True, exist_ok=True)

@@ -167,7 +167,7 @@ def test_workbook_and_charts_from_the_sample_data(sample_run: SampleRun, sample_
         }
 
     workbook = openpyxl.load_workbook(settings.reports_dir / "movie_data.xlsx")
-    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "Changes", "About"]
     movies = list(workbook["Movies"].iter_rows(min_row=2))
     assert len(movies) == 300
     red_rows = {row[0].value for row in movies if row[1].font.bold and row[1].font.color.rgb == "FFC00000"}

@@ -152,7 +152,9 @@ def test_full_table_tests_job_tests_every_day_and_passes(daily_runs: dict):
     job = build_definitions(settings).resolve_job_def(FULL_TABLE_TESTS)
     result = job.execute_in_process(raise_on_error=False)
     evaluations = result.get_asset_check_evaluations()
-    assert {evaluation.asset_key.path[1] for evaluation in evaluations} == {"tmdb_movie_snapshots", "fact_movie_daily"}
+    assert {evaluation.asset_key.path[1] for evaluation in evaluations} == {
+        "tmdb_movie_snapshots", "tmdb_movie_attribute_snapshots", "fact_movie_daily",
+    }
     assert len(evaluations) >= 10
     assert all(evaluation.passed for evaluation in evaluations)
     assert result.success

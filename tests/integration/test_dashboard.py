@@ -146,7 +146,7 @@ def test_top_movies_filters_change_the_table(monkeypatch, warehouse):
 def test_money_rating_and_provider_sections_render(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
     headers = [header.value for header in app.header]
-    assert headers == ["KPIs", "Genres", "Top movies", "Money and ratings", "Provider coverage"]
+    assert headers == ["KPIs", "Genres", "Top movies", "Money and ratings", "Provider coverage", "What changed"]
     (pairs,), = query(warehouse, "SELECT count(*) FROM gold.movies_unified_match_summary")
     coverage = next(frame.value for frame in app.dataframe if "match_method" in frame.value.columns)
     assert len(coverage) == pairs > 0
@@ -232,3 +232,18 @@ def test_dashboard_in_a_real_browser(warehouse, tmp_path):
             assert "Avatar" not in chart_titles(driver)
             driver.save_screenshot(str(tmp_path / "dashboard.png"))
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+def test_what_changed_shows_the_days_changes_and_a_picked_movies_timeline(monkeypatch, warehouse):
+    """One day of data: nothing changed yet; a picked movie's timeline is its versions in
+    gold.dim_movie_history (one, valid from the day it was first fetched)."""
+    app = run_app(monkeypatch, warehouse)
+    (changes,), = query(warehouse, "SELECT count(*) FROM gold.rpt_changes_of_the_day")
+    assert changes == 0 and any(info.value == "Nothing changed on the reported day." for info in app.info)
+    (movie_id, title, valid_from), = query(
+        warehouse, "SELECT movie_id, title, valid_from FROM gold.dim_movie_history ORDER BY revenue_usd DESC NULLS LAST LIMIT 1"
+    )
+    app.selectbox(key="timeline_movie").set_value(movie_id).run()
+    assert not app.exception
+    (timeline,) = [frame.value for frame in app.dataframe if "changed_attributes" in frame.value.columns]
+    assert list(timeline["title"]) == [title] and list(timeline["valid_from"].dt.date) == [valid_from]

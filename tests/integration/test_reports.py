@@ -114,7 +114,7 @@ def _data_rows(sheet) -> list[tuple]:
 
 
 def test_movies_sheet_is_dim_movie(workbook: openpyxl.Workbook, workbook_path: Path, gold: dict[str, Any]):
-    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "Changes", "About"]
     movies = workbook["Movies"]
     assert [cell.value for cell in movies[1]] == [column.header for column in report_workbook.MOVIES_COLUMNS]
     assert movies.freeze_panes == "A2"

@@ -10,6 +10,7 @@ fetched (``fetched_at``) and their run ids, so those columns are left out of the
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
+from test_daily_incremental import dbt
 from movie_assets.definitions import build_definitions
 from movie_assets.serving.browser import free_port
 from movie_assets.settings import Settings
@@ -31,6 +33,12 @@ RELATIVE_TOLERANCE = 1e-9
 DAY_CHAIN = AssetSelection.assets(
     AssetKey(["bronze", "tmdb_movies"]), AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"])
 ).required_multi_asset_neighbors()
+#: A day's history: the day's fetch, its typed attributes (incremental by day) and the history tables.
+HISTORY_CHAIN = AssetSelection.assets(
+    AssetKey(["bronze", "tmdb_movies"]), AssetKey(["silver", "tmdb_movie_attribute_snapshots"]),
+    AssetKey(["gold", "dim_movie_history"]), AssetKey(["gold", "fct_movie_attribute_changes"]),
+).required_multi_asset_neighbors()
+HISTORY_TABLES = ("gold.dim_movie_history", "gold.fct_movie_attribute_changes")
 # Values of a run rather than of the data: each run has its own id and fetch times.
 RUN_COLUMNS = {"run_id", "fetched_by_run_id", "recorded_at", "published_at"}
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
@@ -201,3 +209,25 @@ def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_repla
     assert rerun[day_1] == first[day_1]
     assert rerun[day_2][:2] == second[day_2][:2]
     assert rerun[day_2][2] > second[day_2][2], "the re-run's fetch replaced the day's rows"
+
+
+def test_history_of_two_days_on_spark_equals_duckdbs(spark_run: dict, tmp_path: Path):
+    """Day 2 (the later file) on Spark: the history tables, with their changes, hold the rows
+    dbt-duckdb builds from the same lake (a full rebuild of those models on a copy of the build file)."""
+    settings = spark_run["settings"]
+    assert run_selection(settings, HISTORY_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
+    on_duckdb = make_settings(tmp_path, lake_dir=settings.lake_dir)
+    on_duckdb.build_duckdb_path.parent.mkdir(parents=True)
+    shutil.copyfile(settings.build_duckdb_path, on_duckdb.build_duckdb_path)
+    dbt(on_duckdb, tmp_path / "dbt", "run", "--full-refresh", "--select",
+        "tmdb_movie_attribute_snapshots", "dim_movie_history", "fct_movie_attribute_changes")
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
+        conn.execute(f"ATTACH '{on_duckdb.build_duckdb_path}' AS d (READ_ONLY)")
+        changes = conn.execute("SELECT count(*) FROM gold.fct_movie_attribute_changes").fetchone()[0]
+        assert changes > 0
+        for table in HISTORY_TABLES:
+            differ = conn.execute(
+                f"SELECT count(*) FROM ((SELECT * FROM {table} EXCEPT ALL SELECT * FROM d.{table}) "
+                f"UNION ALL (SELECT * FROM d.{table} EXCEPT ALL SELECT * FROM {table}))"
+            ).fetchone()[0]
+            assert differ == 0, f"{table}: {differ} rows differ between Spark and DuckDB"

@@ -97,7 +97,7 @@ def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
         about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
     )
-    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2}
+    assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2, "Changes": 0}
     return path
 
 
@@ -107,7 +107,7 @@ def workbook(workbook_path: Path) -> openpyxl.Workbook:
 
 
 def test_sheets_and_movies_layout(workbook: openpyxl.Workbook):
-    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "About"]
+    assert workbook.sheetnames == ["Movies", "Genre ROI", "KPIs", "Dead letters", "Changes", "About"]
     movies = workbook["Movies"]
     header = [cell.value for cell in movies[1]]
     assert header == ["ID", "Title", "Vote Average", "Genres", "Release Date", "Budget (USD)", "Revenue (USD)", "ROI"]
@@ -272,6 +272,12 @@ def _gold_warehouse(path: Path) -> None:
             "DATE '2026-11-21' AS first_observed_date, DATE '2026-11-21' AS last_observed_date, "
             "4::BIGINT AS late_movies, 6::BIGINT AS movies"
         )
+        conn.execute(
+            "CREATE TABLE gold.rpt_changes_of_the_day AS SELECT * FROM (VALUES "
+            "(DATE '2026-11-20', 2::BIGINT, 'Two', 'revenue_usd', '100', '120', 'revised'), "
+            "(DATE '2026-11-20', 1::BIGINT, 'One', 'status', 'Post Production', 'Released', 'revised')) "
+            "AS changes (change_date, movie_id, title, attribute, old_value, new_value, change_kind)"
+        )
 
 
 def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
@@ -298,6 +304,12 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
     assert about["Late days (values fetched after the day)"] == "2026-11-18 (values of 2026-11-21, 4 of 6 movies)"
     assert [row[0] for row in workbook["Dead letters"].iter_rows(min_row=2, values_only=True)] == ["fetch", "ids-file"]
     assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2 and about["Rows: KPIs"] == len(KPIS)
+    # The day's changes, sorted by movie; the KPI sheet says its money figures are current values.
+    changes = list(workbook["Changes"].iter_rows(min_row=2, values_only=True))
+    assert [row[:6] for row in changes] == [(1, "One", "status", "Post Production", "Released", "revised"),
+                                           (2, "Two", "revenue_usd", "100", "120", "revised")]
+    assert about["Rows: Changes"] == 2
+    assert next(workbook["KPIs"].iter_rows(values_only=True))[0] == report_workbook.KPI_CURRENT_VALUES_NOTE
     # The coverage columns are read from gold.kpi_summary, not only passed in by hand.
     kpi_rows = list(workbook["KPIs"].iter_rows(values_only=True))
     title = kpi_rows.index(("Top director by revenue",) + (None,) * (len(kpi_rows[0]) - 1))

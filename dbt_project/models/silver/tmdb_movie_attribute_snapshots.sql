@@ -1,0 +1,49 @@
+{{
+    config(
+        materialized='incremental',
+        **daily_incremental_config('snapshot_date', 'date'),
+    )
+}}
+-- The tracked descriptive attributes of every successful TMDB fetch, typed: one row per
+-- (snapshot_date, movie_id). The input of gold.dim_movie_history. Typed the way
+-- silver.tmdb_movies types the latest fetch (0 and '' read as unknown), so the history's
+-- current version and dim_movie agree. Incremental by day exactly like
+-- silver.tmdb_movie_snapshots (same config and pre-hook): with the window vars only the
+-- window's bronze partitions are parsed; without them, and on the first build, every day.
+{% set attributes_shape = {
+    "imdb_id": "VARCHAR", "title": "VARCHAR", "original_title": "VARCHAR", "status": "VARCHAR",
+    "release_date": "VARCHAR", "runtime": "INTEGER", "budget": "BIGINT", "revenue": "BIGINT",
+    "belongs_to_collection": {"id": "BIGINT", "name": "VARCHAR"},
+    "genres": [{"id": "BIGINT", "name": "VARCHAR"}]
+} %}
+with successful_fetches as (
+    select movie_id, payload, partition_date
+    from {{ source('bronze', 'tmdb_movies') }}
+    where http_status = 200
+    {%- if is_incremental() %}
+        and {{ in_partition_window('partition_date') }}
+    {%- endif %}
+),
+
+parsed as (
+    select partition_date, movie_id, {{ from_json('payload', attributes_shape) }} as body
+    from successful_fetches
+)
+
+select
+    partition_date as snapshot_date,
+    movie_id,
+    body.title as title,
+    body.original_title as original_title,
+    nullif(body.status, '') as status,
+    try_cast(nullif(body.release_date, '') as date) as release_date,
+    -- TMDB reports an unknown runtime, budget or revenue as 0.
+    nullif(body.runtime, 0) as runtime_minutes,
+    nullif(body.budget, 0) as budget_usd,
+    nullif(body.revenue, 0) as revenue_usd,
+    -- The genre names sorted and joined like gold.dim_movie.genres; NULL when there are none.
+    nullif({{ join_list(sorted_list_field('body.genres', 'name'), "', '") }}, '') as genres,
+    body.belongs_to_collection.id as collection_id,
+    body.belongs_to_collection.name as collection_name,
+    nullif(body.imdb_id, '') as imdb_id
+from parsed

@@ -1,0 +1,291 @@
+"""The movie history (gold.dim_movie_history, gold.fct_movie_attribute_changes,
+gold.rpt_changes_of_the_day, the published gold.movies_as_of) on the two real TMDB observations.
+
+The analyst's id list sees almost no change between the two files, so here every id of the
+later observation (3,086) is listed on both days: day 1 serves ``tmdb/movies.jsonl.gz``
+(about February 2017), day 2 ``tmdb/movies_2017-07.jsonl.gz`` (July 2017), through real
+Dagster runs of the TMDB chain (local TMDB server, bronze, dbt build), then published as the
+publish asset does. Expected
+changes are counted here from the two raw files with plain Python, independently of the SQL.
+
+Order independence runs dbt itself on lakes assembled from those two days' bronze partitions:
+re-running day 2, and days 1, 3 then 2 (day 3 a copy of day 1's fetches, so the backfill of
+day 2 splits a version), give the rows of a full rebuild.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetKey, AssetSelection
+
+from conftest import SAMPLE_DATA, make_settings
+from graph import LATER_FILE, later_snapshot, run_selection
+from movie_assets.serving.publish import publish_snapshot
+from movie_assets.settings import Settings
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
+from movie_assets.warehouse.lake import Lake
+from test_daily_incremental import dbt
+from test_star_schema import DAY_1, DAY_2, DAY_2_ID
+
+DAY_3 = "2026-11-22"
+HISTORY_TABLES = ("gold.dim_movie_history", "gold.fct_movie_attribute_changes")
+HISTORY_MODELS = ("tmdb_movie_attribute_snapshots", "dim_movie_history", "fct_movie_attribute_changes")
+# The TMDB chain with the history and its report.
+HISTORY_CHAIN = (
+    AssetSelection.assets(
+        *[AssetKey(["gold", name]) for name in ("dim_movie", "dim_movie_history", "fct_movie_attribute_changes",
+                                                  "rpt_changes_of_the_day")],
+    )
+    .upstream()
+    .required_multi_asset_neighbors()
+)
+TRACKED = ("title", "original_title", "status", "release_date", "runtime_minutes", "budget_usd", "revenue_usd",
+           "genres", "collection", "imdb_id")
+
+
+def tracked_values(movie: dict) -> dict[str, object]:
+    """The tracked attributes of one raw TMDB body, read as the warehouse reads them: 0 and ''
+    are unknown (None), genres are the sorted names joined by ', ', the collection is its
+    (id, name). Plain Python, independent of the SQL."""
+    def known(value):
+        return value if value not in (0, "", None) else None
+
+    try:
+        released = date.fromisoformat(movie.get("release_date") or "")
+    except ValueError:
+        released = None
+    collection = movie.get("belongs_to_collection")
+    return {
+        "title": movie.get("title"),
+        "original_title": movie.get("original_title"),
+        "status": known(movie.get("status")),
+        "release_date": released,
+        "runtime_minutes": known(movie.get("runtime")),
+        "budget_usd": known(movie.get("budget")),
+        "revenue_usd": known(movie.get("revenue")),
+        "genres": ", ".join(sorted(genre["name"] for genre in movie.get("genres") or [])) or None,
+        "collection": (collection["id"], collection["name"]) if collection else None,
+        "imdb_id": known(movie.get("imdb_id")),
+    }
+
+
+def read_raw(file_name: str) -> dict[int, dict]:
+    with gzip.open(SAMPLE_DATA / "tmdb" / file_name, "rt", encoding="utf-8") as handle:
+        return {movie["id"]: movie for movie in map(json.loads, handle)}
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, dict[int, dict]]:
+    """The two raw observations, restricted to the later file's ids (all in the first file)."""
+    later = read_raw(LATER_FILE)
+    first = {movie_id: movie for movie_id, movie in read_raw("movies.jsonl.gz").items() if movie_id in later}
+    return {"first": first, "later": later}
+
+
+def expected_changes(raw: dict) -> Counter:
+    """Per attribute, the movies whose value differs between the two files."""
+    counts: Counter = Counter()
+    for movie_id, later in raw["later"].items():
+        before, after = tracked_values(raw["first"][movie_id]), tracked_values(later)
+        counts.update(name for name in TRACKED if before[name] != after[name])
+    return counts
+
+
+def query(path: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(sql, parameters or []).fetchall()
+
+
+def rows_of(path: Path, tables=HISTORY_TABLES) -> dict[str, Counter]:
+    """Every row (as a tuple, lists as tuples, duplicates counted) of ``tables`` in the DuckDB file at ``path``."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return {
+            table: Counter(
+                tuple(tuple(value) if isinstance(value, list) else value for value in row)
+                for row in conn.execute(f"SELECT * FROM {table}").fetchall()
+            )
+            for table in tables
+        }
+
+
+def full_rebuild(settings: Settings, work: Path) -> dict[str, Counter]:
+    """The history tables of a ``dbt run --full-refresh`` (no window) on a copy of the build
+    file over the same lake; the build file itself is left as it was."""
+    shutil.rmtree(work, ignore_errors=True)
+    rebuilt = make_settings(work, lake_dir=settings.lake_dir, input_dir=settings.input_dir)
+    rebuilt.build_duckdb_path.parent.mkdir(parents=True)
+    shutil.copyfile(settings.build_duckdb_path, rebuilt.build_duckdb_path)
+    dbt(rebuilt, work, "run", "--full-refresh", "--select", *HISTORY_MODELS)
+    return rows_of(rebuilt.build_duckdb_path)
+
+
+@pytest.fixture(scope="module")
+def history_input(tmp_path_factory: pytest.TempPathFactory, raw: dict) -> Path:
+    """An input folder like the sample's whose id list is every id of the later observation."""
+    folder = tmp_path_factory.mktemp("history_input")
+    (folder / "tmdb").symlink_to(SAMPLE_DATA / "tmdb", target_is_directory=True)
+    (folder / "providers").symlink_to(SAMPLE_DATA / "providers", target_is_directory=True)
+    (folder / "ids").mkdir()
+    (folder / "ids" / "movies.csv").write_text("ID\n" + "".join(f"{movie_id}\n" for movie_id in sorted(raw["later"])))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path) -> dict:
+    """Day 1 and day 2 through Dagster, then day 2 again. Returns the settings, day 1's
+    gold.dim_movie, and the history rows after day 2, after its re-run and of full rebuilds."""
+    root = tmp_path_factory.mktemp("history")
+    settings = make_settings(root / "run", input_dir=history_input)
+    result = run_selection(settings, HISTORY_CHAIN, partition_key=DAY_1)
+    assert result.success
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
+        day_1_movies = conn.execute(
+            "SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd, "
+            "nullif(genres, ''), collection_id, collection_name, imdb_id FROM gold.dim_movie"
+        ).fetchall()
+    later = {"tmdb": later_snapshot(settings)}
+    observed = {"settings": settings, "day_1_movies": day_1_movies}
+    for step in ("day_2", "day_2_again"):
+        result = run_selection(settings, HISTORY_CHAIN, resources=later, partition_key=DAY_2)
+        assert result.success, step
+        observed[step] = rows_of(settings.build_duckdb_path)
+        observed[f"{step}_rebuilt"] = full_rebuild(settings, root / f"{step}_rebuilt")
+    # The readers' snapshot, as the publish asset makes it after a run's checks pass.
+    publish_snapshot(settings.build_duckdb_path, Lake(settings.lake_dir), settings.serving_dir, settings.duckdb_path,
+                     keep=3, run_id="history-test", partition_date=DAY_2, tmdb_source="snapshot")
+    return observed
+
+
+def test_changes_per_attribute_equal_a_count_from_the_raw_files(two_days: dict, raw: dict):
+    expected = expected_changes(raw)
+    found = dict(query(
+        two_days["settings"].build_duckdb_path,
+        "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes WHERE date_id = ? GROUP BY attribute",
+        [DAY_2_ID],
+    ))
+    assert found == dict(expected)
+    # The real revisions are there: revenues, release dates and genres changed for some movies.
+    assert expected["revenue_usd"] > 0 and expected["release_date"] > 0 and expected["genres"] > 0
+
+
+def test_each_changed_movie_has_a_second_version_naming_its_changes(two_days: dict, raw: dict):
+    expected = {}
+    for movie_id, later in raw["later"].items():
+        before, after = tracked_values(raw["first"][movie_id]), tracked_values(later)
+        changed = sorted(name for name in TRACKED if before[name] != after[name])
+        if changed:
+            expected[movie_id] = changed
+    found = query(
+        two_days["settings"].build_duckdb_path,
+        "SELECT movie_id, list_sort(changed_attributes), valid_from FROM gold.dim_movie_history WHERE version_number = 2",
+    )
+    assert {movie_id: changed for movie_id, changed, _ in found} == expected
+    assert {valid_from for _, _, valid_from in found} == {date.fromisoformat(DAY_2)}
+
+
+def test_change_kinds_and_values(two_days: dict, raw: dict):
+    rows = query(
+        two_days["settings"].build_duckdb_path,
+        "SELECT movie_id, attribute, old_value, new_value, change_kind FROM gold.fct_movie_attribute_changes",
+    )
+    for movie_id, attribute, old_value, new_value, kind in rows:
+        before = tracked_values(raw["first"][movie_id])[attribute]
+        after = tracked_values(raw["later"][movie_id])[attribute]
+        assert kind == ("filled" if before is None else "cleared" if after is None else "revised"), (movie_id, attribute)
+        if attribute in ("budget_usd", "revenue_usd", "runtime_minutes", "release_date"):
+            assert (old_value, new_value) == tuple(None if value is None else str(value) for value in (before, after))
+
+
+def test_scd2_invariants(two_days: dict):
+    path = two_days["settings"].build_duckdb_path
+    # Versions of a movie neither overlap nor leave a gap: each one ends where the next starts.
+    (broken,), = query(path, """
+        SELECT count(*) FROM (
+            SELECT valid_to, lead(valid_from) OVER (PARTITION BY movie_id ORDER BY valid_from) AS next_from,
+                   valid_from, last_seen_date
+            FROM gold.dim_movie_history
+        ) WHERE valid_to IS DISTINCT FROM next_from OR valid_to <= valid_from OR last_seen_date < valid_from
+                OR last_seen_date >= coalesce(valid_to, DATE '9999-12-31')
+    """)
+    assert broken == 0
+    (movies, current, current_movies, bad_current), = query(path, """
+        SELECT count(DISTINCT movie_id), count(*) FILTER (is_current), count(DISTINCT movie_id) FILTER (is_current),
+               count(*) FILTER (is_current != (valid_to IS NULL))
+        FROM gold.dim_movie_history
+    """)
+    assert movies == current == current_movies == 3086 and bad_current == 0
+
+
+def test_the_current_version_is_dim_movie(two_days: dict):
+    path = two_days["settings"].build_duckdb_path
+    (differences,), = query(path, """
+        SELECT count(*) FROM (
+            (SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
+                    nullif(genres, ''), collection_id, collection_name, imdb_id FROM gold.dim_movie
+             EXCEPT ALL
+             SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
+                    genres, collection_id, collection_name, imdb_id FROM gold.dim_movie_history WHERE is_current)
+        )
+    """)
+    assert differences == 0
+
+
+def test_published_movies_as_of_day_1_is_day_1s_dim_movie(two_days: dict):
+    readers = two_days["settings"].duckdb_path
+    as_of = sorted(query(readers, f"""
+        SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
+               genres, collection_id, collection_name, imdb_id
+        FROM gold.movies_as_of(DATE '{DAY_1}')
+    """))
+    assert as_of == sorted(two_days["day_1_movies"]) and len(as_of) == 3086
+    # On day 2 the movies are their current versions; before day 1 there is no movie.
+    (current,), = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{DAY_2}') WHERE NOT is_current")
+    (before,), = query(readers, "SELECT count(*) FROM gold.movies_as_of(DATE '2026-11-19')")
+    assert current == 0 and before == 0
+
+
+def test_changes_of_the_day_report_is_day_2s_changes(two_days: dict):
+    path = two_days["settings"].build_duckdb_path
+    report = query(path, "SELECT movie_id, attribute, old_value, new_value FROM gold.rpt_changes_of_the_day")
+    changes = query(path, f"SELECT movie_id, attribute, old_value, new_value FROM gold.fct_movie_attribute_changes WHERE date_id = {DAY_2_ID}")
+    assert sorted(report, key=str) == sorted(changes, key=str) and len(report) > 0
+
+
+@pytest.mark.parametrize("step", ["day_2", "day_2_again"])
+def test_daily_runs_equal_a_full_rebuild(two_days: dict, step: str):
+    assert two_days[step] == two_days[f"{step}_rebuilt"]
+
+
+def test_rerunning_day_2_changes_nothing(two_days: dict):
+    assert two_days["day_2_again"] == two_days["day_2"]
+
+
+def test_days_1_3_then_2_equal_a_full_rebuild(two_days: dict, tmp_path: Path):
+    """Day 3 repeats day 1's fetches; day 2 (the later file) arrives last, as a backfill older
+    than the newest day: the movies that changed get three versions, as a full rebuild gives."""
+    source = Lake(two_days["settings"].lake_dir)
+    settings = make_settings(tmp_path / "run", input_dir=two_days["settings"].input_dir)
+    settings.build_duckdb_path.parent.mkdir(parents=True)
+    lake = Lake(settings.lake_dir)
+    shutil.copytree(source.table_dir("tmdb_dead_letter"), lake.table_dir("tmdb_dead_letter"))
+    steps = [(DAY_1, DAY_1), (DAY_3, DAY_1), (DAY_2, DAY_2)]
+    for day, served in steps:
+        target = lake.partition_file(TMDB_MOVIES_TABLE, day)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.partition_file(TMDB_MOVIES_TABLE, served), target)
+        window = {"min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
+        dbt(settings, tmp_path / day, "run", "--select", *HISTORY_MODELS, window=window)
+    incremental = rows_of(settings.build_duckdb_path)
+    assert incremental == full_rebuild(settings, tmp_path / "rebuilt")
+    (three_versions,), = query(
+        settings.build_duckdb_path, "SELECT count(DISTINCT movie_id) FROM gold.dim_movie_history WHERE version_number = 3"
+    )
+    assert three_versions == len(two_days["day_2"]["gold.dim_movie_history"]) - 3086 > 0
