@@ -31,7 +31,7 @@ from dagster import (
     build_sensor_context,
 )
 
-from conftest import make_settings
+from conftest import REFETCH_RUN_CONFIG, make_settings
 from movie_assets.automation.alerts import RUN_FAILURE_ALERT_SENSOR, AlertDeliveryError, AlertWebhook, post_alert
 from movie_assets.automation.freshness import FRESHNESS_ALERT_SENSOR, FRESHNESS_CHECKS_SENSOR, PUBLISHED_SNAPSHOT, TMDB_MOVIES
 from movie_assets.automation.run_summary import summarize_events
@@ -258,7 +258,8 @@ def test_bronze_freshness_fails_until_todays_partition_lands_and_alerts_once(tmp
         assert bronze_alert.startswith("Freshness check failed: bronze/tmdb_movies:freshness_check (ERROR)\n")
         assert f"partition {day}" in bronze_alert and "http://127.0.0.1:3000/assets/bronze/tmdb_movies" in bronze_alert
 
-        backfill = bronze_job(defs).execute_in_process(partition_key=yesterday, instance=instance)
+        # A past day lands only as a refetch (TMDB serves current values only).
+        backfill = bronze_job(defs).execute_in_process(partition_key=yesterday, instance=instance, run_config=REFETCH_RUN_CONFIG)
         assert backfill.success
         assert SNAPSHOT_FRESHNESS not in evaluate_due_freshness_checks(defs, instance), "a failed check waits for its asset"
         assert not latest(instance, BRONZE_FRESHNESS).passed, "yesterday's partition is not today's"

@@ -31,7 +31,7 @@ from movie_assets.automation.service import LOCATION_NAME, PROGRAMS, Service
 from movie_assets.serving.browser import free_port
 from movie_assets.settings import REPO_ROOT, Settings
 from movie_assets.warehouse.lake import Lake
-from conftest import DAY
+from conftest import DAY, REFETCH_RUN_CONFIG
 
 DAY_BEFORE = "2026-11-19"
 RUN_TIMEOUT_SECONDS = 900
@@ -79,8 +79,13 @@ class RunningService:
         return DagsterGraphQLClient("127.0.0.1", port_number=self.settings.webserver_port)
 
     def submit(self, partition: str) -> str:
+        # The test days are past days: they are fetched as refetches (marked late).
         return self.client().submit_job_execution(
-            DAILY_REFRESH, repository_location_name=LOCATION_NAME, tags={"dagster/partition": partition}, asset_selection=FETCH
+            DAILY_REFRESH,
+            repository_location_name=LOCATION_NAME,
+            run_config=REFETCH_RUN_CONFIG,
+            tags={"dagster/partition": partition},
+            asset_selection=FETCH,
         )
 
     def instance(self) -> DagsterInstance:
@@ -206,7 +211,7 @@ def test_make_run_queues_behind_a_service_run(service: RunningService) -> None:
     # Two runs ahead, so one is still in flight once the command has started and submits.
     ahead = [service.submit(DAY_BEFORE), service.submit(DAY_BEFORE)]
     done = subprocess.run(
-        [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "movie_assets.cli", "--partition", DAY, "--select", "bronze/tmdb_movies"],
+        [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "movie_assets.cli", "--partition", DAY, "--select", "bronze/tmdb_movies", "--refetch"],
         cwd=REPO_ROOT, env=service.env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS,
     )
     assert done.returncode == 0, done.stdout + done.stderr
