@@ -195,14 +195,16 @@ def create_movies_as_of_macro(conn: duckdb.DuckDBPyConnection) -> bool:
     ``gold.dim_movie_history`` (a warehouse built before it existed).
 
     A macro rather than a view: readers pass the day, and the snapshot stays self-contained
-    (the macro reads only its own tables).
+    (the macro reads only its own tables). Its parameter is untyped and cast to DATE inside
+    (a DATE or ``'YYYY-MM-DD'`` text both work): typed macro parameters need storage version
+    v1.4.0, and snapshots are written for older readers (``MOVIES_SERVING_STORAGE_VERSION``).
     """
     if "dim_movie_history" not in _tables(conn, conn.execute("SELECT current_database()").fetchall()[0][0], "gold"):
         return False
     conn.execute(
-        f"""CREATE MACRO {MOVIES_AS_OF_MACRO}(day DATE) AS TABLE
+        f"""CREATE MACRO {MOVIES_AS_OF_MACRO}(day) AS TABLE
         SELECT * FROM gold.dim_movie_history
-        WHERE valid_from <= day AND (valid_to IS NULL OR day < valid_to)"""
+        WHERE valid_from <= CAST(day AS DATE) AND (valid_to IS NULL OR CAST(day AS DATE) < valid_to)"""
     )
     return True
 
