@@ -14,7 +14,7 @@ from dagster_dbt import DbtCliResource
 from conftest import DAY, copy_run, make_settings
 from graph import bronze, run_selection
 from movie_assets.settings import REPO_ROOT
-from movie_assets.transform.project import WarehouseDbtCliResource, build_dbt_resource
+from movie_assets.transform.project import WarehouseDbtCliResource, build_dbt_project, build_dbt_resource, prepare_manifest
 
 
 def test_whole_graph_on_sample_data(sample_run):
@@ -77,6 +77,9 @@ def test_a_dbt_invocation_without_a_window_starts_from_the_engines_prepared_pars
     """The manifest and its partial-parse state live in ``target/<engine>``, where dagster-dbt
     does not look: the resource places that state, so dbt parses only what changed."""
     settings = make_settings(REPO_ROOT / "data")  # the settings dbt_manifest was prepared with
+    # Another test (the service's `make up`) may have re-parsed the shared manifest for its own
+    # data paths meanwhile: prepare it for these settings again (a no-op when unchanged).
+    prepare_manifest(build_dbt_project(settings), settings)
     dbt = build_dbt_resource(settings)
     invocation = dbt.cli(["ls", "--select", "dim_movie", *dbt.vars_args()], raise_on_error=False)
     try:
