@@ -40,7 +40,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from movie_assets.atomic_write import atomic_output
 from movie_assets.paths import PipelinePaths
@@ -224,14 +223,15 @@ def is_formula_like(value: Any) -> bool:
 
 
 class StyledCells:
-    """Builds write-only cells for one worksheet, reusing one style per (format, font, fill).
+    """Builds write-only cells for one write-only worksheet (what ``Workbook(write_only=True).create_sheet``
+    returns; openpyxl exports no public name for its type), reusing one style per (format, font, fill).
 
     openpyxl registers a style by hashing its Font/number format on every assignment;
     copying a prepared template's style array (as openpyxl's own ``WorksheetCopy`` does)
     makes styled cells about as cheap as plain values, which matters at 500k rows.
     """
 
-    def __init__(self, sheet: WriteOnlyWorksheet):
+    def __init__(self, sheet: Any):
         self.sheet = sheet
         self._templates: dict[tuple, WriteOnlyCell] = {}
 
@@ -281,7 +281,7 @@ class StyledCells:
         return [self.cell(column.header, font=_HEADER_FONT, fill=_HEADER_FILL) for column in columns]
 
 
-def _table_sheet(workbook: Workbook, title: str, columns: Sequence[Column]) -> tuple[WriteOnlyWorksheet, StyledCells]:
+def _table_sheet(workbook: Workbook, title: str, columns: Sequence[Column]) -> tuple[Any, StyledCells]:
     sheet = workbook.create_sheet(title)
     for index, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
