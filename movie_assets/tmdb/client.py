@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -120,7 +119,21 @@ class SlidingWindowRateLimiter:
 class FullJitterRetry(Retry):
     """urllib3 ``Retry`` with "full jitter" backoff: sleep uniform(0, min(backoff_max,
     backoff_factor * 2**(n-1))) seconds after the n-th consecutive failure, so threads that
-    failed together do not retry together. ``Retry-After`` still wins when present."""
+    failed together do not retry together. ``Retry-After`` still wins when present.
+
+    With a ``limiter``, every retry attempt also takes a slot of it after its backoff
+    (urllib3 calls :meth:`sleep` before each retry, the public hook between attempts), and a
+    429 with ``Retry-After: <seconds>`` pauses the limiter for every thread.
+    """
+
+    def __init__(self, *args, limiter: SlidingWindowRateLimiter | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter
+
+    def new(self, **kwargs) -> FullJitterRetry:
+        retry = super().new(**kwargs)
+        retry.limiter = self.limiter
+        return retry
 
     def get_backoff_time(self) -> float:
         consecutive = len(list(takewhile(lambda entry: entry.redirect_location is None, reversed(self.history))))
@@ -128,40 +141,27 @@ class FullJitterRetry(Retry):
             return 0.0
         return random.uniform(0.0, min(self.backoff_max, self.backoff_factor * 2 ** (consecutive - 1)))
 
-
-def _rate_limited(pool_class: type[HTTPConnectionPool], limiter: SlidingWindowRateLimiter) -> type[HTTPConnectionPool]:
-    # _make_request is where urllib3 puts each attempt on the wire, retries included, so
-    # limiting here covers every request, not just the first of each call.
-    class RateLimitedPool(pool_class):
-        def _make_request(self, conn, *args, **kwargs):
-            # Connect before taking a slot: a new connection's handshake would otherwise
-            # delay the request past its slot and bunch it with the next window's.
-            if not conn.is_connected:
-                conn.connect()
-            limiter.acquire()
-            response = super()._make_request(conn, *args, **kwargs)
-            if response.status == 429:
-                retry_after = (response.headers.get("Retry-After") or "").strip()
-                if retry_after.isdigit():
-                    limiter.pause(int(retry_after))
-            return response
-
-    return RateLimitedPool
+    def sleep(self, response=None) -> None:
+        if self.limiter is not None and response is not None and response.status == 429:
+            retry_after = (response.headers.get("Retry-After") or "").strip()
+            if retry_after.isdigit():
+                self.limiter.pause(int(retry_after))
+        super().sleep(response)
+        if self.limiter is not None:
+            self.limiter.acquire()
 
 
 class RateLimitedAdapter(HTTPAdapter):
-    """A requests ``HTTPAdapter`` whose connection pools pass every attempt through ``limiter``."""
+    """A requests ``HTTPAdapter`` that takes a slot of ``limiter`` before each request's first
+    attempt; its retries take theirs in :meth:`FullJitterRetry.sleep`."""
 
     def __init__(self, limiter: SlidingWindowRateLimiter, **kwargs) -> None:
-        self._limiter = limiter
+        self.limiter = limiter
         super().__init__(**kwargs)
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _rate_limited(HTTPConnectionPool, self._limiter),
-            "https": _rate_limited(HTTPSConnectionPool, self._limiter),
-        }
+    def send(self, request, *args, **kwargs):
+        self.limiter.acquire()
+        return super().send(request, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -292,6 +292,7 @@ class TMDBClient:
             allowed_methods=frozenset({"GET"}),
             respect_retry_after_header=True,
             raise_on_status=False,
+            limiter=self.limiter,
         )
         self.session = requests.Session()
         adapter = RateLimitedAdapter(self.limiter, max_retries=retry, pool_connections=1, pool_maxsize=max_concurrency)
