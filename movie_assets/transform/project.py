@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from dagster import InitResourceContext
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.core.dbt_cli_invocation import PARTIAL_PARSE_FILE_NAME, DbtCliInvocation
 from packaging.version import Version
@@ -39,6 +38,13 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 PARSED_WITH = "parsed_with_vars.json"
 # Longest wait for the run's window parse (it takes ~5 s; a slower one is left to dbt build).
 WINDOW_PARSE_TIMEOUT_SECONDS = 120
+
+# The run tags Dagster sets on a partitioned run (documented under "Run tags"): one day, or the
+# first and last day of a backfill's range. Named here because Dagster exports them only
+# from a private module.
+PARTITION_NAME_TAG = "dagster/partition"
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def dbt_executable() -> str:

@@ -1,9 +1,16 @@
 """The run's window as the dbt resource reads it from the run's tags, to parse dbt ahead for the
 daily models: it must give the vars the daily models' step passes, or the parse is wasted."""
 
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG
-
-from movie_assets.transform.project import DBT_PROJECT_DIR, WarehouseDbtCliResource, WindowParse, dbt_executable, run_window
+from movie_assets.transform.project import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    DBT_PROJECT_DIR,
+    PARTITION_NAME_TAG,
+    WarehouseDbtCliResource,
+    WindowParse,
+    dbt_executable,
+    run_window,
+)
 
 
 def test_one_day_run_gets_that_day():
