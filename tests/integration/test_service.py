@@ -38,8 +38,6 @@ RUN_TIMEOUT_SECONDS = 900
 #: The TMDB fetch step: its two bronze assets, written together.
 FETCH = [["bronze", "tmdb_movies"], ["bronze", "tmdb_dead_letter"]]
 
-pytestmark = pytest.mark.skipif(not Path("/usr/lib/postgresql").exists(), reason="needs the Debian package postgresql")
-
 INSTIGATORS_QUERY = """
 query ($selector: RepositorySelector!) {
   schedulesOrError(repositorySelector: $selector) {
