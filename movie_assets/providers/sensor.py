@@ -4,6 +4,10 @@ The cursor is a JSON object ``{path under providers/: sha256 hex}`` of the files
 last evaluation, so touching a file without changing its bytes requests nothing; a
 half-copied file that fails validation is retried when its content changes again (the
 bronze load keeps the previous delivery meanwhile).
+
+Until the lake holds a first TMDB day, the sensor requests nothing: the models downstream of
+a delivery join TMDB's bronze, so such a run could only fail (and alert). It records the
+hashes it saw all the same, since the first daily run loads every delivery present.
 """
 
 import hashlib
@@ -13,8 +17,10 @@ from pathlib import Path
 from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
-from movie_assets.providers.deliveries import DELIVERIES
 from movie_assets.paths import PipelinePaths
+from movie_assets.providers.deliveries import DELIVERIES
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
+from movie_assets.warehouse.lake import LakeResource
 
 PROVIDER_ASSET_KEYS: dict[str, list[AssetKey]] = {}
 for _delivery in DELIVERIES:
@@ -68,8 +74,9 @@ def _run_selection(context: SensorEvaluationContext, provider: str) -> list[Asse
     description="Watches $MOVIES_INPUT_DIR/providers; when a delivery file's sha256 changes, runs that "
     "provider's bronze assets and everything downstream of them.",
 )
-def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths):
-    """One run request per provider whose delivery changed since the cursor's hashes.
+def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths, lake: LakeResource):
+    """One run request per provider whose delivery changed since the cursor's hashes; none
+    while ``bronze.tmdb_movies`` has no day in the lake (see the module docstring).
 
     The run key is the provider plus the hash of its files, so the same delivery is never
     requested twice even if the cursor is reset.
@@ -81,6 +88,13 @@ def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths
     if not providers:
         return SensorResult(
             skip_reason=SkipReason(f"no changed delivery in {providers_dir}"), cursor=json.dumps(current, sort_keys=True)
+        )
+    if not lake.lake.partitions(TMDB_MOVIES_TABLE):
+        return SensorResult(
+            skip_reason=SkipReason(
+                f"deliveries of {', '.join(providers)} wait for the first TMDB day in the lake; the first daily run loads them"
+            ),
+            cursor=json.dumps(current, sort_keys=True),
         )
     run_requests = []
     for provider in providers:

@@ -5,19 +5,23 @@ model downstream of it, nothing of the other providers and nothing daily-partiti
 import json
 from pathlib import Path
 
+import pyarrow as pa
 from dagster import AssetKey, Definitions, build_sensor_context
 
 from movie_assets.paths import PipelinePaths
 from movie_assets.providers.sensor import provider_files_sensor
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 
-def test_changed_critic_file_selects_the_real_downstream_models(defs: Definitions, sample_data: Path):
-    paths = PipelinePaths(input_dir=str(sample_data), reports_dir="unused")
+def test_changed_critic_file_selects_the_real_downstream_models(defs: Definitions, sample_data: Path, tmp_path: Path):
+    Lake(tmp_path / "lake").write_partition(TMDB_MOVIES_TABLE, "2026-11-20", pa.table({"id": pa.array([], pa.int64())}))
+    resources = {"paths": PipelinePaths(input_dir=str(sample_data), reports_dir="unused"), "lake": LakeResource(root=str(tmp_path / "lake"))}
     # A cursor that has seen every file but an older critic delivery.
-    with build_sensor_context(definitions=defs, resources={"paths": paths}) as context:
+    with build_sensor_context(definitions=defs, resources=resources) as context:
         cursor = json.loads(provider_files_sensor(context).cursor)
     cursor["critic_agg.csv"] = "0" * 64
-    with build_sensor_context(cursor=json.dumps(cursor), definitions=defs, resources={"paths": paths}) as context:
+    with build_sensor_context(cursor=json.dumps(cursor), definitions=defs, resources=resources) as context:
         result = provider_files_sensor(context)
     assert [r.tags["provider"] for r in result.run_requests] == ["critic"]
     selected = {key.to_user_string() for key in result.run_requests[0].asset_selection}

@@ -10,13 +10,15 @@ import os
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from dagster import AssetSpec, DailyPartitionsDefinition, DefaultSensorStatus, Definitions, build_sensor_context, load_assets_from_modules
 
 from movie_assets.paths import PipelinePaths
-from movie_assets.warehouse.lake import LakeResource
 from movie_assets.providers import assets as provider_assets
 from movie_assets.providers.sensor import provider_files_sensor
+from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
+from movie_assets.warehouse.lake import Lake, LakeResource
 
 EVERY_FILE = {
     "critic_agg.csv",
@@ -49,11 +51,13 @@ def input_dir(tmp_path: Path, sample_data: Path) -> Path:
     shutil.copytree(sample_data / "providers", tmp_path / "providers")
     for path in (tmp_path / "providers").rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
+    # A first TMDB day has landed (see test_nothing_is_requested_before_the_first_tmdb_day).
+    Lake(tmp_path / "lake").write_partition(TMDB_MOVIES_TABLE, "2026-11-20", pa.table({"id": pa.array([], pa.int64())}))
     return tmp_path
 
 
 def evaluate(input_dir: Path, cursor: str | None):
-    # The sensor never touches the lake; the provider assets only need it declared.
+    # The sensor only lists the lake's TMDB days.
     resources = {
         "paths": PipelinePaths(input_dir=str(input_dir), reports_dir=str(input_dir / "reports")),
         "lake": LakeResource(root=str(input_dir / "lake")),
@@ -126,3 +130,15 @@ def test_a_removed_file_requests_nothing(input_dir: Path):
 
 def test_sensor_is_running_by_default():
     assert provider_files_sensor.default_status == DefaultSensorStatus.RUNNING
+
+
+def test_nothing_is_requested_before_the_first_tmdb_day(input_dir: Path):
+    shutil.rmtree(input_dir / "lake")
+    first = evaluate(input_dir, None)
+    assert not first.run_requests
+    assert "wait for the first TMDB day" in first.skip_reason.skip_message
+    # The hashes are recorded: the first daily run loads these deliveries, so no run follows
+    # for them once the day has landed.
+    assert set(json.loads(first.cursor)) == EVERY_FILE
+    Lake(input_dir / "lake").write_partition(TMDB_MOVIES_TABLE, "2026-11-20", pa.table({"id": pa.array([], pa.int64())}))
+    assert not evaluate(input_dir, first.cursor).run_requests
