@@ -3,11 +3,12 @@ PostgreSQL cluster, the code server, the Dagster webserver and daemon and the da
 supervisord, on free ports with temporary data paths; runs submitted through its GraphQL API
 and through ``make run``. One service for the whole file (it takes a while to start).
 
-The runs materialize the day's TMDB fetch (:data:`FETCH`, a step that writes the lake and
-carries the warehouse writers' tag like every job), not the whole graph: the queue, the
-retries and the restarts are the same for any run, and a whole-graph run takes minutes on a
-loaded machine. The input folder has no provider deliveries, so the provider sensor ticks
-(and keeps a cursor) without starting runs of its own."""
+Most runs materialize the day's TMDB fetch (:data:`FETCH`, a step that writes the lake and
+carries the warehouse writers' tag like every job): the queue, the retries and the restarts
+are the same for any run, and a whole-graph run takes a minute or more on a loaded machine.
+One run builds the whole graph through to the published snapshot, the readers' path. The
+provider sensor sees the real deliveries before any TMDB day has landed, so it records them
+(a cursor) and leaves them to the daily runs, which load them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import time
 from itertools import combinations
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
@@ -76,14 +78,16 @@ class RunningService:
     def client(self) -> DagsterGraphQLClient:
         return DagsterGraphQLClient("127.0.0.1", port_number=self.settings.webserver_port)
 
-    def submit(self, partition: str) -> str:
+    def submit(self, partition: str, selection: list[list[str]] | None = FETCH) -> str:
+        """Submit ``daily_refresh`` for ``partition``: the assets ``selection``, or the whole
+        graph when None."""
         # The test days are past days: they are fetched as refetches (marked late).
         return self.client().submit_job_execution(
             DAILY_REFRESH,
             repository_location_name=LOCATION_NAME,
             run_config=REFETCH_RUN_CONFIG,
             tags={"dagster/partition": partition},
-            asset_selection=FETCH,
+            asset_selection=selection,
         )
 
     def instance(self) -> DagsterInstance:
@@ -131,7 +135,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, sample_data: Path, dbt_man
     root = tmp_path_factory.mktemp("service")
     inputs = root / "inputs"
     inputs.mkdir()
-    for folder in ("tmdb", "ids"):
+    for folder in ("tmdb", "ids", "providers"):
         (inputs / folder).symlink_to(sample_data / folder)
     # PostgreSQL runs as the postgres user, which cannot enter pytest's private temp folders.
     pg_dir = Path(tempfile.mkdtemp(prefix="movies-pg-"))
@@ -191,7 +195,8 @@ def test_up_runs_every_process_and_loads_the_code(service: RunningService) -> No
 
 
 def test_runs_submitted_at_once_never_overlap(service: RunningService) -> None:
-    run_ids = [service.submit(DAY), service.submit(DAY), service.submit(DAY_BEFORE)]
+    # The same partition twice, then the day before through the whole graph to publication.
+    run_ids = [service.submit(DAY), service.submit(DAY), service.submit(DAY_BEFORE, selection=None)]
     service.wait_finished(run_ids)
     with service.instance() as instance:
         records = {run_id: instance.get_run_record_by_id(run_id) for run_id in run_ids}
@@ -202,6 +207,14 @@ def test_runs_submitted_at_once_never_overlap(service: RunningService) -> None:
         for (start_a, end_a), (start_b, end_b) in combinations(spans, 2):
             assert end_a <= start_b or end_b <= start_a, f"runs overlapped: {spans}"
         assert len(spans) >= 3
+        assert max(records.values(), key=lambda record: record.end_time).dagster_run.run_id == run_ids[-1]
+    # The readers' path names the snapshot the last run published.
+    with duckdb.connect(service.env["MOVIES_DUCKDB_PATH"], read_only=True) as conn:
+        published = conn.execute("SELECT run_id, partition_date::VARCHAR FROM meta.publication ORDER BY published_at DESC LIMIT 1").fetchone()
+        fact_rows = conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone()[0]
+    assert published == (run_ids[-1], DAY_BEFORE)
+    assert Path(service.env["MOVIES_DUCKDB_PATH"]).resolve().name.endswith(f"-{run_ids[-1][:8]}.duckdb")
+    assert fact_rows > 0
 
 
 def test_make_run_queues_behind_a_service_run(service: RunningService) -> None:
