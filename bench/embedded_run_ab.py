@@ -26,11 +26,14 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from _common import RESULTS_DIR, REPO_ROOT, machine_info, markdown_table, save_json
 
-DAY = "2026-11-20"
+# Today (UTC): a past day without an observation lands nothing and skips the models (the
+# rule against passing today's values off as a past day), so only today is a whole run.
+DAY = datetime.now(timezone.utc).date().isoformat()
 # Read in the run's own environment: the "before" instance config may name code only its
 # checkout has (a custom storage class).
 RUN_RECORD = (

@@ -21,7 +21,7 @@ printed summary included). The service is stopped at the end.
 
 Run::
 
-    .venv/bin/python bench/service.py --pairs 1
+    .venv/bin/python bench/service.py --pairs 3
 """
 
 from __future__ import annotations
@@ -34,12 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
 from _common import RESULTS_DIR, REPO_ROOT, machine_info, save_json
 
-DAY = "2026-11-20"
+# Today (UTC): a past day without an observation lands nothing and skips the models (the
+# rule against passing today's values off as a past day), so only today is a whole run.
+DAY = datetime.now(timezone.utc).date().isoformat()
 MIB = 1024**2
 
 
