@@ -1,7 +1,7 @@
 """End-to-end benchmark: the whole asset graph on the real sample data, three daily runs.
 
-Starts the project's local TMDB server (:mod:`movie_assets.tmdb.replay_server`, no added latency)
-over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
+Starts the project's local TMDB server (:mod:`movie_assets.tmdb.replay_server`, no added latency,
+with the request log of the tests' ``tests/support/tmdb_faults.py``) over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
 were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this process owns
 the server and reads its request log. Everything else is the project's own configuration,
 with a fresh warehouse, reports folder and Dagster instance in ``--out`` (configured by
@@ -45,6 +45,8 @@ from pathlib import Path
 from _common import RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, machine_info, markdown_table, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
+# The request-logging server is a test tool (tests/support), not part of the product.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 # The three runs take three consecutive days ending today (UTC): later days are not partitions yet.
 DEFAULT_DAY = (datetime.now(timezone.utc).date() - timedelta(days=2)).isoformat()
@@ -164,11 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     (work / "dagster_home").mkdir(parents=True)
     # The instance the product runs with (make copies the same file into $DAGSTER_HOME).
     shutil.copy(REPO_ROOT / "scripts" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
-    from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
+    from movie_assets.tmdb.replay_server import Snapshot
+    from support.tmdb_faults import FaultyReplayServer
 
     api_key = secrets.token_hex(16)
     snapshot = Snapshot.load(args.input_dir / "tmdb")
-    with TMDBReplayServer(snapshot, api_key=api_key) as server:
+    with FaultyReplayServer(snapshot, api_key=api_key) as server:
         settings = bench_settings(work, server.base_url, api_key, args.input_dir)
         with Stopwatch() as import_watch:
             from dagster import DagsterInstance

@@ -1,7 +1,7 @@
 """Ingest benchmark: the TMDB client against the local server at 50 ms and 200 ms latency.
 
-For each latency it starts the local TMDB server (``python -m movie_assets.tmdb.replay_server``) in
-its own process on 127.0.0.1, as TMDB is another machine, with that much delay before every
+For each latency it starts the local TMDB server with the tests' fault injection and request
+log (``python -m support.tmdb_faults``, ``tests/support/tmdb_faults.py``) in its own process on 127.0.0.1, as TMDB is another machine, with that much delay before every
 answer, fetches ``--movies`` movie details (the most
 popular ids of ``$MOVIES_INPUT_DIR/tmdb/movies.jsonl.gz``) with :class:`TMDBClient`
 (``--rate`` requests/second, ``--concurrency`` threads) and measures, from the server's own
@@ -37,8 +37,9 @@ from pathlib import Path
 
 import requests
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(REPO_ROOT))
 
 from _common import RESULTS_DIR, machine_info, markdown_table, save_json  # noqa: E402
 
@@ -76,10 +77,11 @@ def replay_server(snapshot_dir: Path, latency: float):
     with tempfile.TemporaryDirectory() as folder:
         log_path = Path(folder) / "requests.jsonl"
         command = [
-            sys.executable, "-m", "movie_assets.tmdb.replay_server", "--snapshot", str(snapshot_dir), "--port", "0",
+            sys.executable, "-m", "support.tmdb_faults", "--snapshot", str(snapshot_dir), "--port", "0",
             "--api-key", KEY, "--latency", str(latency), "--request-log", str(log_path),
         ]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
+        # Run from tests/ so that `-m support.tmdb_faults` finds the test-side package.
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT / "tests")
         log: list[dict] = []
         try:
             base_url = server.stdout.readline().rsplit(" ", 1)[-1].strip()

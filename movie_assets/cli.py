@@ -113,6 +113,22 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def selected_keys(defs, select: str) -> set | None:
+    """The asset keys (``dagster.AssetKey``) of ``select`` in the ``Definitions`` ``defs``, plus
+    the other assets of a step that writes several together (a multi-asset that cannot be
+    split, such as the TMDB fetch, comes whole); None for ``*``, the whole job.
+
+    Raises:
+        dagster.DagsterInvalidSubsetError: ``select`` names no asset of ``defs``.
+    """
+    if select == "*":
+        return None
+    from dagster import AssetSelection
+
+    selection = AssetSelection.from_coercible(select.split(",")).required_multi_asset_neighbors()
+    return selection.resolve(defs.resolve_asset_graph())
+
+
 def resolve_job(settings, select: str):
     """``daily_refresh`` for ``settings``, cut to ``select`` (what ``dagster asset materialize
     --select`` takes, comma-separated; ``*`` for all) plus the other assets of a step that
@@ -121,8 +137,6 @@ def resolve_job(settings, select: str):
     Raises:
         subprocess.CalledProcessError: ``dbt parse`` failed (its output names the file).
     """
-    from dagster import AssetSelection
-
     from movie_assets.automation.jobs import DAILY_REFRESH
     from movie_assets.definitions import build_definitions
     from movie_assets.transform.project import build_dbt_project, prepare_manifest
@@ -131,11 +145,8 @@ def resolve_job(settings, select: str):
     prepare_manifest(build_dbt_project(settings), settings)
     defs = build_definitions(settings)
     job = defs.resolve_job_def(DAILY_REFRESH)
-    if select == "*":
-        return job
-    # A multi-asset that cannot be split (the TMDB fetch) comes whole.
-    selection = AssetSelection.from_coercible(select.split(",")).required_multi_asset_neighbors()
-    return job.get_subset(asset_selection=selection.resolve(defs.resolve_asset_graph()))
+    keys = selected_keys(defs, select)
+    return job if keys is None else job.get_subset(asset_selection=keys)
 
 
 def run_embedded(instance, settings, select: str, partitions: list[str], tags: dict[str, str], refetch: bool = False) -> list:
@@ -229,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if service_url is not None:
         # `make up` is running: the runs go through the service's queue, never beside it.
-        summaries = submit_and_follow(settings, service_url, partitions, args.select, tags, args.refetch)
+        from movie_assets.definitions import build_definitions
+
+        keys = None if args.select == "*" else sorted(selected_keys(build_definitions(settings), args.select))
+        summaries = submit_and_follow(settings, service_url, partitions, args.select, keys, tags, args.refetch)
     else:
         with DagsterInstance.from_config(str(home)) as instance:
             try:

@@ -2,7 +2,7 @@
 
 Starts the dashboard as ``make dashboard`` does, on a free loopback port over
 ``MOVIES_DUCKDB_PATH`` (default ``data/warehouse.duckdb``: run ``make run`` first), opens it in
-headless Chromium with the browser test's helpers (:mod:`movie_assets.serving.browser`) and
+headless Chromium with the browser test's helpers (``tests/support/browser.py``) and
 saves the top of the page as a PNG. App and browser are stopped afterwards.
 
     .venv/bin/python scripts/dashboard_screenshot.py [--out docs/dashboard.png] [--height 1400]
@@ -15,9 +15,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from movie_assets.serving.browser import BrowserUnavailable, free_port, headless_chromium, running_dashboard, wait_until_rendered
 from movie_assets.serving.dashboard_queries import dashboard_settings
 from movie_assets.settings import REPO_ROOT
+
+# The browser harness is a dev tool beside the tests, not part of the product.
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from support.browser import BrowserUnavailable, headless_chromium, running_dashboard, wait_until_rendered  # noqa: E402
+from support.ports import free_port  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

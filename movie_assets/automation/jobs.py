@@ -9,11 +9,9 @@ from collections.abc import Sequence
 
 from dagster import AssetChecksDefinition, AssetKey, AssetSelection, DailyPartitionsDefinition, define_asset_job
 
+from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
+
 DAILY_REFRESH = "daily_refresh"
-#: The tag of every run that writes the lake, the build file or the serving folder. The
-#: service's run queue (deploy/dagster.yaml) starts one run with it at a time, whoever
-#: submitted it; every job and the provider sensor's runs carry it.
-WRITES_WAREHOUSE_TAGS = {"movies/writes": "warehouse"}
 FULL_TABLE_TESTS = "full_table_tests"
 #: The tables built day by day, whose per-day dbt tests a daily run scopes to its window.
 DAY_BY_DAY_TABLES = (

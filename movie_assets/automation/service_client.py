@@ -69,7 +69,7 @@ def blocking_run(instance, run_id: str) -> str | None:
     oldest run queued before it, as ``run <id> (<job>, <partition>, <status>)``; None if none."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
+    from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 
     running = instance.get_run_records(
         filters=RunsFilter(statuses=[DagsterRunStatus(status) for status in IN_PROGRESS], tags=WRITES_WAREHOUSE_TAGS)
@@ -120,14 +120,22 @@ def _retry_of(instance, run) -> str | None:
 
 
 def submit_and_follow(
-    settings: Settings, url: str, partitions: list[str], select: str, tags: dict[str, str], refetch: bool = False
+    settings: Settings,
+    url: str,
+    partitions: list[str],
+    select: str,
+    keys: list | None,
+    tags: dict[str, str],
+    refetch: bool = False,
 ) -> list:
     """Submit ``daily_refresh`` for each partition (oldest first) to the service at ``url``,
     then follow each run and print its summary; returns the runs' summaries
     (:class:`~movie_assets.automation.run_summary.RunSummary`) in order.
 
-    ``select`` is an asset selection as for ``dagster asset materialize`` (``*``: the whole
-    job); ``tags`` are added to every run; ``refetch`` stores TMDB's current values for past
+    ``select`` is the asset selection as the user gave it (``*``: the whole job), for the
+    messages; ``keys`` are its asset keys (``dagster.AssetKey``; None for the whole job), which
+    the caller resolves from the definitions, the layer above this one. ``tags`` are added to
+    every run; ``refetch`` stores TMDB's current values for past
     days without an observation, marked late (:mod:`movie_assets.tmdb.observation`). Each
     run's event log is written to ``<MOVIES_LOG_DIR>/runs/<run id>.log``.
 
@@ -144,7 +152,6 @@ def submit_and_follow(
 
     service = Service(settings)
     client = DagsterGraphQLClient("127.0.0.1", port_number=int(url.rsplit(":", 1)[1]))
-    keys = _selected_keys(settings, select)
     fetches = keys is None or any(key.path == ["bronze", TMDB_FETCH_OP] for key in keys)
     run_config = refetch_run_config({TMDB_FETCH_OP} if fetches else set(), refetch)
     print(f"submitting {select!r} for {', '.join(partitions)} to the service at {url}", flush=True)
@@ -172,17 +179,3 @@ def submit_and_follow(
                 report_run(instance, run.run_id, partition, settings, log_path, links={"run in the UI": f"{url}/runs/{run.run_id}"})
             )
     return summaries
-
-
-def _selected_keys(settings: Settings, select: str) -> list | None:
-    """The asset keys of ``select`` (None for ``*``: the whole job), with the other assets of
-    a step that writes several together."""
-    if select == "*":
-        return None
-    from dagster import AssetSelection
-
-    from movie_assets.definitions import build_definitions
-
-    defs = build_definitions(settings)
-    selection = AssetSelection.from_coercible(select.split(",")).required_multi_asset_neighbors()
-    return sorted(selection.resolve(defs.resolve_asset_graph()))

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from dagster import AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
 from movie_assets.paths import PipelinePaths
 from movie_assets.providers.deliveries import DELIVERIES
+from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
 from movie_assets.warehouse.lake import LakeResource
 

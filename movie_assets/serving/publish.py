@@ -29,7 +29,6 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -79,27 +78,6 @@ class Publication:
 def current_snapshot(readers_path: Path) -> Path | None:
     """The snapshot the readers' path names, or None when nothing was published yet."""
     return readers_path.resolve() if readers_path.is_symlink() and readers_path.exists() else None
-
-
-def adopt_plain_warehouse(readers_path: Path, build_path: Path, log: Callable[[str], None]) -> bool:
-    """Move a warehouse from before the storage tiers (a plain file at the readers' path) to
-    the build path, so the next publication can put a snapshot link in its place.
-
-    Returns True when a file was moved. Nothing happens when the path is already a link, is
-    missing, or the build file exists (then the plain file is left for a person to remove).
-    """
-    if readers_path.is_symlink() or not readers_path.is_file() or build_path.exists():
-        return False
-    build_path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(readers_path, build_path)
-    wal = readers_path.with_name(readers_path.name + ".wal")
-    if wal.exists():
-        shutil.move(wal, build_path.with_name(build_path.name + ".wal"))
-    log(
-        f"{readers_path} was a warehouse file from before published snapshots; moved it to the build "
-        f"path {build_path}. From now on {readers_path} is a link to the newest audited snapshot."
-    )
-    return True
 
 
 def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

@@ -29,14 +29,13 @@ Endpoints (TMDB API v3 shapes):
   body differs from, or is missing in, the baseline. It is reported for whatever window is
   asked; without a baseline the feed is empty (a day with no changes).
 
-Fault options (:class:`Faults`) make it misbehave the way a real API does: latency, a
-share of 5xx answers, 429 bursts with ``Retry-After``, stalls past the client's timeout,
-malformed bodies. Every request is recorded in ``request_log`` (arrival time, path without
-credentials, status) so benchmarks can measure the achieved rate on the server's side.
-
 Credentials are checked like TMDB: ``api_key`` query parameter or ``Authorization: Bearer``;
-missing or wrong → 401 with ``status_code`` 7. It is what offline runs and tests talk to,
-over real HTTP on 127.0.0.1.
+missing or wrong → 401 with ``status_code`` 7. It is what offline runs (``TMDB_SOURCE=snapshot``)
+talk to, through the same HTTP client as the live API, over real HTTP on 127.0.0.1.
+
+It answers correctly and nothing else. Tests and benchmarks that need a misbehaving API
+(latency, 5xx, 429 bursts, stalls, malformed bodies) or the server's request log subclass
+:class:`ReplayHandler` and :class:`TMDBReplayServer` on their side (``tests/support/tmdb_faults.py``).
 
 Run it: ``python -m movie_assets.tmdb.replay_server --snapshot DIR --port N --api-key KEY``.
 """
@@ -50,14 +49,12 @@ import math
 import re
 import signal
 import threading
-import time
-import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from movie_assets.tmdb.client import MAX_PAGE
 
@@ -86,62 +83,9 @@ INVALID_DATE = {
     "status_code": 47,
     "status_message": "The input is not valid: start_date and end_date must be YYYY-MM-DD, at most 14 days apart.",
 }
-SERVER_ERROR = {"success": False, "status_code": 11, "status_message": "Internal error: Something went wrong, contact TMDb."}
-RATE_LIMITED = {"success": False, "status_code": 25, "status_message": "Your request count is over the allowed limit."}
 
 _MOVIE_PATH = re.compile(r"^/3/movie/(\d+)$")
 _CREDITS_PATH = re.compile(r"^/3/movie/(\d+)/credits$")
-_CREDENTIAL_PARAMS = {"api_key"}
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Ways the replay server misbehaves, for tests and benchmarks. All default to off.
-
-    Attributes:
-        latency: seconds added before every answer.
-        error_share: share (0-1) of movie ids, picked by a stable hash of ``seed`` and the
-            id, whose first ``error_attempts`` requests answer 500/502/503/504 in turn.
-        error_attempts: see ``error_share``.
-        failing_ids: movie ids that always answer 503.
-        burst_429_after: after this many requests (server-wide), a burst of
-            ``burst_429_length`` requests answers 429 with ``Retry-After: retry_after``.
-        burst_429_length: length of that burst, requests.
-        retry_after: the ``Retry-After`` value, whole seconds.
-        stall_ids: movie id -> how many of its first requests stall for ``stall_seconds``
-            before answering (past a client's read timeout).
-        stall_seconds: how long a stall lasts, seconds.
-        malformed_ids: movie ids answered 200 with a body cut in the middle (not JSON).
-        idless_ids: movie ids answered 200 with a JSON object that lacks ``id``.
-        seed: changes which ids ``error_share`` picks.
-    """
-
-    latency: float = 0.0
-    error_share: float = 0.0
-    error_attempts: int = 1
-    failing_ids: frozenset[int] = frozenset()
-    burst_429_after: int | None = None
-    burst_429_length: int = 0
-    retry_after: int = 1
-    stall_ids: dict[int, int] = field(default_factory=dict)
-    stall_seconds: float = 5.0
-    malformed_ids: frozenset[int] = frozenset()
-    idless_ids: frozenset[int] = frozenset()
-    seed: int = 0
-
-    def flaky(self, movie_id: int) -> bool:
-        """Whether ``movie_id`` is one of the ``error_share`` ids."""
-        return zlib.crc32(f"{self.seed}:{movie_id}".encode()) % 10_000 < self.error_share * 10_000
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request as the server saw it: ``at`` (``time.monotonic()`` on arrival, seconds),
-    ``path`` (path and query without credentials), ``status`` (HTTP status answered)."""
-
-    at: float
-    path: str
-    status: int
 
 
 def _json_lines(path: Path, kind: str) -> Iterator[tuple[int, bytes, dict]]:
@@ -307,15 +251,27 @@ def _valid_window(query: dict[str, list[str]]) -> bool:
     return 0 <= (end - start).days <= MAX_CHANGES_DAYS
 
 
-class _Handler(BaseHTTPRequestHandler):
+def append_values(query: dict[str, list[str]]) -> frozenset[str]:
+    """The sub-requests ``append_to_response`` names (comma-separated, possibly repeated)."""
+    return frozenset(value.strip() for values in query.get("append_to_response", []) for value in values.split(","))
+
+
+class ReplayHandler(BaseHTTPRequestHandler):
+    """Answers one connection's requests from ``server.snapshot`` (see the module docstring).
+
+    A request goes :meth:`do_GET` (credentials) → :meth:`answer` (routing) → :meth:`movie` for
+    ``/3/movie/{id}``; every answer leaves through :meth:`send_body`. A subclass may override
+    any of them to misbehave or to record (the tests' fault injection does).
+    """
+
     server: "TMDBReplayServer"
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args) -> None:  # the default writes every request to stderr
         return
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.server.record(self._arrived, self._public_path, status)
+    def send_body(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """Answer ``status`` with the JSON ``body`` (bytes) and extra ``headers``."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -324,10 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(payload).encode(), headers)
+    def send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        """Answer ``status`` with ``payload`` serialized as JSON."""
+        self.send_body(status, json.dumps(payload).encode(), headers)
 
-    def _authorized(self, query: dict[str, list[str]]) -> bool:
+    def authorized(self, query: dict[str, list[str]]) -> bool:
+        """Whether the request carries the server's API key or bearer token."""
         key = query.get("api_key", [None])[0]
         header = self.headers.get("Authorization", "")
         bearer = header[7:] if header.startswith("Bearer ") else None
@@ -336,82 +294,58 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def do_GET(self) -> None:
-        self._arrived = time.monotonic()
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
-        public_query = {k: v for k, v in query.items() if k not in _CREDENTIAL_PARAMS}
-        self._public_path = parts.path + (f"?{urlencode(public_query, doseq=True)}" if public_query else "")
-        number = self.server.count_request()
-        faults = self.server.faults
-        if faults.latency:
-            time.sleep(faults.latency)
-        if not self._authorized(query):
-            self._send_json(401, INVALID_KEY)
+        if not self.authorized(query):
+            self.send_json(401, INVALID_KEY)
             return
-        if faults.burst_429_after is not None and faults.burst_429_after < number <= faults.burst_429_after + faults.burst_429_length:
-            self._send_json(429, RATE_LIMITED, {"Retry-After": str(faults.retry_after)})
-            return
+        self.answer(parts.path, query)
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> None:
+        """Answer an authorized request for ``path`` with the parsed ``query``."""
         snapshot = self.server.snapshot
-        match = _MOVIE_PATH.match(parts.path)
+        match = _MOVIE_PATH.match(path)
         if match:
-            append = frozenset(
-                value.strip() for values in query.get("append_to_response", []) for value in values.split(",")
-            )
-            self._movie(int(match.group(1)), append)
+            self.movie(int(match.group(1)), append_values(query))
             return
-        match = _CREDITS_PATH.match(parts.path)
+        match = _CREDITS_PATH.match(path)
         if match:
             credits = snapshot.credits.get(int(match.group(1)))
             if credits is None:
-                self._send_json(404, NOT_FOUND)
+                self.send_json(404, NOT_FOUND)
             else:
-                self._send(200, credits)
+                self.send_body(200, credits)
             return
-        if parts.path == "/3/discover/movie":
+        if path == "/3/discover/movie":
             raw_page = query.get("page", ["1"])[0]
             if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-                self._send_json(400, INVALID_PAGE)
+                self.send_json(400, INVALID_PAGE)
                 return
             include_adult = query.get("include_adult", ["false"])[0] == "true"
-            self._send_json(200, snapshot.discover_page(int(raw_page), include_adult))
+            self.send_json(200, snapshot.discover_page(int(raw_page), include_adult))
             return
-        if parts.path == "/3/movie/changes":
+        if path == "/3/movie/changes":
             raw_page = query.get("page", ["1"])[0]
             if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-                self._send_json(400, INVALID_PAGE)
+                self.send_json(400, INVALID_PAGE)
                 return
             if not _valid_window(query):
-                self._send_json(422, INVALID_DATE)
+                self.send_json(422, INVALID_DATE)
                 return
-            self._send_json(200, snapshot.changes_page(int(raw_page)))
+            self.send_json(200, snapshot.changes_page(int(raw_page)))
             return
-        if parts.path == "/3/genre/movie/list":
-            self._send(200, snapshot.genres_body)
+        if path == "/3/genre/movie/list":
+            self.send_body(200, snapshot.genres_body)
             return
-        self._send_json(404, NOT_FOUND)
+        self.send_json(404, NOT_FOUND)
 
-    def _movie(self, movie_id: int, append: frozenset[str]) -> None:
-        faults = self.server.faults
-        attempt = self.server.count_attempt(movie_id)
-        if attempt <= faults.stall_ids.get(movie_id, 0):
-            time.sleep(faults.stall_seconds)
-        if movie_id in faults.failing_ids:
-            self._send_json(503, SERVER_ERROR)
-            return
-        if faults.flaky(movie_id) and attempt <= faults.error_attempts:
-            self._send_json((500, 502, 503, 504)[(attempt - 1) % 4], SERVER_ERROR)
-            return
+    def movie(self, movie_id: int, append: frozenset[str]) -> None:
+        """Answer ``/3/movie/{movie_id}`` with the ``append_to_response`` values ``append``."""
         body = self.server.snapshot.movie_body(movie_id, append)
         if body is None:
-            self._send_json(404, NOT_FOUND)
-        elif movie_id in faults.malformed_ids:
-            self._send(200, body[: len(body) // 2])
-        elif movie_id in faults.idless_ids:
-            record = json.loads(body)
-            del record["id"]
-            self._send_json(200, record)
+            self.send_json(404, NOT_FOUND)
         else:
-            self._send(200, body)
+            self.send_body(200, body)
 
 
 class TMDBReplayServer(ThreadingHTTPServer):
@@ -421,13 +355,15 @@ class TMDBReplayServer(ThreadingHTTPServer):
     starts serving in a daemon thread on ``127.0.0.1`` (port 0 picks a free port) and
     ``server.base_url`` is the ``.../3`` root to give the client.
 
-    Attributes:
-        faults: the :class:`Faults` in force (default: none).
-        request_log: every request answered, as :class:`LoggedRequest`, in answer order.
+    Raises:
+        ValueError: neither ``api_key`` nor ``access_token`` is given.
+        OSError: the port is taken.
     """
 
+    #: The request handler; a subclass may answer through a subclass of :class:`ReplayHandler`.
+    handler_class: type[ReplayHandler] = ReplayHandler
     daemon_threads = True
-    # Many client threads connect at once in benchmarks; the default backlog of 5 drops some.
+    # The client's threads (TMDB_MAX_CONCURRENCY) connect at once; the default backlog of 5 can drop some.
     request_queue_size = 128
 
     def __init__(
@@ -438,40 +374,17 @@ class TMDBReplayServer(ThreadingHTTPServer):
         access_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
-        faults: Faults | None = None,
     ) -> None:
         if not (api_key or access_token):
             raise ValueError("the replay server needs an api_key or an access_token to check requests against")
-        super().__init__((host, port), _Handler)
+        super().__init__((host, port), self.handler_class)
         self.snapshot = snapshot
         self.api_key = api_key
         self.access_token = access_token
-        self.faults = faults or Faults()
-        self.request_log: list[LoggedRequest] = []
-        self._requests = 0
-        self._attempts: dict[int, int] = {}
-        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def count_request(self) -> int:
-        """Count a request on arrival; returns its 1-based number, server-wide."""
-        with self._lock:
-            self._requests += 1
-            return self._requests
-
-    def count_attempt(self, movie_id: int) -> int:
-        """Count a request for ``movie_id``; returns how many it has had, this one included."""
-        with self._lock:
-            self._attempts[movie_id] = self._attempts.get(movie_id, 0) + 1
-            return self._attempts[movie_id]
-
-    def record(self, arrived: float, path: str, status: int) -> None:
-        """Append a request to ``request_log``."""
-        with self._lock:
-            self.request_log.append(LoggedRequest(arrived, path, status))
-
     def handle_error(self, request, client_address) -> None:
-        # A client that gave up on a stalled answer closes its socket: nothing to report.
+        # A client that gave up waiting (its read timeout) closes its socket: nothing to report.
         return
 
     @property
@@ -497,8 +410,9 @@ class TMDBReplayServer(ThreadingHTTPServer):
         self.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The command line of :func:`main`: snapshot, baseline, host, port and credentials."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--snapshot",
         type=Path,
@@ -507,24 +421,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--movies-file", default="movies.jsonl.gz", help="snapshot file inside --snapshot")
     parser.add_argument("--baseline-file", help="earlier snapshot file: /movie/changes reports the differences from it")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added before every answer")
-    parser.add_argument("--error-share", type=float, default=0.0, help="share of movie ids whose first request answers 5xx")
-    parser.add_argument(
-        "--request-log", type=Path, help="on exit, write the request log here as JSON lines {at, path, status}"
-    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", help="v3 key clients must send (this or --access-token)")
     parser.add_argument("--access-token", help="v4 bearer token clients may send instead")
-    args = parser.parse_args(argv)
-    if not (args.api_key or args.access_token):
-        parser.error("give --api-key or --access-token: the key clients must send")
-    api_key = args.api_key
-    snapshot = Snapshot.load(args.snapshot, args.movies_file, args.baseline_file)
-    faults = Faults(latency=args.latency, error_share=args.error_share)
-    server = TMDBReplayServer(
-        snapshot, api_key=api_key, access_token=args.access_token, host=args.host, port=args.port, faults=faults
-    )
+    return parser
+
+
+def serve_until_stopped(server: TMDBReplayServer) -> None:
+    """Print where ``server`` serves, then serve until Ctrl-C or SIGTERM; the socket is closed
+    afterwards."""
+    snapshot = server.snapshot
     print(f"serving {len(snapshot.movies)} movies ({len(snapshot.credits)} with credits) at {server.base_url}", flush=True)
     # SIGTERM stops it like Ctrl-C (a background process may have SIGINT ignored).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -534,10 +441,17 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         server.server_close()
-        if args.request_log is not None:
-            with args.request_log.open("w", encoding="utf-8") as out:
-                for entry in server.request_log:
-                    out.write(json.dumps({"at": entry.at, "path": entry.path, "status": entry.status}) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argument_parser(__doc__.splitlines()[0])
+    args = parser.parse_args(argv)
+    if not (args.api_key or args.access_token):
+        parser.error("give --api-key or --access-token: the key clients must send")
+    snapshot = Snapshot.load(args.snapshot, args.movies_file, args.baseline_file)
+    serve_until_stopped(
+        TMDBReplayServer(snapshot, api_key=args.api_key, access_token=args.access_token, host=args.host, port=args.port)
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from datetime import date
 import duckdb
 from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
 
-from movie_assets.automation.jobs import WRITES_WAREHOUSE_TAGS
+from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, fetch_details, fetched_rows, tmdb_lake
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.paths import PipelinePaths

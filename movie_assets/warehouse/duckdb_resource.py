@@ -12,7 +12,7 @@ from dagster import Failure, InitResourceContext, MetadataValue, get_dagster_log
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from movie_assets.serving.publish import adopt_plain_warehouse
+from movie_assets.warehouse.legacy_upgrade import adopt_plain_warehouse
 
 DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")

@@ -197,7 +197,8 @@ def test_dashboard_in_a_real_browser(warehouse, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from movie_assets.serving.browser import choose_option, free_port, headless_chromium, running_dashboard, wait_for_text, wait_until_rendered
+    from support.browser import choose_option, headless_chromium, running_dashboard, wait_for_text, wait_until_rendered
+    from support.ports import free_port
 
     (all_movies,), = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
     (animation,), = query(

@@ -19,8 +19,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from movie_assets.serving.publish import adopt_plain_warehouse, current_snapshot, publish_snapshot
+from movie_assets.serving.publish import current_snapshot, publish_snapshot
 from movie_assets.warehouse.lake import Lake
+from movie_assets.warehouse.legacy_upgrade import adopt_plain_warehouse
 
 
 def make_build(path: Path, movies: int) -> Path:

@@ -19,10 +19,11 @@ from movie_assets.paths import PipelinePaths
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import build_tmdb_assets
 from movie_assets.tmdb.id_list import parse_id_list
-from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Snapshot
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
 from movie_assets.warehouse.lake import Lake, LakeResource
+from support.tmdb_faults import Faults, FaultyReplayServer
 
 DAY = "2026-11-20"
 
@@ -79,7 +80,7 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
     monkeypatch.setenv("TMDB_SOURCE", "live")
     monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], key)
 
-    with TMDBReplayServer(snapshot, faults=faults, **server_credentials) as server:
+    with FaultyReplayServer(snapshot, faults=faults, **server_credentials) as server:
         tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2,
                             backoff_factor=0.02)
         resources = {"tmdb": tmdb, "lake": lake, "paths": paths}

@@ -27,13 +27,14 @@ import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
-from movie_assets.automation.jobs import DAILY_REFRESH, WRITES_WAREHOUSE_TAGS
+from movie_assets.automation.jobs import DAILY_REFRESH
 from movie_assets.automation.run_summary import lake_counts
 from movie_assets.automation.service import LOCATION_NAME, PROGRAMS, Service
-from movie_assets.serving.browser import free_port
+from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 from movie_assets.settings import REPO_ROOT, Settings
 from movie_assets.warehouse.lake import Lake
 from conftest import DAY, REFETCH_RUN_CONFIG
+from support.ports import free_port
 
 DAY_BEFORE = "2026-11-19"
 RUN_TIMEOUT_SECONDS = 900

@@ -22,10 +22,10 @@ from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
 from test_daily_incremental import dbt
 from movie_assets.definitions import build_definitions
-from movie_assets.serving.browser import free_port
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
 from movie_assets.transform.spark_cluster import StandaloneCluster
+from support.ports import free_port
 
 DAY_2 = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
 RELATIVE_TOLERANCE = 1e-9

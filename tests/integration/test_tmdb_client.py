@@ -9,7 +9,8 @@ import pytest
 from urllib3.util.retry import RequestHistory
 
 from movie_assets.tmdb.client import FullJitterRetry, SlidingWindowRateLimiter, TMDBAuthError, TMDBClient
-from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Snapshot
+from support.tmdb_faults import Faults, FaultyReplayServer
 
 KEY = "client-test-key"
 AVATAR, TITANIC, JURASSIC, SPECTRE = 19995, 597, 135397, 206647
@@ -20,11 +21,11 @@ def snapshot(sample_data: Path) -> Snapshot:
     return Snapshot.load(sample_data / "tmdb")
 
 
-def serve(snapshot: Snapshot, **faults) -> TMDBReplayServer:
-    return TMDBReplayServer(snapshot, api_key=KEY, faults=Faults(**faults))
+def serve(snapshot: Snapshot, **faults) -> FaultyReplayServer:
+    return FaultyReplayServer(snapshot, api_key=KEY, faults=Faults(**faults))
 
 
-def client_for(server: TMDBReplayServer, **options) -> TMDBClient:
+def client_for(server: FaultyReplayServer, **options) -> TMDBClient:
     # A timeout the local server meets even beside heavy load: an accidental timeout is an
     # extra retry that the exact retry and request counts below would not expect.
     settings = dict(api_key=KEY, rate_limit=1000, max_concurrency=8, timeout=5.0, max_retries=3, backoff_factor=0.05)

@@ -24,10 +24,11 @@ from movie_assets.tmdb.assets import (
 from movie_assets.tmdb.client import TMDBClient
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE
 from movie_assets.tmdb.id_list import parse_id_list
-from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
 from movie_assets.warehouse.lake import Lake, LakeResource
+from support.tmdb_faults import Faults, FaultyReplayServer
 
 KEY = "ingestion-test-key"
 DAY = "2026-11-20"
@@ -107,7 +108,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         idless_ids=frozenset({idless}),
         failing_ids=frozenset({failing}),
     )
-    with TMDBReplayServer(snapshot, api_key=KEY, faults=faults) as server:
+    with FaultyReplayServer(snapshot, api_key=KEY, faults=faults) as server:
         metadata = run_tmdb(server, settings)
         statuses = Counter(entry.status for entry in server.request_log)
         assert statuses[429] == 3 and statuses[503] >= 3 and statuses[500] >= 1
@@ -166,7 +167,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
 
 
 def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, settings):
-    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+    with FaultyReplayServer(snapshot, api_key=KEY) as server:
         metadata = run_tmdb(server, settings, id_sources=["discover"], discover_pages=2)
         pages = [entry.path for entry in server.request_log if entry.path.startswith("/3/discover/movie")]
     assert pages == [
@@ -184,7 +185,7 @@ def test_discover_pages_above_500_are_refused(snapshot, settings):
 
 
 def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_path, settings, sample_data):
-    with TMDBReplayServer(snapshot, api_key=KEY) as server:
+    with FaultyReplayServer(snapshot, api_key=KEY) as server:
         run_tmdb(server, settings, day="2026-11-19")
         # Counted, not assumed: a detail request that timed out on a busy machine is retried.
         first_run_requests = len(server.request_log)
@@ -200,7 +201,7 @@ def test_changes_fetch_only_changed_known_or_listed_ids(snapshot, listed, tmp_pa
     later = Snapshot.load(sample_data / "tmdb", "movies_2017-07.jsonl.gz", baseline_file="movies.jsonl.gz")
     expected = set(listed) & set(later.changed_ids)
     assert 0 < len(expected) < 300
-    with TMDBReplayServer(later, api_key=KEY) as server:
+    with FaultyReplayServer(later, api_key=KEY) as server:
         changed = run_tmdb(server, settings, day="2026-11-21", id_sources=["changes"])
         pages = [entry.path for entry in server.request_log if "/changes" in entry.path]
     # Known ids are the earlier partitions' 300; the feed lists thousands more that are not fetched.
@@ -230,7 +231,7 @@ def test_a_failed_load_leaves_the_partition_as_it_was(tmp_path, monkeypatch):
 
 
 def test_unreadable_pages_become_dead_letters_and_the_rest_is_used(snapshot):
-    with TMDBReplayServer(snapshot, api_key=KEY, faults=Faults(burst_429_after=0, burst_429_length=1, retry_after=0)) as server:
+    with FaultyReplayServer(snapshot, api_key=KEY, faults=Faults(burst_429_after=0, burst_429_length=1, retry_after=0)) as server:
         client = TMDBClient(server.base_url, api_key=KEY, rate_limit=1000, max_retries=0)
         ids, letters = ids_from_discover(client, 2)
     assert ids == [i for i in snapshot.discover_order if i not in snapshot.adult][20:40]

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from movie_assets.tmdb.replay_server import Faults, Snapshot, TMDBReplayServer
+from movie_assets.tmdb.replay_server import Snapshot, TMDBReplayServer
+from support.tmdb_faults import Faults, FaultyReplayServer
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_faults_and_the_request_log(sample_data: Path):
         idless_ids=frozenset({597}),
         failing_ids=frozenset({135397}),
     )
-    with TMDBReplayServer(Snapshot.load(sample_data / "tmdb"), api_key="secret-k", faults=faults) as server:
+    with FaultyReplayServer(Snapshot.load(sample_data / "tmdb"), api_key="secret-k", faults=faults) as server:
         first = get(server, "/movie/19995", api_key="secret-k")
         limited = get(server, "/movie/19995", api_key="secret-k")
         idless = get(server, "/movie/597", api_key="secret-k")

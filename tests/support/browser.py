@@ -1,7 +1,8 @@
 """Start the dashboard as ``make dashboard`` does and drive it in headless Chromium.
 
 Shared by the browser test (``tests/integration/test_dashboard.py``) and
-``scripts/dashboard_screenshot.py`` (the README's screenshot). Needs the Debian packages
+``scripts/dashboard_screenshot.py`` (the README's screenshot); a dev tool, not part of the
+product. Needs the Debian packages
 ``chromium`` and ``chromium-driver`` and the dev extra's ``selenium``; nothing is downloaded:
 the browser and driver are the system's, and Chromium runs with a fresh profile and
 background networking off, so it talks to nothing but the app on 127.0.0.1.
@@ -12,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,13 +51,6 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 
 class BrowserUnavailable(RuntimeError):
     """Chromium, chromium-driver or selenium is not installed; the message says how to get it."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def find_browser() -> tuple[str, str]:
