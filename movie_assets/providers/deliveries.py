@@ -81,6 +81,23 @@ class Delivery:
     def asset_key(self) -> AssetKey:
         return AssetKey(["bronze", self.name])
 
+    @property
+    def schema(self) -> pa.Schema:
+        """The bronze table, declared once: :attr:`columns` as text, then :data:`AUDIT_FIELDS`.
+        :func:`delivery_rows` writes it; dbt's source ``bronze.<name>`` is checked against it
+        (tests/unit/test_bronze_schemas.py)."""
+        return pa.schema([pa.field(name, pa.string()) for name in self.columns] + list(AUDIT_FIELDS))
+
+
+#: The audit columns of every provider table: the file (path under the input folder), its
+#: sha256 (hex), the 1-based data row or array element, and when it was landed (UTC).
+AUDIT_FIELDS = (
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("file_sha256", pa.string(), nullable=False),
+    pa.field("source_row_number", pa.int64(), nullable=False),
+    pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+)
+
 
 CRITIC_AGG = Delivery(
     table="bronze.critic_agg",
@@ -352,18 +369,20 @@ def parse_delivery(delivery: Delivery, path: Path) -> ParsedDelivery:
 
 
 def delivery_rows(delivery: Delivery, parsed: ParsedDelivery, source_file: str, loaded_at: datetime) -> pa.Table:
-    """Arrow rows for ``delivery.table``: its source columns (text; NULL when the file lacks an
+    """Arrow rows of ``delivery.schema``: its source columns (text; NULL when the file lacks an
     optional column) plus the audit columns."""
     count = parsed.rows.num_rows
-    columns = {
-        name: parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string())
+    columns = [
+        parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string())
         for name in delivery.columns
-    }
-    columns["source_file"] = pa.array([source_file] * count, pa.string())
-    columns["file_sha256"] = pa.array([parsed.sha256] * count, pa.string())
-    columns["source_row_number"] = pa.array(range(1, count + 1), pa.int64())
-    columns["loaded_at"] = pa.array([loaded_at] * count, pa.timestamp("us", tz="UTC"))
-    return pa.table(columns)
+    ]
+    columns += [
+        pa.array([source_file] * count, pa.string()),
+        pa.array([parsed.sha256] * count, pa.string()),
+        pa.array(range(1, count + 1), pa.int64()),
+        pa.array([loaded_at] * count, pa.timestamp("us", tz="UTC")),
+    ]
+    return pa.Table.from_arrays(columns, schema=delivery.schema)
 
 
 def check_values(
