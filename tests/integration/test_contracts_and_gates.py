@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +26,8 @@ from conftest import SampleRun, copy_run, make_settings
 from graph import LATER_FILE, TMDB_CHAIN, run_selection
 from movie_assets.acceptance import ACCEPT_TAG
 from movie_assets.automation.run_summary import FRESHNESS_PARAMS, format_summary, summarize_events
+from movie_assets.providers.contract import ProviderContract, column_failures, load_provider_contract
+from movie_assets.providers.deliveries import AUDIENCE_PULSE, CRITIC_AGG, parse_delivery
 from movie_assets.settings import Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 from movie_assets.warehouse.lake import Lake
@@ -209,3 +212,24 @@ def test_a_provider_column_on_a_new_scale_is_refused_at_landing(sample_run: Samp
     assert not published(result)
     assert readers_state(settings) == before
 
+
+
+def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sample_data: Path):
+    """The landing check's readers (DuckDB SQL in movie_assets/providers/contract.py) find
+    exactly the values silver's readers (dbt macros) flag as unreadable or out of range in the
+    real critic and audience deliveries, from the same declaration (var provider_columns)."""
+    everything = ProviderContract(load_provider_contract().rules, max_failed_share=0.0)
+    landed = {}
+    for delivery in (CRITIC_AGG, AUDIENCE_PULSE):
+        parsed = parse_delivery(delivery, sample_data / "providers" / delivery.relative_path)
+        failures = column_failures(delivery.name, parsed.rows, everything, date.today())
+        landed[delivery.name] = sum(failure.failed for failure in failures)
+    with duckdb.connect(str(sample_run.settings.build_duckdb_path), read_only=True) as conn:
+        flagged = dict(conn.execute(
+            "SELECT 'critic_agg', count(*) FROM silver.critic_scores, unnest(quality_flags) AS flag(entry) "
+            "WHERE entry NOT LIKE 'title:%' "
+            "UNION ALL SELECT 'audience_pulse', count(*) FROM silver.audience_ratings, unnest(quality_flags) AS flag(entry) "
+            "WHERE entry NOT LIKE 'title:%'"
+        ).fetchall())
+    assert landed == flagged
+    assert landed["critic_agg"] > 0
