@@ -70,10 +70,10 @@ from generate import DEFAULT_SAMPLE, generate, parse_size
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
-from movie_assets.tmdb.assets import TMDB_MOVIES_COLUMNS, TMDB_MOVIES_TABLE  # noqa: E402
+from movie_assets.tmdb.assets import TMDB_MOVIES_SCHEMA, TMDB_MOVIES_TABLE  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
 from movie_assets.transform.spark_tables import copy_spark_table  # noqa: E402
-from movie_assets.warehouse.lake import Lake  # noqa: E402
+from movie_assets.warehouse.lake import Lake, schema_ddl  # noqa: E402
 
 
 def replace_day_in_duckdb(conn: duckdb.DuckDBPyConnection, rows, day: str) -> None:
@@ -240,7 +240,7 @@ def land_bronze(lake: Lake, db_path: Path, catalogue: Path, history: str = "slim
             f"CREATE TABLE titles AS SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}')"
         )
         warehouse.execute("CREATE SCHEMA IF NOT EXISTS bronze")
-        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {TMDB_MOVIES_TABLE} ({TMDB_MOVIES_COLUMNS})")
+        warehouse.execute(f"CREATE TABLE IF NOT EXISTS {TMDB_MOVIES_TABLE} ({schema_ddl(TMDB_MOVIES_SCHEMA)})")
         for day in days:
             sql = day_rows_sql(details, daily, history, newest=day == days[-1])
             day_rows = source.sql(sql, params=[day]).to_arrow_table()

@@ -1,8 +1,11 @@
 {#- Readers for provider deliveries (bronze.critic_agg, audience_pulse, box_office_*), whose
     values arrive as text: OMDb strings ("7.8", "1,064,516", "82%", "83/100", "N/A"),
     money as "$1,234,567" or 41711, dates as "Jun 12 1998" or "1998-06-12".
-    Each reader returns NULL for text it cannot read; models check it with provider_checked so
-    an unreadable or out-of-range value is NULL plus a reason, never a dropped row. -#}
+    Each reader returns NULL for text it cannot read. Models read and check each provider
+    column with provider_parse and provider_bounded, from its type and bounds declared once in
+    var provider_columns (dbt_project.yml; movie_assets/providers/contract.py checks
+    deliveries against the same declaration before landing), so an unreadable or out-of-range
+    value is NULL plus a reason, never a dropped row. -#}
 
 {#- Trimmed text, with empty and OMDb's "N/A" as NULL. -#}
 {% macro provider_text(column) -%}
@@ -72,6 +75,48 @@
     end
     {%- endset -%}
     {{ return({'value': value, 'flag': flag}) }}
+{% endmacro %}
+
+{#- The declaration of one provider column in var provider_columns (dbt_project.yml): a dict
+    with type, optional suffix, min, max or max_years_after_delivery. -#}
+{% macro provider_column(table, column) %}
+    {%- set declared = var('provider_columns').get(table, {}) -%}
+    {%- if column not in declared -%}
+        {{ exceptions.raise_compiler_error("var provider_columns declares no column '" ~ column ~ "' of bronze." ~ table) }}
+    {%- endif -%}
+    {{ return(declared[column]) }}
+{% endmacro %}
+
+{#- `expr` (text) read as provider_columns declares `table`.`column`'s type. -#}
+{% macro provider_parse(table, column, expr) -%}
+    {%- set spec = provider_column(table, column) -%}
+    {%- if spec.type == 'whole_number' -%}{{ provider_whole_number(expr) }}
+    {%- elif spec.type == 'decimal' -%}{{ provider_decimal(expr, spec.get('suffix', '')) }}
+    {%- elif spec.type == 'year' -%}{{ provider_year(expr) }}
+    {%- elif spec.type == 'date' -%}{{ provider_date(expr) }}
+    {%- elif spec.type == 'imdb_id' -%}{{ provider_imdb_id(expr) }}
+    {%- else -%}{{ exceptions.raise_compiler_error("provider_columns: unknown type '" ~ spec.type ~ "' of " ~ table ~ "." ~ column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- One bound of a provider_columns declaration as SQL (none when it has none): a date as a
+    date literal, max_years_after_delivery as the year of the row's loaded_at plus N. -#}
+{% macro provider_bound(spec, which) -%}
+    {%- if which == 'max' and spec.get('max_years_after_delivery') is not none -%}
+        {{ return('(year(loaded_at) + ' ~ spec.max_years_after_delivery ~ ')') }}
+    {%- elif spec.get(which) is none -%}
+        {{ return(none) }}
+    {%- elif spec.type == 'date' -%}
+        {{ return("date '" ~ spec[which] ~ "'") }}
+    {%- else -%}
+        {{ return(spec[which] | string) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- provider_checked with the bounds provider_columns declares for `table`.`column`. -#}
+{% macro provider_bounded(table, column, name, raw, parsed) %}
+    {%- set spec = provider_column(table, column) -%}
+    {{ return(provider_checked(name, raw, parsed, provider_bound(spec, 'min'), provider_bound(spec, 'max'))) }}
 {% endmacro %}
 
 {#- Non-NULL entries of a list of flags (provider_checked flags and models' own checks). -#}

@@ -17,7 +17,8 @@ Every source column is kept as text (VARCHAR) under its name in the file (nested
 as JSON text), plus ``source_file`` (path under the input folder), ``file_sha256``,
 ``source_row_number`` (1-based data row / array element) and ``loaded_at`` (UTC).
 
-A delivery is read and validated whole before anything is written; it then lands as
+A delivery is read and validated whole before anything is written (its columns, and its
+values against the provider contract of :mod:`movie_assets.providers.contract`); it then lands as
 ``bronze/<table>/delivery=<sha256>/data.parquet`` and the table's ``current`` link moves to
 it (:meth:`movie_assets.warehouse.lake.Lake.write_delivery`). A file whose sha256 is already
 current is not landed again, so nothing (``loaded_at`` included) changes.
@@ -28,13 +29,14 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from dagster import AssetKey
 
+from movie_assets.providers.contract import ProviderContract, column_failures, load_provider_contract
 from movie_assets.warehouse.lake import Lake
 
 
@@ -78,6 +80,23 @@ class Delivery:
     @property
     def asset_key(self) -> AssetKey:
         return AssetKey(["bronze", self.name])
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The bronze table, declared once: :attr:`columns` as text, then :data:`AUDIT_FIELDS`.
+        :func:`delivery_rows` writes it; dbt's source ``bronze.<name>`` is checked against it
+        (tests/unit/test_bronze_schemas.py)."""
+        return pa.schema([pa.field(name, pa.string()) for name in self.columns] + list(AUDIT_FIELDS))
+
+
+#: The audit columns of every provider table: the file (path under the input folder), its
+#: sha256 (hex), the 1-based data row or array element, and when it was landed (UTC).
+AUDIT_FIELDS = (
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("file_sha256", pa.string(), nullable=False),
+    pa.field("source_row_number", pa.int64(), nullable=False),
+    pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+)
 
 
 CRITIC_AGG = Delivery(
@@ -350,31 +369,70 @@ def parse_delivery(delivery: Delivery, path: Path) -> ParsedDelivery:
 
 
 def delivery_rows(delivery: Delivery, parsed: ParsedDelivery, source_file: str, loaded_at: datetime) -> pa.Table:
-    """Arrow rows for ``delivery.table``: its source columns (text; NULL when the file lacks an
+    """Arrow rows of ``delivery.schema``: its source columns (text; NULL when the file lacks an
     optional column) plus the audit columns."""
     count = parsed.rows.num_rows
-    columns = {
-        name: parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string())
+    columns = [
+        parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string())
         for name in delivery.columns
-    }
-    columns["source_file"] = pa.array([source_file] * count, pa.string())
-    columns["file_sha256"] = pa.array([parsed.sha256] * count, pa.string())
-    columns["source_row_number"] = pa.array(range(1, count + 1), pa.int64())
-    columns["loaded_at"] = pa.array([loaded_at] * count, pa.timestamp("us", tz="UTC"))
-    return pa.table(columns)
+    ]
+    columns += [
+        pa.array([source_file] * count, pa.string()),
+        pa.array([parsed.sha256] * count, pa.string()),
+        pa.array(range(1, count + 1), pa.int64()),
+        pa.array([loaded_at] * count, pa.timestamp("us", tz="UTC")),
+    ]
+    return pa.Table.from_arrays(columns, schema=delivery.schema)
 
 
-def land_delivery(lake: Lake, delivery: Delivery, providers_dir: Path) -> LoadResult:
-    """Validate ``providers_dir / delivery.relative_path`` and make it the table's current delivery.
+def check_values(
+    delivery: Delivery, parsed: ParsedDelivery, path: Path, contract: ProviderContract, delivered_on: date
+) -> None:
+    """Refuse ``parsed`` when a declared column fails the provider contract
+    (:mod:`movie_assets.providers.contract`: type and range from dbt var ``provider_columns``,
+    share limit ``provider_max_flagged_share``).
 
     Raises:
-        DeliveryError: see :func:`parse_delivery`; the current delivery stays as it was.
+        DeliveryError: names each failing column, its failing share of the non-blank values,
+            the limit, what a value must be, and the first failing values with their CSV line
+            (header = line 1) or JSON array element, e.g. ``column 'Average Critic Score':
+            17001 of 17001 non-blank values (100.0 %) are not a decimal in [0, 10] (limit
+            5.0 %), e.g. line 2 "72", line 3 "85", line 4 "90"``.
+    """
+    failures = column_failures(delivery.name, parsed.rows, contract, delivered_on)
+    if not failures:
+        return
+
+    def where(row: int) -> str:
+        return f"line {row + 1}" if delivery.file_format == "csv" else f"array element {row}"
+
+    raise DeliveryError(path, "; ".join(
+        f"column {failure.rule.column!r}: {failure.failed} of {failure.non_blank} non-blank values "
+        f"({failure.share * 100:.1f} %) are not {failure.rule.describe(delivered_on)} "
+        f"(limit {contract.max_failed_share * 100:.1f} %), e.g. "
+        + ", ".join(f"{where(row)} {value!r}" for row, value in failure.examples)
+        for failure in failures
+    ))
+
+
+def land_delivery(
+    lake: Lake, delivery: Delivery, providers_dir: Path, contract: ProviderContract | None = None
+) -> LoadResult:
+    """Validate ``providers_dir / delivery.relative_path`` and make it the table's current delivery.
+
+    ``contract`` defaults to the one declared in the dbt project (:func:`load_provider_contract`).
+
+    Raises:
+        DeliveryError: see :func:`parse_delivery` and :func:`check_values`; the current
+            delivery stays as it was.
     """
     path = providers_dir / delivery.relative_path
     parsed = parse_delivery(delivery, path)
+    now = datetime.now(timezone.utc)
+    check_values(delivery, parsed, path, contract or load_provider_contract(), now.date())
     ignored = [c for c in parsed.found_columns if c not in delivery.columns]
     if lake.current_delivery(delivery.name) == parsed.sha256:
         return LoadResult("unchanged", parsed.rows.num_rows, parsed.sha256, ignored)
-    rows = delivery_rows(delivery, parsed, f"providers/{delivery.relative_path}", datetime.now(timezone.utc))
+    rows = delivery_rows(delivery, parsed, f"providers/{delivery.relative_path}", now)
     lake.write_delivery(delivery.name, parsed.sha256, rows)
     return LoadResult("loaded", rows.num_rows, parsed.sha256, ignored)

@@ -124,14 +124,8 @@ KPI_COLUMNS = (
 )
 KPI_QUERY = """
     SELECT kpi, rank, subject_name, subject_type, metric, value, unit, movies_with_credits, movies_total
-    FROM gold.kpi_summary ORDER BY kpi, rank, metric
+    FROM gold.kpi_summary ORDER BY kpi_order, rank, metric
 """
-# Reading order of the KPI tables; KPIs not listed follow alphabetically.
-KPI_ORDER = (
-    "highest_revenue", "highest_budget", "highest_profit", "highest_roi", "lowest_roi", "highest_rated",
-    "lowest_rated", "most_popular", "top_director_by_revenue", "top_director_by_median_roi",
-    "top_director_by_rating", "top_actor_by_revenue", "top_franchise_by_revenue", "franchise_vs_standalone",
-)
 
 DEAD_LETTER_COLUMNS = (
     Column("Source", 10),
@@ -335,7 +329,7 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     ``rows``: (kpi, rank, subject_name, subject_type, metric, value, unit, movies_with_credits,
     movies_total), ordered by rank within each kpi; movies_with_credits is NULL for KPIs that
     cover every movie and the same on every row of a KPI that does not. KPIs are laid out in
-    :data:`KPI_ORDER` (small: the table is read whole). Returns the ranked rows written.
+    the order of ``rows`` (gold's reading order, kpi_order). Returns the ranked rows written.
     """
     sheet = workbook.create_sheet("KPIs")
     for index, column in enumerate(KPI_COLUMNS, 1):
@@ -343,9 +337,7 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
     cells = StyledCells(sheet)
     sheet.append([cells.cell(KPI_CURRENT_VALUES_NOTE, font=_NOTE_FONT)])
     written = 0
-    position = {kpi: index for index, kpi in enumerate(KPI_ORDER)}
-    ordered = sorted(rows, key=lambda row: (position.get(row[0], len(KPI_ORDER)), row[0]))
-    for kpi, grouped in itertools.groupby(ordered, key=lambda row: row[0]):
+    for kpi, grouped in itertools.groupby(rows, key=lambda row: row[0]):
         group = list(grouped)
         if written:
             sheet.append([])
@@ -429,7 +421,7 @@ def write_report_workbook(
         genre_roi: rows of ``gold.mart_genre_roi`` in :data:`GENRE_ROI_QUERY` column order.
         kpis: rows of ``gold.kpi_summary`` in :data:`KPI_QUERY` column order (kpi, rank,
             subject_name, subject_type, metric, value in unit, unit, movies_with_credits or None,
-            movies_total) ordered by rank within each kpi; the KPI tables follow :data:`KPI_ORDER`.
+            movies_total) ordered by kpi_order (gold's reading order of the KPIs), then rank.
         dead_letters: rows of ``gold.rpt_tmdb_dead_letters`` in :data:`DEAD_LETTER_QUERY` column order.
         about: (item, value) pairs for "About"; the row count of each sheet is appended.
         changes: rows of ``gold.rpt_changes_of_the_day`` in :data:`CHANGES_QUERY` column order

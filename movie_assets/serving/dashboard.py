@@ -105,8 +105,8 @@ def _kpis(data: DashboardData) -> None:
     if not kpi_names:
         st.info("gold.kpi_summary is empty.")
         return
-    default = kpi_names.index("highest_revenue") if "highest_revenue" in kpi_names else 0
-    kpi = st.selectbox("KPI list (gold.kpi_summary)", kpi_names, index=default, key="kpi")
+    # gold.kpi_summary's reading order (kpi_order): its first KPI is the default.
+    kpi = st.selectbox("KPI list (gold.kpi_summary)", kpi_names, index=0, key="kpi")
     table = kpi_table(data, kpi)
     table["value"] = [format_kpi_value(value, unit) for value, unit in zip(table["value"], table["unit"])]
     st.dataframe(table, hide_index=True, width="stretch")
@@ -161,7 +161,7 @@ def _genres(data: DashboardData) -> None:
     rule = (
         f"Genres with fewer than {data.min_movies_per_genre} films of known budget and revenue are left out"
         if data.min_movies_per_genre is not None
-        else "Genres below dbt's min_movies_per_genre are left out"
+        else "Genres with too few films of known budget and revenue are left out"
     )
     st.caption(
         f"gold.mart_genre_roi: films with known budget and revenue only; a film counts in each of its genres. "

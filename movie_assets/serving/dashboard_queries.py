@@ -21,12 +21,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
 
-from movie_assets.settings import REPO_ROOT, InvalidSettings, Settings, describe_settings_error
+from movie_assets.settings import InvalidSettings, Settings, describe_settings_error
 from movie_assets.warehouse.duckdb_resource import is_lock_conflict
-
-DBT_PROJECT_FILE = REPO_ROOT / "dbt_project" / "dbt_project.yml"
 
 #: Gold relations the dashboard cannot do without; a warehouse lacking one is "not built yet".
 REQUIRED_TABLES = (
@@ -42,11 +39,6 @@ REQUIRED_TABLES = (
     "gold.bridge_movie_genre",
     "gold.dim_genre",
     "gold.movies_unified_match_summary",
-)
-
-#: kpi_summary's KPIs whose subjects are people: they cover only movies with known credits.
-CREDIT_BASED_KPIS = frozenset(
-    {"top_director_by_revenue", "top_director_by_median_roi", "top_director_by_rating", "top_actor_by_revenue"}
 )
 
 TOP_GENRES = 10
@@ -106,11 +98,13 @@ class DashboardData:
         header: :class:`Header`.
         snapshot: one row of ``gold.rpt_latest_snapshot_kpis`` as a dict (``snapshot_date``,
             ``movies``, ``rated_movies``, ``mean_vote_average`` 0-10, ``total_vote_count``).
-        kpis: ``gold.kpi_summary`` ordered by kpi, rank, metric.
+        kpis: ``gold.kpi_summary`` ordered by kpi_order (gold's reading order), rank, metric;
+            KPI names, units and which KPIs are credit-based (``credit_based``) come from it.
         genre_popularity: the :data:`TOP_GENRES` rows of ``gold.vw_genre_popularity`` with the
             highest ``avg_popularity``, most popular first.
         genre_roi: ``gold.mart_genre_roi`` ordered by ``portfolio_roi_rank``.
-        min_movies_per_genre: the dbt var below which ``mart_genre_roi`` leaves a genre out.
+        min_movies_per_genre: films of known budget and revenue a genre needs to be in
+            ``mart_genre_roi`` (its column ``min_movies_per_genre``); None when it has no row.
         top_movies: ``gold.vw_top_movies`` (the latest snapshot day's movies) by
             ``popularity_rank``, with ``release_year`` (from ``release_date``) added.
         movie_genres: ``movie_id``, ``genre_name`` from ``gold.bridge_movie_genre`` × ``dim_genre``.
@@ -172,16 +166,6 @@ def publication_key(duckdb_path: Path) -> tuple[str, int] | None:
         return None
 
 
-def min_movies_per_genre(project_file: Path = DBT_PROJECT_FILE) -> int | None:
-    """The dbt var ``min_movies_per_genre`` (films per genre ``mart_genre_roi`` requires),
-    None when the project file does not say."""
-    try:
-        value = (yaml.safe_load(project_file.read_text()) or {}).get("vars", {}).get("min_movies_per_genre")
-    except OSError:
-        return None
-    return int(value) if value is not None else None
-
-
 def load_dashboard(duckdb_path: Path) -> DashboardData:
     """Read everything the dashboard shows from the warehouse at ``duckdb_path``, read-only,
     closing the connection before returning.
@@ -221,15 +205,16 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
     top_movies = conn.sql("SELECT * FROM gold.vw_top_movies ORDER BY popularity_rank").df()
     top_movies["release_year"] = pd.to_datetime(top_movies["release_date"]).dt.year.astype("Int64")
     has_history = "gold.dim_movie_history" in present and "gold.rpt_changes_of_the_day" in present
+    genre_roi = conn.sql("SELECT * FROM gold.mart_genre_roi ORDER BY portfolio_roi_rank, genre_name").df()
     return DashboardData(
         header=header,
         snapshot=_one_row(conn, "SELECT * FROM gold.rpt_latest_snapshot_kpis") or {},
-        kpis=conn.sql("SELECT * FROM gold.kpi_summary ORDER BY kpi, rank, metric").df(),
+        kpis=conn.sql("SELECT * FROM gold.kpi_summary ORDER BY kpi_order, rank, metric").df(),
         genre_popularity=conn.sql(
             f"SELECT * FROM gold.vw_genre_popularity ORDER BY avg_popularity DESC NULLS LAST, genre_name LIMIT {TOP_GENRES}"
         ).df(),
-        genre_roi=conn.sql("SELECT * FROM gold.mart_genre_roi ORDER BY portfolio_roi_rank, genre_name").df(),
-        min_movies_per_genre=min_movies_per_genre(),
+        genre_roi=genre_roi,
+        min_movies_per_genre=None if genre_roi.empty else int(genre_roi["min_movies_per_genre"].iloc[0]),
         top_movies=top_movies,
         movie_genres=conn.sql(
             "SELECT bridge.movie_id, genre.genre_name FROM gold.bridge_movie_genre AS bridge "
@@ -347,11 +332,10 @@ def kpi_table(data: DashboardData, kpi: str) -> pd.DataFrame:
 
 
 def credit_coverage(data: DashboardData, kpi: str) -> tuple[int, int] | None:
-    """``(movies_with_credits, movies_total)`` for a credit-based KPI, None for the others."""
-    if kpi not in CREDIT_BASED_KPIS:
-        return None
+    """``(movies_with_credits, movies_total)`` for a credit-based KPI (gold's ``credit_based``),
+    None for the others."""
     rows = data.kpis.loc[data.kpis["kpi"] == kpi]
-    if rows.empty:
+    if rows.empty or not rows["credit_based"].iloc[0]:
         return None
     return int(rows["movies_with_credits"].iloc[0]), int(rows["movies_total"].iloc[0])
 

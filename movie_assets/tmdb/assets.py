@@ -39,7 +39,7 @@ from dagster import AssetExecutionContext, AssetObservation, AssetsDefinition, A
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from movie_assets.tmdb.dead_letters import DEAD_LETTER_COLUMNS, DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import ONE_DAY_PER_RUN
@@ -50,16 +50,20 @@ from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.lake import Lake, LakeResource
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
-TMDB_MOVIES_COLUMNS = """
-    movie_id BIGINT NOT NULL,
-    payload JSON NOT NULL,
-    fetched_at TIMESTAMPTZ NOT NULL,
-    partition_date DATE NOT NULL,
-    run_id VARCHAR NOT NULL,
-    http_status INTEGER NOT NULL,
-    request_path VARCHAR NOT NULL,
-    tmdb_source VARCHAR NOT NULL
-"""
+#: ``bronze.tmdb_movies``, declared once: the rows :func:`fetched_rows` writes, the empty table
+#: of a first run (:func:`movie_assets.warehouse.lake.schema_ddl`) and dbt's source
+#: ``bronze.tmdb_movies`` (checked by tests/unit/test_bronze_schemas.py) all follow it.
+#: ``payload`` is the JSON body as text; ``partition_date`` lives in the lake's folder names.
+TMDB_MOVIES_SCHEMA = pa.schema([
+    pa.field("movie_id", pa.int64(), nullable=False),
+    pa.field("payload", pa.string(), nullable=False),
+    pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    pa.field("partition_date", pa.date32(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("http_status", pa.int32(), nullable=False),
+    pa.field("request_path", pa.string(), nullable=False),
+    pa.field("tmdb_source", pa.string(), nullable=False),
+])
 ID_SOURCES = ("ids-file", "discover", "changes")
 PROGRESS_EVERY_SECONDS = 5.0
 OWNERS = ["team:data-engineering"]
@@ -262,28 +266,31 @@ def fetch_details(
 def tmdb_lake(lake: Lake) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with ``bronze.tmdb_movies`` and ``bronze.tmdb_dead_letter`` over
     the lake's partitions (empty tables before the first run); the caller closes it."""
-    return lake.connect_bronze({TMDB_MOVIES_TABLE: TMDB_MOVIES_COLUMNS, DEAD_LETTER_TABLE: DEAD_LETTER_COLUMNS})
+    return lake.connect_bronze({TMDB_MOVIES_TABLE: TMDB_MOVIES_SCHEMA, DEAD_LETTER_TABLE: DEAD_LETTER_SCHEMA})
 
 
 def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str, tmdb_source: str) -> pa.Table:
-    """Arrow rows for ``bronze.tmdb_movies`` from the successful fetches in ``results``.
+    """Arrow rows for ``bronze.tmdb_movies`` (:data:`TMDB_MOVIES_SCHEMA`) from the successful
+    fetches in ``results``.
 
     Columns: movie_id BIGINT, payload JSON text, fetched_at TIMESTAMPTZ (UTC),
     partition_date DATE, run_id, http_status INTEGER, request_path (no credentials),
     tmdb_source (``live`` or ``snapshot``: which deployment produced the row).
     """
     ok = [r for r in results if r.ok and r.movie_id is not None]
+    day = date.fromisoformat(partition_date)
     return pa.table(
         {
-            "movie_id": pa.array([r.movie_id for r in ok], pa.int64()),
-            "payload": pa.array([r.body for r in ok], pa.string()),
-            "fetched_at": pa.array([r.fetched_at for r in ok], pa.timestamp("us", tz="UTC")),
-            "partition_date": pa.array([partition_date] * len(ok), pa.string()).cast(pa.date32()),
-            "run_id": pa.array([run_id] * len(ok), pa.string()),
-            "http_status": pa.array([r.http_status for r in ok], pa.int32()),
-            "request_path": pa.array([r.request_path for r in ok], pa.string()),
-            "tmdb_source": pa.array([tmdb_source] * len(ok), pa.string()),
-        }
+            "movie_id": [r.movie_id for r in ok],
+            "payload": [r.body for r in ok],
+            "fetched_at": [r.fetched_at for r in ok],
+            "partition_date": [day] * len(ok),
+            "run_id": [run_id] * len(ok),
+            "http_status": [r.http_status for r in ok],
+            "request_path": [r.request_path for r in ok],
+            "tmdb_source": [tmdb_source] * len(ok),
+        },
+        schema=TMDB_MOVIES_SCHEMA,
     )
 
 

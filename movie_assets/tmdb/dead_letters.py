@@ -10,7 +10,7 @@ after every change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -22,19 +22,22 @@ from movie_assets.tmdb.id_list import RejectedId
 from movie_assets.tmdb.client import FetchResult
 
 DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
-DEAD_LETTER_COLUMNS = """
-    source VARCHAR NOT NULL,
-    raw_value VARCHAR,
-    movie_id BIGINT,
-    row_number INTEGER,
-    reason VARCHAR NOT NULL,
-    http_status INTEGER,
-    attempts INTEGER NOT NULL,
-    last_error VARCHAR,
-    partition_date DATE NOT NULL,
-    run_id VARCHAR NOT NULL,
-    recorded_at TIMESTAMPTZ NOT NULL
-"""
+#: ``bronze.tmdb_dead_letter``, declared once: the rows :func:`dead_letter_rows` writes, the
+#: empty table of a first run and dbt's source ``bronze.tmdb_dead_letter`` (checked by
+#: tests/unit/test_bronze_schemas.py) all follow it. Fields as in :class:`DeadLetter`.
+DEAD_LETTER_SCHEMA = pa.schema([
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("raw_value", pa.string()),
+    pa.field("movie_id", pa.int64()),
+    pa.field("row_number", pa.int32()),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("http_status", pa.int32()),
+    pa.field("attempts", pa.int32(), nullable=False),
+    pa.field("last_error", pa.string()),
+    pa.field("partition_date", pa.date32(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+])
 DEAD_LETTER_CSV = "dead_letter_queue.csv"
 
 
@@ -76,22 +79,24 @@ class DeadLetter:
 
 
 def dead_letter_rows(letters: list[DeadLetter], partition_date: str, run_id: str) -> pa.Table:
-    """Arrow rows for ``bronze.tmdb_dead_letter`` (columns as in ``DEAD_LETTER_COLUMNS``)."""
+    """Arrow rows for ``bronze.tmdb_dead_letter`` (:data:`DEAD_LETTER_SCHEMA`)."""
     now = datetime.now(timezone.utc)
+    day = date.fromisoformat(partition_date)
     return pa.table(
         {
-            "source": pa.array([d.source for d in letters], pa.string()),
-            "raw_value": pa.array([d.raw_value for d in letters], pa.string()),
-            "movie_id": pa.array([d.movie_id for d in letters], pa.int64()),
-            "row_number": pa.array([d.row_number for d in letters], pa.int32()),
-            "reason": pa.array([d.reason for d in letters], pa.string()),
-            "http_status": pa.array([d.http_status for d in letters], pa.int32()),
-            "attempts": pa.array([d.attempts for d in letters], pa.int32()),
-            "last_error": pa.array([d.last_error for d in letters], pa.string()),
-            "partition_date": pa.array([partition_date] * len(letters), pa.string()).cast(pa.date32()),
-            "run_id": pa.array([run_id] * len(letters), pa.string()),
-            "recorded_at": pa.array([now] * len(letters), pa.timestamp("us", tz="UTC")),
-        }
+            "source": [d.source for d in letters],
+            "raw_value": [d.raw_value for d in letters],
+            "movie_id": [d.movie_id for d in letters],
+            "row_number": [d.row_number for d in letters],
+            "reason": [d.reason for d in letters],
+            "http_status": [d.http_status for d in letters],
+            "attempts": [d.attempts for d in letters],
+            "last_error": [d.last_error for d in letters],
+            "partition_date": [day] * len(letters),
+            "run_id": [run_id] * len(letters),
+            "recorded_at": [now] * len(letters),
+        },
+        schema=DEAD_LETTER_SCHEMA,
     )
 
 

@@ -59,6 +59,19 @@ def atomic_symlink(link: Path, points_to: str) -> None:
         raise
 
 
+def schema_ddl(schema: pa.Schema) -> str:
+    """DuckDB column DDL (``"movie_id" BIGINT NOT NULL, ...``) for a bronze table declared as
+    ``schema``: DuckDB's own type for each Arrow type, ``NOT NULL`` for a non-nullable field.
+    The one declaration of a bronze table is its Arrow schema; writers build their rows with
+    it and this derives the DuckDB shape, so the two cannot drift."""
+    with duckdb.connect() as conn:
+        types = conn.from_arrow(schema.empty_table()).types
+    return ", ".join(
+        '"' + field.name.replace('"', '""') + f'" {column_type}' + ("" if field.nullable else " NOT NULL")
+        for field, column_type in zip(schema, types)
+    )
+
+
 @dataclass(frozen=True)
 class Lake:
     """The lake rooted at ``root`` (absolute); see the module docstring for its layout."""
@@ -138,11 +151,11 @@ class Lake:
             return self.scan(table)
         return f"read_parquet('{self.current_file(table).as_posix()}')"
 
-    def connect_bronze(self, empty: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    def connect_bronze(self, empty: dict[str, pa.Schema] | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with a view ``bronze.<table>`` over :meth:`source` for
         every table of :meth:`tables`, and for each table of ``empty`` (``{"bronze.table":
-        "column DDL"}``) that has no data yet an empty table of that shape, so queries of a
-        first run need no special case; the caller closes it.
+        Arrow schema}``) that has no data yet an empty table of that shape (:func:`schema_ddl`),
+        so queries of a first run need no special case; the caller closes it.
 
         Only this process's memory is used: no warehouse file is opened or locked.
         """
@@ -151,9 +164,9 @@ class Lake:
         present = self.tables()
         for table in present:
             conn.execute(f"CREATE VIEW bronze.{table} AS SELECT * FROM {self.source(table)}")
-        for table, ddl in (empty or {}).items():
+        for table, schema in (empty or {}).items():
             if table.split(".")[-1] not in present:
-                conn.execute(f"CREATE TABLE bronze.{table.split('.')[-1]} ({ddl})")
+                conn.execute(f"CREATE TABLE bronze.{table.split('.')[-1]} ({schema_ddl(schema)})")
         return conn
 
 

@@ -1,6 +1,6 @@
 """Source contracts and drift gates on copies of the real sample data: a changed TMDB body, a
 day where most ids answer 404 and a rescaled provider column are stopped before publication (the readers' path keeps naming the previous
-snapshot, byte-identical); the real second observation publishes; an operator's acceptance
+snapshot, byte-identical; the rescaled provider file is refused at landing, its previous delivery kept); the real second observation publishes; an operator's acceptance
 publishes once and is recorded.
 
 Each test starts from a copy of the session's sample run (day 1 published) and runs day 2
@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -25,8 +26,11 @@ from conftest import SampleRun, copy_run, make_settings
 from graph import LATER_FILE, TMDB_CHAIN, run_selection
 from movie_assets.acceptance import ACCEPT_TAG
 from movie_assets.automation.run_summary import FRESHNESS_PARAMS, format_summary, summarize_events
+from movie_assets.providers.contract import ProviderContract, column_failures, load_provider_contract
+from movie_assets.providers.deliveries import AUDIENCE_PULSE, CRITIC_AGG, parse_delivery
 from movie_assets.settings import Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
+from movie_assets.warehouse.lake import Lake
 
 DAY_2 = "2026-11-21"
 PUBLISH = AssetKey(["serving", "warehouse_snapshot"])
@@ -170,9 +174,10 @@ def test_the_real_second_observation_passes_every_gate(sample_run: SampleRun, sa
     assert profile["columns"]["gold.dim_movie.budget_usd"]["non_null_share"] > 0.5
 
 
-def test_a_provider_column_on_a_new_scale_is_stopped_before_publish(sample_run: SampleRun, sample_data: Path, tmp_path: Path):
-    """critic_agg.csv's Average Critic Score (0-10, bounds declared once in silver's
-    provider_checked) delivered on a 0-100 scale: most values leave their range."""
+def test_a_provider_column_on_a_new_scale_is_refused_at_landing(sample_run: SampleRun, sample_data: Path, tmp_path: Path):
+    """critic_agg.csv's Average Critic Score (0-10, declared once in dbt var provider_columns)
+    delivered on a 0-100 scale: most values leave their range, so the delivery is refused
+    before it lands; the previous delivery stays current and nothing is published."""
     settings = copy_run(sample_run, tmp_path / "run")
     inputs = tmp_path / "input"
     shutil.copytree(sample_data / "providers", inputs / "providers")
@@ -191,10 +196,40 @@ def test_a_provider_column_on_a_new_scale_is_stopped_before_publish(sample_run: 
         writer.writerows(rows)
     settings = make_settings(tmp_path / "run", input_dir=inputs)
     before = readers_state(settings)
+    lake = Lake(settings.lake_dir)
+    delivery_before = lake.current_delivery("critic_agg")
+    assert delivery_before is not None
     selection = AssetSelection.assets(AssetKey(["bronze", "critic_agg"]), AssetKey(["silver", "critic_scores"]), PUBLISH)
     result = run_selection(settings, selection, raise_on_error=False)
-    failures = failed_checks(result)
-    assert "provider_flag_shares_critic_scores_quality_flags" in failures
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    text = error.message + (error.cause.message if error.cause else "")
+    assert f"provider delivery {critic}: column 'Average Critic Score': " in text
+    assert "are not a decimal in [0, 10] (limit 5.0 %), e.g. line 2 '72'" in text
+    assert lake.current_delivery("critic_agg") == delivery_before
+    with Lake(settings.lake_dir).connect_bronze() as conn:
+        assert conn.execute('SELECT count(*), max("Average Critic Score"::DOUBLE) FROM bronze.critic_agg').fetchone() == (17472, 10.0)
     assert not published(result)
     assert readers_state(settings) == before
 
+
+
+def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sample_data: Path):
+    """The landing check's readers (DuckDB SQL in movie_assets/providers/contract.py) find
+    exactly the values silver's readers (dbt macros) flag as unreadable or out of range in the
+    real critic and audience deliveries, from the same declaration (var provider_columns)."""
+    everything = ProviderContract(load_provider_contract().rules, max_failed_share=0.0)
+    landed = {}
+    for delivery in (CRITIC_AGG, AUDIENCE_PULSE):
+        parsed = parse_delivery(delivery, sample_data / "providers" / delivery.relative_path)
+        failures = column_failures(delivery.name, parsed.rows, everything, date.today())
+        landed[delivery.name] = sum(failure.failed for failure in failures)
+    with duckdb.connect(str(sample_run.settings.build_duckdb_path), read_only=True) as conn:
+        flagged = dict(conn.execute(
+            "SELECT 'critic_agg', count(*) FROM silver.critic_scores, unnest(quality_flags) AS flag(entry) "
+            "WHERE entry NOT LIKE 'title:%' "
+            "UNION ALL SELECT 'audience_pulse', count(*) FROM silver.audience_ratings, unnest(quality_flags) AS flag(entry) "
+            "WHERE entry NOT LIKE 'title:%'"
+        ).fetchall())
+    assert landed == flagged
+    assert landed["critic_agg"] > 0

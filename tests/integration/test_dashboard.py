@@ -19,7 +19,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import SampleRun
-from movie_assets.serving.dashboard_queries import CREDIT_BASED_KPIS
 from movie_assets.settings import REPO_ROOT
 
 APP = REPO_ROOT / "movie_assets" / "serving" / "dashboard.py"
@@ -94,7 +93,13 @@ def test_kpis_show_the_latest_snapshot_and_every_kpi_list(monkeypatch, warehouse
         warehouse, "SELECT subject_name FROM gold.kpi_summary WHERE kpi = 'highest_revenue' AND rank = 1"
     )[0][0]
 
-    director_kpi = sorted(CREDIT_BASED_KPIS)[0]
+    # The KPI list is gold's, in its reading order; which KPIs are credit-based is gold's too.
+    assert app.selectbox(key="kpi").options == [
+        kpi for kpi, in query(warehouse, "SELECT kpi FROM gold.kpi_summary GROUP BY kpi ORDER BY min(kpi_order)")
+    ]
+    (director_kpi,), = query(
+        warehouse, "SELECT kpi FROM gold.kpi_summary WHERE credit_based AND subject_type = 'director' ORDER BY kpi LIMIT 1"
+    )
     app.selectbox(key="kpi").select(director_kpi).run()
     (with_credits, total), = query(
         warehouse, f"SELECT DISTINCT movies_with_credits, movies_total FROM gold.kpi_summary WHERE kpi = '{director_kpi}'"
@@ -109,7 +114,8 @@ def test_genre_sections_show_popularity_top_10_and_the_roi_mart(monkeypatch, war
     (genres,), = query(warehouse, "SELECT count(*) FROM gold.mart_genre_roi")
     roi_table = next(frame.value for frame in app.dataframe if "median_roi" in frame.value.columns)
     assert len(roi_table) == genres > 0
-    assert any("fewer than 10 films" in caption.value for caption in app.caption)
+    (rule,), = query(warehouse, "SELECT DISTINCT min_movies_per_genre FROM gold.mart_genre_roi")
+    assert any(f"fewer than {rule} films" in caption.value for caption in app.caption)
     assert [header.value for header in app.subheader][:2] == ["Popularity by genre (top 10)", "Return on investment by genre"]
 
 

@@ -2,7 +2,9 @@
 folder (Parquet), read back with DuckDB, and every bad-delivery case."""
 
 import csv
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from movie_assets.paths import PipelinePaths
 from movie_assets.providers.assets import critic_agg
 from movie_assets.providers.deliveries import (
     AUDIENCE_PULSE,
+    BOX_OFFICE_FINANCIALS,
     BOX_OFFICE_INTERNATIONAL,
     CRITIC_AGG,
     DELIVERIES,
@@ -19,6 +22,7 @@ from movie_assets.providers.deliveries import (
     DeliveryError,
     land_delivery,
 )
+from movie_assets.providers.contract import load_provider_contract
 from movie_assets.warehouse.lake import Lake, LakeResource
 
 EXPECTED_ROWS = {
@@ -284,3 +288,115 @@ def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(
     assert "critic_agg.csv: missing required columns ['Release Year'" in text
     assert lake.current_delivery(CRITIC_AGG.name) == sha256
     assert query(lake, "SELECT count(*) FROM bronze.critic_agg") == [(17472,)]
+
+
+# The provider contract: types and ranges from dbt var provider_columns, the share limit from
+# provider_max_flagged_share (dbt_project/dbt_project.yml).
+
+
+def rewritten_csv(sample_data: Path, delivery: Delivery, change) -> bytes:
+    """The sample delivery with ``change(row, index)`` applied to every data row (a dict by
+    header name, index 0-based), written back as CSV."""
+    with (sample_data / "providers" / delivery.relative_path).open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        names = reader.fieldnames
+    for index, row in enumerate(rows):
+        change(row, index)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_every_declared_column_is_a_column_of_its_delivery():
+    contract = load_provider_contract()
+    by_name = {delivery.name: delivery for delivery in DELIVERIES}
+    assert set(contract.rules) == set(by_name)
+    for table, rules in contract.rules.items():
+        for rule in rules:
+            assert rule.source_column in by_name[table].columns, (table, rule.column)
+            assert rule.type in {"whole_number", "decimal", "year", "date", "imdb_id"}
+    assert 0 < contract.max_failed_share < 1
+
+
+def test_a_score_delivered_on_another_scale_is_refused_and_the_previous_kept(
+    lake: Lake, providers_dir: Path, sample_data: Path
+):
+    land_delivery(lake, CRITIC_AGG, providers_dir)
+    before = snapshot(lake, CRITIC_AGG)
+
+    def to_percent(row: dict, index: int) -> None:
+        if row["Average Critic Score"]:
+            row["Average Critic Score"] = f"{float(row['Average Critic Score']) * 10:g}"
+
+    path = deliver(providers_dir, CRITIC_AGG, rewritten_csv(sample_data, CRITIC_AGG, to_percent))
+    with pytest.raises(DeliveryError) as error:
+        land_delivery(lake, CRITIC_AGG, providers_dir)
+    message = str(error.value)
+    assert message.startswith(f"provider delivery {path}: column 'Average Critic Score': ")
+    # A score of 1.0 or less would stay in range after the change; the others fail.
+    assert re.search(
+        r": \d+ of \d+ non-blank values \((9\d|100)\.\d %\) are not a decimal in \[0, 10\] \(limit 5.0 %\), "
+        r"e\.g\. line 2 '72', line 3 '50', line 4 '68'$",
+        message,
+    )
+    assert "Tomatometer" not in message
+    assert snapshot(lake, CRITIC_AGG) == before
+
+
+def test_unreadable_values_above_the_share_are_refused_with_examples(
+    lake: Lake, providers_dir: Path, sample_data: Path
+):
+    def text_runtime(row: dict, index: int) -> None:
+        if index % 10 == 0 and row["Running Time min"]:
+            row["Running Time min"] = f"{row['Running Time min']} min"
+
+    path = deliver(providers_dir, BOX_OFFICE_FINANCIALS, rewritten_csv(sample_data, BOX_OFFICE_FINANCIALS, text_runtime))
+    with pytest.raises(DeliveryError) as error:
+        land_delivery(lake, BOX_OFFICE_FINANCIALS, providers_dir)
+    message = str(error.value)
+    assert message.startswith(f"provider delivery {path}: column 'Running Time min': ")
+    assert "are not a whole number in [1, 1000] (limit 5.0 %), e.g. line 152 '109 min'" in message
+    examples = message.split("e.g. ", 1)[1].split(", ")
+    assert len(examples) == 3 and all(example.endswith(" min'") for example in examples)
+    assert lake.current_delivery(BOX_OFFICE_FINANCIALS.name) is None
+
+
+def test_failures_within_the_share_are_accepted(lake: Lake, providers_dir: Path, sample_data: Path):
+    # 1 % of the running times unreadable: silver flags them, the delivery still lands.
+    def text_runtime(row: dict, index: int) -> None:
+        if index % 100 == 0 and row["Running Time min"]:
+            row["Running Time min"] = "n/a min"
+
+    deliver(providers_dir, BOX_OFFICE_FINANCIALS, rewritten_csv(sample_data, BOX_OFFICE_FINANCIALS, text_runtime))
+    assert land_delivery(lake, BOX_OFFICE_FINANCIALS, providers_dir).status == "loaded"
+
+
+def test_a_json_ratings_entry_on_another_scale_is_refused(lake: Lake, providers_dir: Path, sample_data: Path):
+    land_delivery(lake, AUDIENCE_PULSE, providers_dir)
+    before = snapshot(lake, AUDIENCE_PULSE)
+    elements = json.loads((sample_data / "providers" / AUDIENCE_PULSE.relative_path).read_text(encoding="utf-8"))
+    for element in elements:
+        for rating in element["ratings"]:
+            if rating["source"] == "Rotten Tomatoes":
+                rating["value"] = f"{int(rating['value'].rstrip('%')) / 10:g}/10"
+        element["imdb_votes"] = "many"
+    path = deliver(providers_dir, AUDIENCE_PULSE, json.dumps(elements).encode("utf-8"))
+    with pytest.raises(DeliveryError) as error:
+        land_delivery(lake, AUDIENCE_PULSE, providers_dir)
+    message = str(error.value)
+    assert message.startswith(f"provider delivery {path}: column 'imdb_votes': 988 of 988 non-blank values (100.0 %)")
+    assert "e.g. array element 1 'many', array element 2 'many', array element 3 'many'" in message
+    assert "; column 'ratings[Rotten Tomatoes]': " in message and "are not a decimal in [0, 100]" in message
+    assert snapshot(lake, AUDIENCE_PULSE) == before
+
+
+def test_blank_and_na_values_are_absent_not_failures(lake: Lake, providers_dir: Path):
+    deliver(
+        providers_dir,
+        CRITIC_AGG,
+        HEADER + b"Alien,1979,tt0078748,N/A, ,\nAliens,1986,,98,9.0,84\n",
+    )
+    assert land_delivery(lake, CRITIC_AGG, providers_dir).status == "loaded"

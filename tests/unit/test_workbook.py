@@ -33,20 +33,23 @@ GENRE_ROI = [
     ("Action", 12, 1.5, 1.2, 1.7, 0.75, -0.9, 9.0, 1, 2, 1_000_000_000, 2_700_000_000, 1_700_000_000, 6.4, 40.2),
     ("Drama", 11, 0.5, 0.3, 0.4, 0.55, -1.0, 4.0, 2, 1, 500_000_000, 700_000_000, 200_000_000, 6.9, 20.0),
 ]
-# gold.kpi_summary rows in KPI_QUERY order; the credit-based (director, actor) ones say how
-# many movies have known credits, the others carry NULL there.
+# gold.kpi_summary rows in KPI_QUERY order (kpi_order, then rank); the credit-based (director,
+# actor) ones say how many movies have known credits, the others carry NULL there.
 KPIS = [
-    ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies", None, 300),
     ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD", None, 300),
     ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD", None, 300),
     ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio", None, 300),
-    ("top_actor_by_revenue", 1, "Zoe Saldaña", "actor", "total_revenue_usd", 7_000_000_000.0, "USD", 101, 300),
-    ("top_director_by_median_roi", 1, "Sam Raimi", "director", "median_roi", 3.25, "ratio", 101, 300),
     ("top_director_by_revenue", 1, "James Cameron", "director", "total_revenue_usd", 4_632_999_275.0, "USD",
      101, 300),
     ("top_director_by_revenue", 2, "Joss Whedon", "director", "total_revenue_usd", 2_924_957_045.0, "USD",
      101, 300),
+    ("top_director_by_median_roi", 1, "Sam Raimi", "director", "median_roi", 3.25, "ratio", 101, 300),
+    ("top_actor_by_revenue", 1, "Zoe Saldaña", "actor", "total_revenue_usd", 7_000_000_000.0, "USD", 101, 300),
+    ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies", None, 300),
 ]
+# gold.kpi_summary's kpi_order of these KPIs (its reading order).
+KPI_ORDER = {"highest_revenue": 1, "highest_roi": 4, "top_director_by_revenue": 9, "top_director_by_median_roi": 10,
+             "top_actor_by_revenue": 12, "franchise_vs_standalone": 14}
 CREDIT_KPIS = {"top_director_by_revenue", "top_director_by_median_roi", "top_actor_by_revenue"}
 DEAD_LETTERS = [
     ("ids-file", "-12", None, 221, "non-positive", None, 0, None, date(2026, 11, 20), "run-1",
@@ -251,9 +254,14 @@ def _gold_warehouse(path: Path) -> None:
         conn.executemany(f"INSERT INTO gold.mart_genre_roi VALUES ({', '.join(['?'] * 15)})", GENRE_ROI)
         conn.execute(
             "CREATE TABLE gold.kpi_summary (kpi VARCHAR, rank INTEGER, subject_name VARCHAR, subject_type VARCHAR, "
-            "metric VARCHAR, value DOUBLE, unit VARCHAR, movies_with_credits BIGINT, movies_total BIGINT)"
+            "metric VARCHAR, value DOUBLE, unit VARCHAR, movies_with_credits BIGINT, movies_total BIGINT, "
+            "kpi_order INTEGER)"
         )
-        conn.executemany("INSERT INTO gold.kpi_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", KPIS)
+        # Inserted alphabetically: the workbook's order must come from kpi_order.
+        conn.executemany(
+            "INSERT INTO gold.kpi_summary VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, KPI_ORDER[row[0]]) for row in sorted(KPIS)],
+        )
         conn.execute(
             "CREATE TABLE gold.rpt_tmdb_dead_letters (source VARCHAR, raw_value VARCHAR, movie_id BIGINT, "
             "row_number INTEGER, reason VARCHAR, http_status INTEGER, attempts INTEGER, last_error VARCHAR, "

@@ -8,6 +8,14 @@
 {%- set min_budget = 'budget_usd >= ' ~ var('kpi_min_budget_usd') %}
 {%- set min_votes = 'vote_count >= ' ~ var('kpi_min_vote_count') %}
 {%- set min_director_films = var('kpi_min_director_films') %}
+{#- Every KPI, in the order a reader lays them out (kpi_order): the dashboard and the workbook
+    read names and order from this table, not from here. #}
+{%- set kpi_reading_order = [
+    'highest_revenue', 'highest_budget', 'highest_profit', 'highest_roi', 'lowest_roi',
+    'highest_rated', 'lowest_rated', 'most_popular', 'top_director_by_revenue',
+    'top_director_by_median_roi', 'top_director_by_rating', 'top_actor_by_revenue',
+    'top_franchise_by_revenue', 'franchise_vs_standalone',
+] %}
 
 with movies as (
     select
@@ -139,20 +147,9 @@ franchise_vs_standalone as (
 ),
 
 all_kpis as (
-    select * from highest_revenue
-    union all select * from highest_budget
-    union all select * from highest_profit
-    union all select * from highest_roi
-    union all select * from lowest_roi
-    union all select * from highest_rated
-    union all select * from lowest_rated
-    union all select * from most_popular
-    union all select * from top_director_by_revenue
-    union all select * from top_director_by_median_roi
-    union all select * from top_director_by_rating
-    union all select * from top_actor_by_revenue
-    union all select * from top_franchise_by_revenue
-    union all select * from franchise_vs_standalone
+    {%- for name in kpi_reading_order %}
+    {% if not loop.first %}union all {% endif %}select * from {{ name }}
+    {%- endfor %}
 )
 
 select
@@ -167,6 +164,12 @@ select
     -- Credit-based KPIs rank people, and only movies with known credits have any.
     cast(case when subject_type in ('director', 'actor') then coverage.movies_with_credits end as bigint)
         as movies_with_credits,
-    cast(coverage.movies_total as bigint) as movies_total
+    cast(coverage.movies_total as bigint) as movies_total,
+    subject_type in ('director', 'actor') as credit_based,
+    cast(case kpi
+        {%- for name in kpi_reading_order %}
+        when '{{ name }}' then {{ loop.index }}
+        {%- endfor %}
+    end as integer) as kpi_order
 from all_kpis
 cross join coverage

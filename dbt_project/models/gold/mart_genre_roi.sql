@@ -59,5 +59,7 @@ select
     total_revenue,
     total_profit,
     avg_vote_average,
-    avg_popularity
+    avg_popularity,
+    -- The rule itself, so a reader states it from the table rather than from dbt's vars.
+    cast({{ var('min_movies_per_genre') }} as integer) as min_movies_per_genre
 from per_genre

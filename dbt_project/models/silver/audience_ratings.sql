@@ -1,12 +1,12 @@
 -- Audience ratings (provider 2, OMDb responses): one typed row per delivered object, none dropped.
-{#- A checked column's bounds are declared here only: its value and its quality flag below
-    both come from its declaration. #}
-{%- set imdb_id = provider_checked('imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
-{%- set release_year = provider_checked('release_year', 'raw_year', 'parsed_release_year', 1870, 'latest_year') %}
-{%- set imdb_rating = provider_checked('imdb_rating', 'raw_imdb_rating', 'parsed_imdb_rating', 0, 10) %}
-{%- set imdb_votes = provider_checked('imdb_votes', 'raw_imdb_votes', 'parsed_imdb_votes', 0, 100000000) %}
-{%- set rotten_tomatoes_pct = provider_checked('rotten_tomatoes_pct', 'raw_rotten_tomatoes', 'parsed_rotten_tomatoes_pct', 0, 100) %}
-{%- set metacritic_score = provider_checked('metacritic_score', 'raw_metacritic', 'parsed_metacritic_score', 0, 100) %}
+{#- A checked column's type and bounds are declared once, in var provider_columns
+    (dbt_project.yml): its value and its quality flag below both come from that declaration. #}
+{%- set imdb_id = provider_bounded('audience_pulse', 'imdb_id', 'imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
+{%- set release_year = provider_bounded('audience_pulse', 'year', 'release_year', 'raw_year', 'parsed_release_year') %}
+{%- set imdb_rating = provider_bounded('audience_pulse', 'imdb_rating', 'imdb_rating', 'raw_imdb_rating', 'parsed_imdb_rating') %}
+{%- set imdb_votes = provider_bounded('audience_pulse', 'imdb_votes', 'imdb_votes', 'raw_imdb_votes', 'parsed_imdb_votes') %}
+{%- set rotten_tomatoes_pct = provider_bounded('audience_pulse', 'ratings[Rotten Tomatoes]', 'rotten_tomatoes_pct', 'raw_rotten_tomatoes', 'parsed_rotten_tomatoes_pct') %}
+{%- set metacritic_score = provider_bounded('audience_pulse', 'ratings[Metacritic]', 'metacritic_score', 'raw_metacritic', 'parsed_metacritic_score') %}
 with delivered as (
     select * from {{ source('bronze', 'audience_pulse') }}
 ),
@@ -32,19 +32,18 @@ parsed as (
         imdb_votes as raw_imdb_votes,
         ratings.rotten_tomatoes_text as raw_rotten_tomatoes,
         ratings.metacritic_text as raw_metacritic,
-        {{ provider_year(adapter.quote('year')) }} as parsed_release_year,
+        {{ provider_parse('audience_pulse', 'year', adapter.quote('year')) }} as parsed_release_year,
         coalesce({{ regexp_full_match('trim(' ~ adapter.quote('year') ~ ')', '[0-9]{4}(–|-)([0-9]{4})?') }}, false) as is_series,
-        {{ provider_imdb_id('imdb_id') }} as parsed_imdb_id,
+        {{ provider_parse('audience_pulse', 'imdb_id', 'imdb_id') }} as parsed_imdb_id,
         -- imdb_rating is the same figure as the "7.8/10" entry; the bare field wins when both exist.
-        coalesce({{ provider_decimal('imdb_rating') }}, {{ provider_decimal('ratings.imdb_rating_text', '/10') }}) as parsed_imdb_rating,
-        {{ provider_whole_number('imdb_votes') }} as parsed_imdb_votes,
-        {{ provider_decimal('ratings.rotten_tomatoes_text', '%') }} as parsed_rotten_tomatoes_pct,
-        {{ provider_decimal('ratings.metacritic_text', '/100') }} as parsed_metacritic_score,
+        coalesce({{ provider_parse('audience_pulse', 'imdb_rating', 'imdb_rating') }}, {{ provider_decimal('ratings.imdb_rating_text', '/10') }}) as parsed_imdb_rating,
+        {{ provider_parse('audience_pulse', 'imdb_votes', 'imdb_votes') }} as parsed_imdb_votes,
+        {{ provider_parse('audience_pulse', 'ratings[Rotten Tomatoes]', 'ratings.rotten_tomatoes_text') }} as parsed_rotten_tomatoes_pct,
+        {{ provider_parse('audience_pulse', 'ratings[Metacritic]', 'ratings.metacritic_text') }} as parsed_metacritic_score,
         {{ provider_text('rated') }} as mpaa_rating,
         {{ provider_text('genre') }} as genres,
         {{ provider_text(adapter.quote('language')) }} as languages,
         {{ provider_text('country') }} as countries,
-        year(loaded_at) + 1 as latest_year,
         ratings,
         source_file,
         file_sha256,

@@ -3,15 +3,16 @@
 -- list the same films; rows are paired by title, release date as delivered and, for a
 -- repeated pair, its occurrence in file order, so a film missing from one file still keeps
 -- its row.
-{#- A checked column's bounds are declared here only: its value and its quality flag below
-    both come from its declaration. #}
-{%- set release_date = provider_checked('release_date', 'raw_release_date', 'parsed_release_date', "date '1888-01-01'", 'latest_release_date') %}
-{%- set us_gross_usd = provider_checked('us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd', 0, 10000000000) %}
-{%- set worldwide_gross_usd = provider_checked('worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd', 0, 10000000000) %}
-{%- set international_gross_usd = provider_checked('international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd', 0, 10000000000) %}
-{%- set production_budget_usd = provider_checked('production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd', 0, 10000000000) %}
-{%- set us_dvd_sales_usd = provider_checked('us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd', 0, 10000000000) %}
-{%- set running_time_minutes = provider_checked('running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes', 1, 1000) %}
+{#- A checked column's type and bounds are declared once, in var provider_columns
+    (dbt_project.yml): its value and its quality flag below both come from that declaration.
+    The three files share one Release Date declaration. #}
+{%- set release_date = provider_bounded('box_office_domestic', 'Release Date', 'release_date', 'raw_release_date', 'parsed_release_date') %}
+{%- set us_gross_usd = provider_bounded('box_office_domestic', 'US Gross', 'us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd') %}
+{%- set worldwide_gross_usd = provider_bounded('box_office_international', 'Worldwide Gross', 'worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd') %}
+{%- set international_gross_usd = provider_bounded('box_office_international', 'International Gross', 'international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd') %}
+{%- set production_budget_usd = provider_bounded('box_office_financials', 'Production Budget', 'production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd') %}
+{%- set us_dvd_sales_usd = provider_bounded('box_office_financials', 'US DVD Sales', 'us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd') %}
+{%- set running_time_minutes = provider_bounded('box_office_financials', 'Running Time min', 'running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes') %}
 {%- set occurrence_in_file = 'row_number() over (partition by ' ~ adapter.quote('Title') ~ ', ' ~ adapter.quote('Release Date') ~ ' order by source_row_number)' %}
 with domestic as (
     select
@@ -19,7 +20,7 @@ with domestic as (
         {{ adapter.quote('Title') }} as title,
         {{ adapter.quote('Release Date') }} as release_date_text,
         {{ adapter.quote('US Gross') }} as raw_us_gross,
-        {{ provider_whole_number(adapter.quote('US Gross')) }} as parsed_us_gross_usd,
+        {{ provider_parse('box_office_domestic', 'US Gross', adapter.quote('US Gross')) }} as parsed_us_gross_usd,
         loaded_at,
         {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_domestic') }}
@@ -32,8 +33,8 @@ international as (
         {{ adapter.quote('Release Date') }} as release_date_text,
         {{ adapter.quote('Worldwide Gross') }} as raw_worldwide_gross,
         {{ adapter.quote('International Gross') }} as raw_international_gross,
-        {{ provider_whole_number(adapter.quote('Worldwide Gross')) }} as parsed_worldwide_gross_usd,
-        {{ provider_whole_number(adapter.quote('International Gross')) }} as parsed_reported_international_gross_usd,
+        {{ provider_parse('box_office_international', 'Worldwide Gross', adapter.quote('Worldwide Gross')) }} as parsed_worldwide_gross_usd,
+        {{ provider_parse('box_office_international', 'International Gross', adapter.quote('International Gross')) }} as parsed_reported_international_gross_usd,
         loaded_at,
         {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_international') }}
@@ -47,9 +48,9 @@ financials as (
         {{ adapter.quote('Production Budget') }} as raw_production_budget,
         {{ adapter.quote('US DVD Sales') }} as raw_us_dvd_sales,
         {{ adapter.quote('Running Time min') }} as raw_running_time,
-        {{ provider_whole_number(adapter.quote('Production Budget')) }} as parsed_production_budget_usd,
-        {{ provider_whole_number(adapter.quote('US DVD Sales')) }} as parsed_us_dvd_sales_usd,
-        {{ provider_whole_number(adapter.quote('Running Time min')) }} as parsed_running_time_minutes,
+        {{ provider_parse('box_office_financials', 'Production Budget', adapter.quote('Production Budget')) }} as parsed_production_budget_usd,
+        {{ provider_parse('box_office_financials', 'US DVD Sales', adapter.quote('US DVD Sales')) }} as parsed_us_dvd_sales_usd,
+        {{ provider_parse('box_office_financials', 'Running Time min', adapter.quote('Running Time min')) }} as parsed_running_time_minutes,
         {{ provider_text(adapter.quote('Distributor')) }} as distributor,
         {{ provider_text(adapter.quote('MPAA Rating')) }} as mpaa_rating,
         {{ provider_text(adapter.quote('Major Genre')) }} as major_genre,
@@ -102,10 +103,7 @@ paired as (
 parsed as (
     select
         *,
-        {{ provider_date('raw_release_date') }} as parsed_release_date,
-        -- vega-datasets covers releases up to 2010; its later dates are two-digit-year
-        -- century errors ("Dec 31 2046"), so anything after this is not a real date.
-        cast('{{ var("box_office_latest_release_date", "2017-12-31") }}' as date) as latest_release_date,
+        {{ provider_parse('box_office_domestic', 'Release Date', 'raw_release_date') }} as parsed_release_date,
         case
             when parsed_reported_international_gross_usd is not null then 'reported'
             when parsed_worldwide_gross_usd >= parsed_us_gross_usd then 'worldwide_minus_us_gross'

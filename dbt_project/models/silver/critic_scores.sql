@@ -1,15 +1,15 @@
 -- Critic scores (provider 1, Wikidata): one typed row per delivered CSV row, none dropped.
-{#- A checked column's bounds are declared here only: its value and its quality flag below
-    both come from its declaration. #}
-{%- set imdb_id = provider_checked('imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
-{%- set release_year = provider_checked('release_year', 'raw_release_year', 'parsed_release_year', 1870, 'delivery_year') %}
-{%- set tomatometer_pct = provider_checked('tomatometer_pct', 'raw_tomatometer', 'parsed_tomatometer_pct', 0, 100) %}
-{%- set critic_review_count = provider_checked('critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count', 0, 1000000) %}
-{%- set fresh_review_count = provider_checked('fresh_review_count', 'raw_fresh', 'parsed_fresh_review_count', 0, 1000000) %}
-{%- set rotten_review_count = provider_checked('rotten_review_count', 'raw_rotten', 'parsed_rotten_review_count', 0, 1000000) %}
-{%- set average_critic_score = provider_checked('average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score', 0, 10) %}
-{%- set metascore = provider_checked('metascore', 'raw_metascore', 'parsed_metascore', 0, 100) %}
-{%- set box_office_usd = provider_checked('box_office_usd', 'raw_box_office', 'parsed_box_office_usd', 0, 10000000000) %}
+{#- A checked column's type and bounds are declared once, in var provider_columns
+    (dbt_project.yml): its value and its quality flag below both come from that declaration. #}
+{%- set imdb_id = provider_bounded('critic_agg', 'IMDb ID', 'imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
+{%- set release_year = provider_bounded('critic_agg', 'Release Year', 'release_year', 'raw_release_year', 'parsed_release_year') %}
+{%- set tomatometer_pct = provider_bounded('critic_agg', 'Tomatometer', 'tomatometer_pct', 'raw_tomatometer', 'parsed_tomatometer_pct') %}
+{%- set critic_review_count = provider_bounded('critic_agg', 'Critic Reviews', 'critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count') %}
+{%- set fresh_review_count = provider_bounded('critic_agg', 'Fresh', 'fresh_review_count', 'raw_fresh', 'parsed_fresh_review_count') %}
+{%- set rotten_review_count = provider_bounded('critic_agg', 'Rotten', 'rotten_review_count', 'raw_rotten', 'parsed_rotten_review_count') %}
+{%- set average_critic_score = provider_bounded('critic_agg', 'Average Critic Score', 'average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score') %}
+{%- set metascore = provider_bounded('critic_agg', 'Metascore', 'metascore', 'raw_metascore', 'parsed_metascore') %}
+{%- set box_office_usd = provider_bounded('critic_agg', 'Box Office (USD)', 'box_office_usd', 'raw_box_office', 'parsed_box_office_usd') %}
 with delivered as (
     select * from {{ source('bronze', 'critic_agg') }}
 ),
@@ -28,16 +28,15 @@ parsed as (
         {{ adapter.quote('Metascore') }} as raw_metascore,
         {{ adapter.quote('Box Office (USD)') }} as raw_box_office,
         {{ provider_text(adapter.quote('Studio')) }} as studio,
-        {{ provider_year(adapter.quote('Release Year')) }} as parsed_release_year,
-        {{ provider_imdb_id(adapter.quote('IMDb ID')) }} as parsed_imdb_id,
-        {{ provider_decimal(adapter.quote('Tomatometer'), '%?') }} as parsed_tomatometer_pct,
-        {{ provider_whole_number(adapter.quote('Critic Reviews')) }} as parsed_critic_review_count,
-        {{ provider_whole_number(adapter.quote('Fresh')) }} as parsed_fresh_review_count,
-        {{ provider_whole_number(adapter.quote('Rotten')) }} as parsed_rotten_review_count,
-        {{ provider_decimal(adapter.quote('Average Critic Score'), '(/10)?') }} as parsed_average_critic_score,
-        {{ provider_decimal(adapter.quote('Metascore'), '(/100)?') }} as parsed_metascore,
-        {{ provider_whole_number(adapter.quote('Box Office (USD)')) }} as parsed_box_office_usd,
-        year(loaded_at) as delivery_year,
+        {{ provider_parse('critic_agg', 'Release Year', adapter.quote('Release Year')) }} as parsed_release_year,
+        {{ provider_parse('critic_agg', 'IMDb ID', adapter.quote('IMDb ID')) }} as parsed_imdb_id,
+        {{ provider_parse('critic_agg', 'Tomatometer', adapter.quote('Tomatometer')) }} as parsed_tomatometer_pct,
+        {{ provider_parse('critic_agg', 'Critic Reviews', adapter.quote('Critic Reviews')) }} as parsed_critic_review_count,
+        {{ provider_parse('critic_agg', 'Fresh', adapter.quote('Fresh')) }} as parsed_fresh_review_count,
+        {{ provider_parse('critic_agg', 'Rotten', adapter.quote('Rotten')) }} as parsed_rotten_review_count,
+        {{ provider_parse('critic_agg', 'Average Critic Score', adapter.quote('Average Critic Score')) }} as parsed_average_critic_score,
+        {{ provider_parse('critic_agg', 'Metascore', adapter.quote('Metascore')) }} as parsed_metascore,
+        {{ provider_parse('critic_agg', 'Box Office (USD)', adapter.quote('Box Office (USD)')) }} as parsed_box_office_usd,
         source_file,
         file_sha256,
         loaded_at

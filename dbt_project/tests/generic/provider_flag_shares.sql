@@ -1,6 +1,6 @@
 {#- The provider contract's share limit, on a provider model's quality_flags (one
     'column: reason "raw"' entry per value provider_checked set to NULL: unreadable, or outside
-    the bounds declared once in the model's provider_checked call). Fails with one row per
+    the type and bounds declared once in var provider_columns). Fails with one row per
     column (flagged_column, flagged_rows, total_rows) whose values failed their type or range
     in more than `max_share` (0-1; default var provider_max_flagged_share) of the
     delivery's rows, e.g. a 0-10 score delivered on a
