@@ -12,6 +12,7 @@ provider sensor sees the real deliveries before any TMDB day has landed, so it r
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -305,4 +306,22 @@ def test_down_and_up_keep_history_schedules_and_cursor(service: RunningService) 
     assert started.returncode == 0, started.stdout + started.stderr
     with service.instance() as instance:
         assert runs_before <= {record.dagster_run.run_id for record in instance.get_run_records()}
-    assert service.instigators() == (schedules_before, sensors_before)
+    schedules_after, sensors_after = service.instigators()
+    assert schedules_after == schedules_before
+    assert {name: status for name, (status, _) in sensors_after.items()} == {name: status for name, (status, _) in sensors_before.items()}
+    for name, (_, cursor) in sensors_before.items():
+        if name in RUN_STATUS_SENSORS:
+            # A run-status sensor may still read events of runs that ended before ``down``:
+            # its cursor moves on after ``up``, it must never start over.
+            assert _record_id(sensors_after[name][1]) >= _record_id(cursor), name
+        else:
+            assert sensors_after[name][1] == cursor, name
+
+
+#: Sensors whose cursor is a position in the event log (``run_status_sensor``/``run_failure_sensor``).
+RUN_STATUS_SENSORS = ("run_failure_alert_sensor",)
+
+
+def _record_id(cursor: str | None) -> int:
+    """The event-log position in a run-status sensor's cursor (-1 before its first event)."""
+    return json.loads(cursor)["record_id"] if cursor else -1
