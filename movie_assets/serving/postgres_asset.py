@@ -7,8 +7,6 @@ fails the run (and so alerts) but leaves the DuckDB publication in place. See
 :mod:`movie_assets.serving.postgres` for how the load stays atomic for readers.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, ConfigurableResource, Failure, MaterializeResult, MetadataValue, asset
