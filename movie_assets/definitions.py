@@ -27,13 +27,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources of every asset, check, sensor and job, by resource key: ``tmdb`` (the
     live API or the snapshot server, by ``settings.tmdb_source``), ``lake`` (bronze Parquet),
     ``duckdb`` (the private build file), ``dbt`` (the dbt project, told the build file and the
-    lake), ``serving`` (published snapshots and the readers' path), ``paths`` (input and
+    lake), ``serving`` (published snapshots and the readers' path), ``postgres_serving`` (the PostgreSQL
+    publication's source and dbt manifest; its secrets are read when it runs), ``paths`` (input and
     report folders) and ``alert_webhook`` (alerts; the webhook URL is read when one is sent)."""
     from movie_assets.automation.alerts import AlertWebhook
     from movie_assets.paths import PipelinePaths
     from movie_assets.serving.assets import ServingResource
+    from movie_assets.serving.postgres_asset import PostgresServingResource
     from movie_assets.tmdb.resources import build_tmdb_resource
-    from movie_assets.transform.project import build_dbt_resource
+    from movie_assets.transform.project import build_dbt_project, build_dbt_resource
     from movie_assets.warehouse.duckdb_resource import DuckDBWarehouseResource
     from movie_assets.warehouse.lake import LakeResource
 
@@ -53,6 +55,10 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             gate_max_row_loss=settings.gate_max_row_loss,
             gate_min_volume_ratio=settings.gate_min_volume_ratio,
             storage_version=settings.serving_storage_version,
+        ),
+        "postgres_serving": PostgresServingResource(
+            readers_path=str(settings.duckdb_path),
+            manifest_path=str(build_dbt_project(settings).manifest_path),
         ),
         "dbt": build_dbt_resource(settings),
         "paths": PipelinePaths(input_dir=str(settings.input_dir), reports_dir=str(settings.reports_dir)),
@@ -77,6 +83,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from movie_assets.reports import charts, workbook
     from movie_assets.reports import checks as report_checks
     from movie_assets.serving.assets import build_publish_asset
+    from movie_assets.serving.postgres_asset import postgres_publication
     from movie_assets.tmdb.assets import build_tmdb_assets
     from movie_assets.tmdb.checks import build_tmdb_checks
     from movie_assets.tmdb.retry_job import build_retry_dead_letters_job
@@ -100,6 +107,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *build_tmdb_assets(partitions, settings.observation_grace_hours),
             *dbt_models,
             build_publish_asset(audited),
+            postgres_publication,
             *dg.load_assets_from_modules(unpartitioned),
         ],
         asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned), *freshness_checks],

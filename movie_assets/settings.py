@@ -121,6 +121,13 @@ class Settings(BaseSettings):
             for the local cluster. A ``SecretStr``: never printed or written to a file.
         code_server_port: TCP port on 127.0.0.1 of the service's code server (gRPC,
             ``MOVIES_CODE_SERVER_PORT``), which the webserver and the daemon load the code from.
+        serving_pg_url: the PostgreSQL database the audited star schema is also published to
+            for BI tools (``MOVIES_SERVING_PG_URL``, ``postgresql://loader[:password]@host:port/db``,
+            the loader role), or None: that publication is skipped. ``make up`` sets it for its
+            runs to the service's own database when unset. A ``SecretStr``: never printed.
+        serving_pg_reader_password: the password given to the ``movies_reader`` role at each
+            publication (``MOVIES_SERVING_PG_READER_PASSWORD``), or None to leave it as it is
+            (sent as a SCRAM verifier, never in clear). A ``SecretStr``: never printed.
 
     Relative paths are taken from the repository root. Empty variables count as unset.
 
@@ -180,6 +187,8 @@ class Settings(BaseSettings):
     pg_port: int = Field(default=5433, ge=1, le=65535, alias="MOVIES_PG_PORT")
     dagster_pg_url: SecretStr | None = Field(default=None, alias="MOVIES_DAGSTER_PG_URL")
     code_server_port: int = Field(default=4266, ge=1, le=65535, alias="MOVIES_CODE_SERVER_PORT")
+    serving_pg_url: SecretStr | None = Field(default=None, alias="MOVIES_SERVING_PG_URL")
+    serving_pg_reader_password: SecretStr | None = Field(default=None, alias="MOVIES_SERVING_PG_READER_PASSWORD")
 
     @field_validator("tmdb_source", "engine", mode="before")
     @classmethod
@@ -191,7 +200,7 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
 
-    @field_validator("tmdb_read_access_token", "tmdb_api_key", "dagster_pg_url")
+    @field_validator("tmdb_read_access_token", "tmdb_api_key", "dagster_pg_url", "serving_pg_url", "serving_pg_reader_password")
     @classmethod
     def _blank_secret_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None

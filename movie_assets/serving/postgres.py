@@ -1,0 +1,552 @@
+"""Publish the audited star schema to PostgreSQL for BI tools (``MOVIES_SERVING_PG_URL``).
+
+The source is the published DuckDB snapshot (:mod:`movie_assets.serving.publish`), so
+PostgreSQL readers get exactly what DuckDB readers got: its ``gold`` tables (the gold views
+are frozen as tables there, and so here), the window's ``bronze.tmdb_dead_letter`` rows and
+``meta.publication``.
+
+Atomic for readers: every published schema is loaded as ``<schema>__staging`` (invisible to
+the reader role), then one transaction locks the published tables, moves the reused day
+partitions of ``gold.fact_movie_daily`` into the staging fact, renames ``<schema>`` away and
+``<schema>__staging`` in its place and drops the old one. PostgreSQL's DDL is transactional:
+a reader sees the old schemas or the new ones. A reader statement waits while the swap runs;
+the swap gives way (``lock_timeout``) rather than deadlock a reader that already holds an old
+table, and retries.
+
+``gold.fact_movie_daily`` is LIST-partitioned by ``date_id``, one partition a day. A daily
+run loads the days of its window and every day whose row count differs from the published
+partition's; the other days' partitions are re-attached as they are.
+
+Bulk load: DuckDB streams each table as Arrow batches, written as CSV into psycopg's
+``COPY ... FROM STDIN``. Keys and comments come from the dbt manifest (``unique``,
+``not_null``, ``unique_combination_of_columns`` and ``relationships`` tests; model and column
+descriptions).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import psycopg
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+READER_ROLE = "movies_reader"
+PUBLISHED_SCHEMAS = ("gold", "bronze", "meta")
+STAGING_SUFFIX = "__staging"
+OLD_SUFFIX = "__old"
+FACT_TABLE = "fact_movie_daily"
+PARTITION_COLUMN = "date_id"
+DEAD_LETTER_TABLE = "tmdb_dead_letter"
+#: Any constant: the advisory lock that makes publications to one database take turns.
+ADVISORY_LOCK_KEY = 726_026
+SWAP_LOCK_TIMEOUT = "200ms"
+SWAP_ATTEMPTS = 100
+BATCH_ROWS = 200_000
+
+_SCALAR_TYPES = {
+    "BOOLEAN": "boolean",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric(38,0)",
+    "UTINYINT": "smallint",
+    "USMALLINT": "integer",
+    "UINTEGER": "bigint",
+    "UBIGINT": "numeric(20,0)",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "VARCHAR": "text",
+    "JSON": "jsonb",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+}
+
+
+class UnsupportedType(ValueError):
+    """A published column has a DuckDB type without a PostgreSQL mapping; the message names
+    the table, the column and the type."""
+
+
+class PostgresPublicationError(RuntimeError):
+    """The publication could not be completed; PostgreSQL keeps the previous publication."""
+
+
+def pg_type(duckdb_type: str) -> str:
+    """The PostgreSQL type of a DuckDB column type (as ``duckdb_columns().data_type`` spells it).
+
+    ``DECIMAL(p,s)`` → ``numeric(p,s)``, ``DOUBLE`` → ``double precision``, ``DATE`` →
+    ``date``, ``BIGINT`` → ``bigint``, ``VARCHAR`` → ``text``, ``JSON``, ``STRUCT`` and
+    ``MAP`` (and lists of them) → ``jsonb``, a list ``T[]`` of a scalar type → the PostgreSQL array ``pg(T)[]``.
+
+    Raises:
+        UnsupportedType: no mapping (e.g. ``BLOB``, a list of lists, a list of structs).
+    """
+    text = duckdb_type.strip().upper()
+    if text in _SCALAR_TYPES:
+        return _SCALAR_TYPES[text]
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", text)
+    if decimal:
+        return f"numeric({decimal.group(1)},{decimal.group(2)})"
+    if text.startswith(("STRUCT(", "MAP(")):
+        return "jsonb"
+    if text.endswith("[]"):
+        element = text[:-2]
+        if element in _SCALAR_TYPES and element != "JSON" or re.fullmatch(r"DECIMAL\(\d+,\s*\d+\)", element):
+            return f"{pg_type(element)}[]"
+    raise UnsupportedType(f"DuckDB type {duckdb_type} has no PostgreSQL mapping")
+
+
+def csv_expression(column: str, duckdb_type: str) -> str:
+    """The DuckDB select expression that renders ``column`` as PostgreSQL's CSV ``COPY`` reads
+    it: lists as array literals (``{"a","b"}``, elements quoted and escaped), structs and maps
+    as JSON, other types as they are (Arrow's CSV writer formats them)."""
+    text = duckdb_type.strip().upper()
+    quoted = f'"{column}"'
+    if text.startswith(("STRUCT(", "MAP(")):
+        return f"to_json({quoted}) AS {quoted}"
+    if text.endswith("[]"):
+        if text[:-2] in ("VARCHAR", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL", "UUID"):
+            element = """'"' || replace(replace(CAST(e AS VARCHAR), '\\', '\\\\'), '"', '\\"') || '"'"""
+        else:
+            element = "CAST(e AS VARCHAR)"
+        return (
+            f"CASE WHEN {quoted} IS NULL THEN NULL ELSE '{{' || array_to_string("
+            f"list_transform({quoted}, lambda e: CASE WHEN e IS NULL THEN 'NULL' ELSE {element} END), ',') || '}}' END AS {quoted}"
+        )
+    return quoted
+
+
+@dataclass
+class ServedTable:
+    """A table of the snapshot to publish.
+
+    Attributes:
+        schema: its schema (``gold``, ``bronze`` or ``meta``), the same in PostgreSQL.
+        name: its name.
+        columns: ``(name, DuckDB type)`` in table order.
+        where: a DuckDB filter of the rows published (the window's dead letters), or None.
+    """
+
+    schema: str
+    name: str
+    columns: list[tuple[str, str]]
+    where: str | None = None
+
+
+@dataclass
+class Keys:
+    """What the dbt manifest declares about the gold models.
+
+    Attributes:
+        primary_keys: table → key columns (a ``unique`` + ``not_null`` column, or a
+            ``unique_combination_of_columns`` whose columns are all ``not_null``).
+        foreign_keys: ``(table, column, referenced table, referenced column)`` of each
+            ``relationships`` test whose target column is its table's primary key.
+        table_comments: table → model description.
+        column_comments: table → column → description.
+    """
+
+    primary_keys: dict[str, list[str]] = field(default_factory=dict)
+    foreign_keys: list[tuple[str, str, str, str]] = field(default_factory=list)
+    table_comments: dict[str, str] = field(default_factory=dict)
+    column_comments: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def manifest_keys(manifest_path: Path, schema: str = "gold") -> Keys:
+    """Keys and comments of the models of ``schema`` from dbt's ``manifest.json``; tests with
+    severity ``warn`` declare nothing (their data may break them).
+
+    Raises:
+        OSError: the manifest cannot be read.
+        json.JSONDecodeError: it is not JSON.
+    """
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    models = {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node.get("schema") == schema
+    }
+    keys = Keys()
+    for node in models.values():
+        name = node.get("alias") or node["name"]
+        if node.get("description"):
+            keys.table_comments[name] = node["description"].strip()
+        keys.column_comments[name] = {
+            column: spec["description"].strip() for column, spec in node.get("columns", {}).items() if spec.get("description")
+        }
+    not_null: dict[str, set[str]] = {}
+    unique: dict[str, list[list[str]]] = {}
+    relationships = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or node.get("attached_node") not in models or not node.get("test_metadata"):
+            continue
+        if str(node["config"].get("severity", "error")).lower() != "error":
+            continue
+        table = models[node["attached_node"]].get("alias") or models[node["attached_node"]]["name"]
+        kind, kwargs = node["test_metadata"]["name"], node["test_metadata"].get("kwargs", {})
+        if kind == "not_null":
+            not_null.setdefault(table, set()).add(node["column_name"])
+        elif kind == "unique":
+            unique.setdefault(table, []).append([node["column_name"]])
+        elif kind == "unique_combination_of_columns":
+            unique.setdefault(table, []).append(list(kwargs["combination_of_columns"]))
+        elif kind == "relationships":
+            targets = [other for other in node["depends_on"]["nodes"] if other != node["attached_node"] and other in models]
+            if len(targets) == 1:
+                target = models[targets[0]].get("alias") or models[targets[0]]["name"]
+                relationships.append((table, node["column_name"], target, kwargs["field"]))
+    for table, candidates in unique.items():
+        complete = [columns for columns in candidates if set(columns) <= not_null.get(table, set())]
+        if complete:
+            keys.primary_keys[table] = min(complete, key=len)
+    keys.foreign_keys = sorted(
+        {
+            (table, column, target, target_column)
+            for table, column, target, target_column in relationships
+            if keys.primary_keys.get(target) == [target_column] and table != target
+        }
+    )
+    return keys
+
+
+def served_tables(conn: duckdb.DuckDBPyConnection, window: list[date] | None) -> list[ServedTable]:
+    """The tables of the snapshot open on ``conn`` to publish: every ``gold`` table, the
+    window's rows of ``bronze.tmdb_dead_letter`` (all of them without a window) and
+    ``meta.publication``."""
+    rows = conn.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND (schema_name = 'gold' "
+        "OR (schema_name = 'bronze' AND table_name = ?) OR (schema_name = 'meta' AND table_name = 'publication')) "
+        "ORDER BY schema_name, table_name, column_index",
+        [DEAD_LETTER_TABLE],
+    ).fetchall()
+    tables: dict[tuple[str, str], ServedTable] = {}
+    for schema, table, column, data_type in rows:
+        tables.setdefault((schema, table), ServedTable(schema, table, [])).columns.append((column, data_type))
+    if window and ("bronze", DEAD_LETTER_TABLE) in tables:
+        days = ", ".join(f"DATE '{day.isoformat()}'" for day in window)
+        tables[("bronze", DEAD_LETTER_TABLE)].where = f"CAST(partition_date AS DATE) IN ({days})"
+    return list(tables.values())
+
+
+def _column_definitions(table: ServedTable, keys: Keys) -> sql.Composed:
+    key_columns = set(keys.primary_keys.get(table.name, [])) if table.schema == "gold" else set()
+    parts = []
+    for column, data_type in table.columns:
+        try:
+            mapped = pg_type(data_type)
+        except UnsupportedType as error:
+            raise UnsupportedType(f"{table.schema}.{table.name}.{column}: {error}") from None
+        parts.append(sql.SQL("{} {}{}").format(sql.Identifier(column), sql.SQL(mapped), sql.SQL(" NOT NULL" if column in key_columns else "")))
+    return sql.SQL(", ").join(parts)
+
+
+def copy_table(
+    source: duckdb.DuckDBPyConnection, target: psycopg.Connection, table: ServedTable, target_schema: str, where: str | None = None
+) -> int:
+    """Stream ``table`` (rows matching its own filter and ``where``) from DuckDB into
+    ``target_schema.<name>`` in PostgreSQL with one ``COPY ... FROM STDIN (FORMAT csv)``.
+    Returns the rows copied.
+
+    Raises:
+        psycopg.Error: PostgreSQL refused a row (the message names the column and line).
+    """
+    filters = [condition for condition in (table.where, where) if condition]
+    query = (
+        f"SELECT {', '.join(csv_expression(column, data_type) for column, data_type in table.columns)} "
+        f'FROM "{table.schema}"."{table.name}"' + (f" WHERE {' AND '.join(filters)}" if filters else "")
+    )
+    statement = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(target_schema), sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(column) for column, _ in table.columns)
+    )
+    rows = 0
+    options = pacsv.WriteOptions(include_header=False)
+    with target.cursor() as cursor, cursor.copy(statement) as copy:
+        for batch in source.sql(query).fetch_record_batch(BATCH_ROWS):
+            if batch.num_rows == 0:
+                continue
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, options)
+            copy.write(buffer.getbuffer())
+            rows += batch.num_rows
+    return rows
+
+
+def _date_id(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def _partition_name(date_id: int) -> str:
+    return f"{FACT_TABLE}_p{date_id}"
+
+
+def _exists(conn: psycopg.Connection, schema: str, table: str | None = None) -> bool:
+    if table is None:
+        return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone() is not None
+    return conn.execute("SELECT to_regclass(%s)", [f'"{schema}"."{table}"']).fetchone()[0] is not None
+
+
+def published_day_counts(conn: psycopg.Connection) -> dict[int, int]:
+    """``date_id`` → rows of each published partition of ``gold.fact_movie_daily`` ({} when none)."""
+    if not _exists(conn, "gold", FACT_TABLE):
+        return {}
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
+        "WHERE n.nspname = 'gold' AND p.relname = %s",
+        [FACT_TABLE],
+    ).fetchall()
+    counts = {}
+    for (name,) in rows:
+        match = re.fullmatch(rf"{FACT_TABLE}_p(\d+)", name)
+        if match:
+            counts[int(match.group(1))] = conn.execute(sql.SQL("SELECT count(*) FROM gold.{}").format(sql.Identifier(name))).fetchone()[0]
+    return counts
+
+
+@dataclass(frozen=True)
+class PgPublication:
+    """A publication to PostgreSQL.
+
+    Attributes:
+        row_counts: rows per published table (``schema.table``), as PostgreSQL holds them.
+        loaded_rows: rows copied by this publication.
+        loaded_days: ``date_id`` of the fact partitions loaded.
+        reused_days: ``date_id`` of the fact partitions kept from the previous publication.
+        seconds: wall seconds, from connecting to the swap's commit.
+        swap_seconds: wall seconds of the swap transaction (readers wait at most this long).
+    """
+
+    row_counts: dict[str, int]
+    loaded_rows: int
+    loaded_days: list[int]
+    reused_days: list[int]
+    seconds: float
+    swap_seconds: float
+
+
+def ensure_reader_role(conn: psycopg.Connection, reader_password: str | None) -> None:
+    """Create :data:`READER_ROLE` (LOGIN, nothing else) when missing and, when given, set its
+    password, sent as a SCRAM-SHA-256 verifier made by libpq (the server, its log and
+    ``pg_stat_activity`` never see the password). Let it ``CONNECT`` to the database, and no
+    one else but the owner; take ``CREATE`` on schema ``public`` from everyone.
+
+    Raises:
+        psycopg.errors.InsufficientPrivilege: the loader may not create roles and the reader
+            role does not exist yet (create it once as a superuser).
+    """
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [READER_ROLE]).fetchone() is None:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(READER_ROLE)))
+    if reader_password:
+        verifier = conn.pgconn.encrypt_password(reader_password.encode(), READER_ROLE.encode(), b"scram-sha-256").decode()
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(READER_ROLE), sql.Literal(verifier)))
+    database = sql.Identifier(conn.info.dbname)
+    conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, sql.Identifier(READER_ROLE)))
+    conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+
+
+def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, load_days: list[int]) -> None:
+    for schema in PUBLISHED_SCHEMAS:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema + STAGING_SUFFIX)))
+    for table in tables:
+        staging = sql.Identifier(table.schema + STAGING_SUFFIX)
+        partitioned = table.schema == "gold" and table.name == FACT_TABLE
+        conn.execute(
+            sql.SQL("CREATE TABLE {}.{} ({}){}").format(
+                staging, sql.Identifier(table.name), _column_definitions(table, keys),
+                sql.SQL(" PARTITION BY LIST ({})").format(sql.Identifier(PARTITION_COLUMN)) if partitioned else sql.SQL(""),
+            )
+        )
+        if partitioned:
+            for date_id in load_days:
+                _create_partition(conn, table.schema + STAGING_SUFFIX, date_id)
+
+
+def _create_partition(conn: psycopg.Connection, schema: str, date_id: int) -> None:
+    name = _partition_name(date_id)
+    conn.execute(
+        sql.SQL("CREATE TABLE {}.{} PARTITION OF {}.{} FOR VALUES IN ({})").format(
+            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(schema), sql.Identifier(FACT_TABLE), sql.Literal(date_id)
+        )
+    )
+    # The partition carries its bound as a CHECK too: a later publication re-attaches it
+    # without scanning it (PostgreSQL skips the scan when a constraint implies the bound).
+    conn.execute(
+        sql.SQL("ALTER TABLE {}.{} ADD CONSTRAINT {} CHECK ({} = {})").format(
+            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(f"{name}_day"),
+            sql.Identifier(PARTITION_COLUMN), sql.Literal(date_id),
+        )
+    )
+
+
+def _declare_keys_and_comments(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys) -> None:
+    staging = sql.Identifier("gold" + STAGING_SUFFIX)
+    gold = {table.name: table for table in tables if table.schema == "gold"}
+    for name, columns in keys.primary_keys.items():
+        if name in gold:
+            conn.execute(
+                sql.SQL("ALTER TABLE {}.{} ADD PRIMARY KEY ({})").format(
+                    staging, sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+            )
+    for table, column, target, target_column in keys.foreign_keys:
+        if table in gold and target in gold:
+            conn.execute(
+                sql.SQL("ALTER TABLE {}.{} ADD FOREIGN KEY ({}) REFERENCES {}.{} ({})").format(
+                    staging, sql.Identifier(table), sql.Identifier(column), staging, sql.Identifier(target), sql.Identifier(target_column)
+                )
+            )
+    for name, table in gold.items():
+        if name in keys.table_comments:
+            conn.execute(sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(staging, sql.Identifier(name), sql.Literal(keys.table_comments[name])))
+        present = {column for column, _ in table.columns}
+        for column, text in keys.column_comments.get(name, {}).items():
+            if column in present:
+                conn.execute(
+                    sql.SQL("COMMENT ON COLUMN {}.{}.{} IS {}").format(staging, sql.Identifier(name), sql.Identifier(column), sql.Literal(text))
+                )
+
+
+def _published_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1, 2",
+        [list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+
+
+def _swap(conn: psycopg.Connection, reused_days: list[int], log: Callable[[str], None]) -> None:
+    """One transaction: lock the published tables, move the reused partitions, swap the schemas,
+    grant the reader, drop the old schemas. Retried when it would wait on a reader."""
+    reader = sql.Identifier(READER_ROLE)
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+                old = _published_tables(conn)
+                if old:
+                    conn.execute(
+                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                            sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in old)
+                        )
+                    )
+                for date_id in reused_days:
+                    name = sql.Identifier(_partition_name(date_id))
+                    conn.execute(sql.SQL("ALTER TABLE gold.{} DETACH PARTITION gold.{}").format(sql.Identifier(FACT_TABLE), name))
+                    conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, sql.Identifier("gold" + STAGING_SUFFIX)))
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
+                            sql.Identifier("gold" + STAGING_SUFFIX), sql.Identifier(FACT_TABLE),
+                            sql.Identifier("gold" + STAGING_SUFFIX), name, sql.Literal(date_id),
+                        )
+                    )
+                for schema in PUBLISHED_SCHEMAS:
+                    if _exists(conn, schema):
+                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
+                        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema), sql.Identifier(schema + OLD_SUFFIX)))
+                    conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema + STAGING_SUFFIX), sql.Identifier(schema)))
+                    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
+                    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
+                    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
+            return
+        except psycopg.errors.LockNotAvailable:
+            # A reader holds an old table this transaction waits for, and may wait for one it
+            # holds: give way, let the reader finish, try again.
+            if attempt == SWAP_ATTEMPTS:
+                raise PostgresPublicationError(f"the schema swap did not get its locks in {SWAP_ATTEMPTS} attempts") from None
+            if attempt % 10 == 0:
+                log(f"schema swap waiting for readers (attempt {attempt})")
+            time.sleep(random.uniform(0.02, 0.2))
+
+
+def publish_postgres(
+    snapshot: Path,
+    url: str,
+    manifest_path: Path,
+    window: list[date] | None,
+    reader_password: str | None = None,
+    log: Callable[[str], None] = lambda line: None,
+) -> PgPublication:
+    """Publish the DuckDB snapshot ``snapshot`` (read-only) to the PostgreSQL database at
+    ``url`` (libpq URL of the loader role), atomically for readers.
+
+    Args:
+        snapshot: a published snapshot file (schemas ``gold``, ``bronze``, ``meta``).
+        url: ``postgresql://loader[:password]@host:port/database``; a secret, never logged.
+        manifest_path: dbt's ``manifest.json`` (keys and comments).
+        window: the run's days; the fact partitions of these days are always loaded and the
+            dead letters are those of these days. None: every day is loaded, every dead letter.
+        reader_password: password to set on :data:`READER_ROLE`, or None to leave it.
+        log: receives progress lines (no secret in them).
+
+    Returns:
+        What was published, see :class:`PgPublication`.
+
+    Raises:
+        psycopg.OperationalError: PostgreSQL cannot be reached or refused the login (the
+            message is libpq's, without the password).
+        UnsupportedType: a column has no PostgreSQL type.
+        PostgresPublicationError: the swap could not take its locks.
+    """
+    started = time.monotonic()
+    keys = manifest_keys(manifest_path)
+    window_ids = {_date_id(day) for day in window} if window is not None else None
+    with duckdb.connect(str(snapshot), read_only=True) as source, psycopg.connect(url, autocommit=True) as conn:
+        source.execute("SET TimeZone = 'UTC'")
+        conn.execute("SET TimeZone = 'UTC'")
+        # Publications to one database take turns; the lock ends with the session, even a killed one.
+        conn.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        ensure_reader_role(conn, reader_password)
+        tables = served_tables(source, window)
+        fact = next((table for table in tables if table.schema == "gold" and table.name == FACT_TABLE), None)
+        days = dict(source.execute(f'SELECT {PARTITION_COLUMN}, count(*) FROM gold.{FACT_TABLE} GROUP BY 1').fetchall()) if fact else {}
+        published = published_day_counts(conn) if window_ids is not None else {}
+        reused = sorted(day for day, rows in days.items() if day not in window_ids and published.get(day) == rows) if window_ids is not None else []
+        load_days = sorted(day for day in days if day not in reused)
+        log(f"loading {len(tables)} tables into staging; fact days: {len(load_days)} to load, {len(reused)} kept")
+        _create_staging(conn, tables, keys, load_days)
+        loaded = 0
+        for table in tables:
+            where = None
+            if table is fact:
+                if not load_days:
+                    continue
+                where = f"{PARTITION_COLUMN} IN ({', '.join(str(day) for day in load_days)})" if reused else None
+            loaded += copy_table(source, conn, table, table.schema + STAGING_SUFFIX, where)
+        _declare_keys_and_comments(conn, tables, keys)
+        conn.execute("ANALYZE")
+        swap_started = time.monotonic()
+        _swap(conn, reused, log)
+        swap_seconds = time.monotonic() - swap_started
+        counts = {
+            f"{schema}.{table}": conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))).fetchone()[0]
+            for schema, table in _published_tables(conn)
+        }
+        conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+    return PgPublication(counts, loaded, load_days, reused, time.monotonic() - started, swap_seconds)
+
+
+def window_days(window: dict[str, str] | None) -> list[date] | None:
+    """The days of a run window ``{"min_date": first, "max_date": day after last}`` (ISO), as
+    :func:`movie_assets.transform.project.run_window` gives it; None for None."""
+    if window is None:
+        return None
+    first, end = date.fromisoformat(window["min_date"]), date.fromisoformat(window["max_date"])
+    return [date.fromordinal(ordinal) for ordinal in range(first.toordinal(), end.toordinal())]
