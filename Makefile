@@ -7,7 +7,7 @@ READER_VENV := .venv-duckdb1
 READER_DUCKDB := duckdb==1.5.5 duckdb-cli==1.5.6
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install reader-duckdb manifest run backfill dev up down status dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast clean
+.PHONY: install reader-duckdb manifest run backfill dev up down status dashboard dashboard-screenshot screenshot spark-cluster spark-cluster-stop test test-fast lint format clean
 
 # The Debian packages the README's commands need (postgresql, chromium, chromium-driver,
 # openjdk-17-jre-headless) when missing: installed as root, otherwise the command to run is printed.
@@ -98,6 +98,19 @@ test:
 # Unit tests only: no dbt build, no server.
 test-fast:
 	$(BIN)/pytest tests/unit
+
+# Python: ruff (lint, import order, format check); SQL: sqlfluff with the dbt templater, which
+# renders dbt_project/ as dbt compiles it (the rules and their exclusions are in .sqlfluff).
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project --processes 2
+
+# Applies what ruff and sqlfluff can fix by themselves.
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project --processes 2
 
 clean:
 	rm -rf data/warehouse.duckdb data/lake data/build data/serving data/reports data/dagster_home data/spark-warehouse dbt_project/target

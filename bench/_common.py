@@ -8,9 +8,10 @@ import os
 import platform
 import threading
 import time
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import psutil
 
@@ -87,7 +88,7 @@ class PeakRSS:
             self.samples += 1
             self._stop.wait(self.interval)
 
-    def start(self) -> "PeakRSS":
+    def start(self) -> PeakRSS:
         self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
         self._thread.start()
         return self
@@ -97,7 +98,7 @@ class PeakRSS:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -140,7 +141,7 @@ def _cell(value: Any) -> str:
 class Stopwatch:
     """``with Stopwatch() as watch: ...`` then ``watch.seconds`` (monotonic wall time)."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self._started = time.monotonic()
         self.seconds = 0.0
         return self

@@ -42,10 +42,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-
-from _common import RESULTS_DIR, REPO_ROOT, machine_info, save_json
-from generate import DEFAULT_SAMPLE, parse_size
+from generate import parse_size
 from transform import DBT_EXCLUDE, DBT_PROJECT, DBT_SELECT, RUN_ID, day_rows_sql, gib, landed_catalogue, node_stats, run_dbt
+
+from _common import REPO_ROOT, RESULTS_DIR, machine_info, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.gates import GateLimits, build_profile, evaluate_gates, landed_volume  # noqa: E402
@@ -104,9 +104,7 @@ def time_contract_and_gates(lake: Lake, build_path: Path, day: str, published: d
     }
 
 
-def bench_history(
-    movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str
-) -> dict:
+def bench_history(movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str) -> dict:
     """Land (once), build in full, then time one daily run on ``movies`` x ``days`` of history.
 
     Returns:
@@ -171,9 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
     result = {"machine": machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
     for days in (int(text) for text in args.history.split(",") if text.strip()):
-        run = bench_history(
-            args.movies, days, args.bodies, args.data, args.out, args.seed, args.project_dir, args.memory_limit
-        )
+        run = bench_history(args.movies, days, args.bodies, args.data, args.out, args.seed, args.project_dir, args.memory_limit)
         result["runs"].append(run)
         save_json(args.out / "daily.json", result)
         print(json.dumps({key: value for key, value in run.items() if key != "nodes"}), flush=True)

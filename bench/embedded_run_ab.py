@@ -26,14 +26,14 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from _common import RESULTS_DIR, REPO_ROOT, machine_info, markdown_table, save_json
+from _common import REPO_ROOT, RESULTS_DIR, machine_info, markdown_table, save_json
 
 # Today (UTC): a past day without an observation lands nothing and skips the models (the
 # rule against passing today's values off as a past day), so only today is a whole run.
-DAY = datetime.now(timezone.utc).date().isoformat()
+DAY = datetime.now(UTC).date().isoformat()
 # Read in the run's own environment: the "before" instance config may name code only its
 # checkout has (a custom storage class).
 RUN_RECORD = (
@@ -77,7 +77,10 @@ def run_once(side: str, checkout: Path, root: Path, input_dir: Path) -> dict[str
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--partition", DAY],
-        cwd=checkout, env=env, capture_output=True, text=True,
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     command_s = time.perf_counter() - started
     if done.returncode != 0:
@@ -104,8 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
     # Each checkout parses its dbt project once before timing (make install does it too).
     for checkout in sides.values():
-        subprocess.run([sys.executable, "-m", "movie_assets.transform.project"], cwd=checkout, check=True,
-                       env={**os.environ, "PYTHONPATH": str(checkout)}, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "movie_assets.transform.project"],
+            cwd=checkout,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(checkout)},
+            capture_output=True,
+        )
     runs = []
     for pair in range(args.pairs):
         order = ["before", "after"] if pair % 2 == 0 else ["after", "before"]
@@ -116,10 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = {side: statistics.median(run["command_s"] for run in runs if run["side"] == side) for side in sides}
     ratio = round(medians["after"] / medians["before"], 2)
     print(markdown_table(runs, ["pair", "side", "run_s", "command_s", "load_avg_1m"]))
-    print(f"median run s: before {medians['before']}, after {medians['after']}; after / before {ratio}x "
-          f"(command: {commands['before']} / {commands['after']} s)")
-    save_json(args.out / "embedded_run_ab.json", {"machine": info, "runs": runs, "median_run_s": medians,
-                                                   "median_command_s": commands, "ratio_after_over_before": ratio})
+    print(
+        f"median run s: before {medians['before']}, after {medians['after']}; after / before {ratio}x "
+        f"(command: {commands['before']} / {commands['after']} s)"
+    )
+    save_json(
+        args.out / "embedded_run_ab.json",
+        {"machine": info, "runs": runs, "median_run_s": medians, "median_command_s": commands, "ratio_after_over_before": ratio},
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
 """End-to-end benchmark: the whole asset graph on the real sample data, three daily runs.
 
 Starts the project's local TMDB server (:mod:`movie_assets.tmdb.replay_server`, no added latency,
-with the request log of the tests' ``tests/support/tmdb_faults.py``) over ``$MOVIES_INPUT_DIR/tmdb`` on a loopback port and points the pipeline at it as if it
-were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this process owns
+with the request log of the tests' ``tests/support/tmdb_faults.py``) over ``$MOVIES_INPUT_DIR/tmdb``
+on a loopback port and points the pipeline at it as if it were the live API (``TMDB_BASE_URL`` + a throw-away ``TMDB_API_KEY``), so this process owns
 the server and reads its request log. Everything else is the project's own configuration,
 with a fresh warehouse, reports folder and Dagster instance in ``--out`` (configured by
 ``scripts/dagster.yaml``, as ``make`` configures ``$DAGSTER_HOME``).
@@ -39,17 +39,17 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from _common import RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, machine_info, markdown_table, save_json
+from _common import REPO_ROOT, RESULTS_DIR, PeakRSS, Stopwatch, machine_info, markdown_table, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 # The request-logging server is a test tool (tests/support), not part of the product.
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 # The three runs take three consecutive days ending today (UTC): later days are not partitions yet.
-DEFAULT_DAY = (datetime.now(timezone.utc).date() - timedelta(days=2)).isoformat()
+DEFAULT_DAY = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
 DETAIL_PATH = re.compile(r"^/3/movie/\d+(\?|$)")
 STAGES = {"bronze": "bronze", "silver": "dbt", "gold": "dbt", "reports": "reports"}
 
@@ -126,9 +126,7 @@ def run_day(job, instance, partition: str, server, stages: dict[str, str], run_c
     # Sampled every 0.5 s, not 0.05 s: walking the process tree 20 times a second took ~7 CPU-s
     # of a run on 2 cores (py-spy), time the run itself then waited for.
     with PeakRSS(interval=0.5) as rss, Stopwatch() as watch:
-        result = job.execute_in_process(
-            partition_key=partition, instance=instance, raise_on_error=False, run_config=run_config
-        )
+        result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False, run_config=run_config)
     requests = server.request_log[first_request:]
     records = instance.all_logs(result.run_id)
     seconds = step_times(records)
@@ -224,9 +222,7 @@ def main(argv: list[str] | None = None) -> None:
             }
         )
     columns = list(dict.fromkeys(column for row in rows for column in row))
-    steps = [
-        {"run": name, **step} for name, run in result["runs"].items() for step in sorted(run["steps"], key=lambda s: -s["seconds"])
-    ]
+    steps = [{"run": name, **step} for name, run in result["runs"].items() for step in sorted(run["steps"], key=lambda s: -s["seconds"])]
     table = "\n".join(
         [
             f"Definitions import: {import_watch.seconds} s",

@@ -30,8 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import RESULTS_DIR, PeakRSS, machine_info, markdown_table, save_json  # noqa: E402
 
-GENRES = ["Action", "Adventure", "Animation", "Comedy", "Crime", "Drama", "Family", "Fantasy", "Horror",
-          "Romance", "Science Fiction", "Thriller"]
+GENRES = ["Action", "Adventure", "Animation", "Comedy", "Crime", "Drama", "Family", "Fantasy", "Horror", "Romance", "Science Fiction", "Thriller"]
 
 
 def synthetic_movies(count: int, seed: int = 7):
@@ -48,8 +47,7 @@ def synthetic_movies(count: int, seed: int = 7):
         budget = rng.choice([None, rng.randint(100_000, 300_000_000)])
         revenue = rng.choice([None, rng.randint(10_000, 2_000_000_000)])
         roi = (revenue - budget) / budget if budget and revenue else None
-        yield (movie_id, title, round(rng.uniform(0, 10), 1), ", ".join(genres),
-               start + timedelta(days=rng.randint(0, 27_000)), budget, revenue, roi)
+        yield (movie_id, title, round(rng.uniform(0, 10), 1), ", ".join(genres), start + timedelta(days=rng.randint(0, 27_000)), budget, revenue, roi)
 
 
 def measure(rows: int) -> dict:
@@ -84,8 +82,7 @@ def measure(rows: int) -> dict:
 def main(sizes: list[int]) -> None:
     results = []
     for rows in sizes:
-        child = subprocess.run([sys.executable, __file__, "--child", str(rows)], check=True,
-                               capture_output=True, text=True)
+        child = subprocess.run([sys.executable, __file__, "--child", str(rows)], check=True, capture_output=True, text=True)
         results.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(results[-1], flush=True)
     small, large = results[0], results[-1]
@@ -96,8 +93,7 @@ def main(sizes: list[int]) -> None:
         "peak_growth_ratio": round(large["peak_growth_mib"] / max(small["peak_growth_mib"], 0.1), 2),
     }
     save_json(RESULTS_DIR / "excel.json", {"machine": machine_info(), "results": results, "ratios": ratios})
-    print(markdown_table(results, ["rows", "seconds", "rows_per_second", "rows_per_cpu_second", "peak_rss_mib",
-                                   "peak_growth_mib", "file_mib"]))
+    print(markdown_table(results, ["rows", "seconds", "rows_per_second", "rows_per_cpu_second", "peak_rss_mib", "peak_growth_mib", "file_mib"]))
     print(ratios)
 
 

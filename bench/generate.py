@@ -80,7 +80,7 @@ class Sample:
     collections: list[dict]
 
     @classmethod
-    def load(cls, folder: Path) -> "Sample":
+    def load(cls, folder: Path) -> Sample:
         """Read ``folder/movies.jsonl.gz``.
 
         Raises:
@@ -104,9 +104,7 @@ class Sample:
         for record in records:
             if record["belongs_to_collection"]:
                 collection_by_id[record["belongs_to_collection"]["id"]] = record["belongs_to_collection"]
-                collection_counts[record["belongs_to_collection"]["id"]] = (
-                    collection_counts.get(record["belongs_to_collection"]["id"], 0) + 1
-                )
+                collection_counts[record["belongs_to_collection"]["id"]] = collection_counts.get(record["belongs_to_collection"]["id"], 0) + 1
         collections = [collection_by_id[c] for c in sorted(collection_counts, key=lambda c: (-collection_counts[c], c))]
         return cls(records, np.array(words, dtype=object), companies, collections)
 
@@ -188,9 +186,7 @@ class CatalogueGenerator:
                 shifted = date.fromisoformat(release) + timedelta(days=int(date_noise[i]))
                 release = min(shifted, self.end_date).isoformat()
             title = _words(rng, self.sample.vocabulary, max(1, len(template["title"].split())), capitalize=True)
-            companies = [
-                self._company(int(rank)) for rank in dict.fromkeys(company_ranks[i, : len(template["production_companies"])])
-            ]
+            companies = [self._company(int(rank)) for rank in dict.fromkeys(company_ranks[i, : len(template["production_companies"])])]
             body = {
                 "adult": template["adult"],
                 "backdrop_path": None,
@@ -301,15 +297,11 @@ def generate(
             newest = generator.newest_observation(start, stop)
             bodies = generator.details(start, stop, newest)
             json_bytes += sum(len(body.encode()) for body in bodies)
-            details_writer.write_table(
-                pa.table({"movie_id": generator.ids[start:stop], "payload": pa.array(bodies, pa.string())}, DETAILS_SCHEMA)
-            )
+            details_writer.write_table(pa.table({"movie_id": generator.ids[start:stop], "payload": pa.array(bodies, pa.string())}, DETAILS_SCHEMA))
             if snapshot is not None:
                 snapshot.write("\n".join(bodies) + "\n")
             for day, popularity, vote_average, vote_count in generator.history(start, stop, newest, days):
-                history_by_day.setdefault(day, []).append(
-                    (generator.ids[start:stop], popularity, vote_average, vote_count)
-                )
+                history_by_day.setdefault(day, []).append((generator.ids[start:stop], popularity, vote_average, vote_count))
             print(f"  details {stop:,}/{movies:,}", file=sys.stderr, flush=True)
     if snapshot is not None:
         snapshot.close()

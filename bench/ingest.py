@@ -1,9 +1,9 @@
 """Ingest benchmark: the TMDB client against the local server at 50 ms and 200 ms latency.
 
 For each latency it starts the local TMDB server with the tests' fault injection and request
-log (``python -m support.tmdb_faults``, ``tests/support/tmdb_faults.py``) in its own process on 127.0.0.1, as TMDB is another machine, with that much delay before every
-answer, fetches ``--movies`` movie details (the most
-popular ids of ``$MOVIES_INPUT_DIR/tmdb/movies.jsonl.gz``) with :class:`TMDBClient`
+log (``python -m support.tmdb_faults``, ``tests/support/tmdb_faults.py``) in its own process
+on 127.0.0.1, as TMDB is another machine, with that much delay before every answer, fetches
+``--movies`` movie details (the most popular ids of ``$MOVIES_INPUT_DIR/tmdb/movies.jsonl.gz``) with :class:`TMDBClient`
 (``--rate`` requests/second, ``--concurrency`` threads) and measures, from the server's own
 request log (arrival times):
 
@@ -31,8 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO_ROOT))
 
 from _common import RESULTS_DIR, machine_info, markdown_table, save_json  # noqa: E402
-
 from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR  # noqa: E402
 from movie_assets.tmdb.client import TMDBClient  # noqa: E402
 from movie_assets.tmdb.replay_server import Snapshot  # noqa: E402
@@ -77,8 +76,19 @@ def replay_server(snapshot_dir: Path, latency: float):
     with tempfile.TemporaryDirectory() as folder:
         log_path = Path(folder) / "requests.jsonl"
         command = [
-            sys.executable, "-m", "support.tmdb_faults", "--snapshot", str(snapshot_dir), "--port", "0",
-            "--api-key", KEY, "--latency", str(latency), "--request-log", str(log_path),
+            sys.executable,
+            "-m",
+            "support.tmdb_faults",
+            "--snapshot",
+            str(snapshot_dir),
+            "--port",
+            "0",
+            "--api-key",
+            KEY,
+            "--latency",
+            str(latency),
+            "--request-log",
+            str(log_path),
         ]
         # Run from tests/ so that `-m support.tmdb_faults` finds the test-side package.
         server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT / "tests")
@@ -115,9 +125,7 @@ def run_naive(snapshot_dir: Path, ids: list[int], latency: float, threads: int =
     with replay_server(snapshot_dir, latency) as (base_url, log):
 
         def fetch(movie_id: int) -> int:
-            response = requests.get(
-                f"{base_url}/movie/{movie_id}", params={"append_to_response": "credits", "api_key": KEY}, timeout=10
-            )
+            response = requests.get(f"{base_url}/movie/{movie_id}", params={"append_to_response": "credits", "api_key": KEY}, timeout=10)
             return response.status_code
 
         started = time.monotonic()

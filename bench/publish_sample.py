@@ -22,13 +22,13 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-
-from _common import RESULTS_DIR, REPO_ROOT, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 from transform import DBT_EXCLUDE, RUN_ID, TMDB_SOURCE, land_providers, run_dbt
+
+from _common import REPO_ROOT, RESULTS_DIR, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
@@ -106,8 +106,14 @@ def main(argv: list[str] | None = None) -> None:
     for attempt in range(args.repeats):
         with Stopwatch() as watch:
             publication = publish_snapshot(
-                build_path, lake, work / "serving", work / "warehouse.duckdb", keep=1,
-                run_id=f"{RUN_ID}-{attempt}", partition_date=PARTITION_DATE, tmdb_source=TMDB_SOURCE,
+                build_path,
+                lake,
+                work / "serving",
+                work / "warehouse.duckdb",
+                keep=1,
+                run_id=f"{RUN_ID}-{attempt}",
+                partition_date=PARTITION_DATE,
+                tmdb_source=TMDB_SOURCE,
             )
         publications.append({"seconds": watch.seconds, "snapshot_bytes": file_bytes(publication.snapshot)})
         print(f"publication {attempt + 1}: {watch.seconds} s", flush=True)
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {
         "machine": machine_info(),
         "started": started,
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "figures": figures,
         "publications": publications,
     }

@@ -24,10 +24,10 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from _common import RESULTS_DIR, REPO_ROOT, Stopwatch, file_bytes, machine_info, markdown_table, save_json
+from _common import REPO_ROOT, RESULTS_DIR, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
@@ -60,8 +60,15 @@ def main(argv: list[str] | None = None) -> None:
             cpu_before = time.process_time()
             with Stopwatch() as watch:
                 publication = publish_snapshot(
-                    args.build.resolve(), Lake(args.lake.resolve()), folder, folder / "warehouse.duckdb", keep=1,
-                    run_id=f"{RUN_ID}-{attempt}", partition_date=None, tmdb_source="snapshot", storage_version=version,
+                    args.build.resolve(),
+                    Lake(args.lake.resolve()),
+                    folder,
+                    folder / "warehouse.duckdb",
+                    keep=1,
+                    run_id=f"{RUN_ID}-{attempt}",
+                    partition_date=None,
+                    tmdb_source="snapshot",
+                    storage_version=version,
                 )
             publications.append(
                 {
@@ -95,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {
         "machine": machine_info(),
         "started": started,
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "build": str(args.build),
         "build_file_mib": round(file_bytes(args.build) / 1024**2, 1),
         "summary": summary,

@@ -34,15 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
-from _common import RESULTS_DIR, REPO_ROOT, machine_info, save_json
+
+from _common import REPO_ROOT, RESULTS_DIR, machine_info, save_json
 
 # Today (UTC): a past day without an observation lands nothing and skips the models (the
 # rule against passing today's values off as a past day), so only today is a whole run.
-DAY = datetime.now(timezone.utc).date().isoformat()
+DAY = datetime.now(UTC).date().isoformat()
 MIB = 1024**2
 
 
@@ -141,8 +142,12 @@ def main() -> None:
             embedded_seconds = _timed(run, embedded_env)
             ratio = service_seconds / embedded_seconds
             result["pairs"].append(
-                {"service_s": round(service_seconds, 1), "embedded_s": round(embedded_seconds, 1), "ratio": round(ratio, 2),
-                 "load_average_1m": round(os.getloadavg()[0], 2)}
+                {
+                    "service_s": round(service_seconds, 1),
+                    "embedded_s": round(embedded_seconds, 1),
+                    "ratio": round(ratio, 2),
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                }
             )
             print(f"pair {pair + 1}: service {service_seconds:.1f} s, embedded {embedded_seconds:.1f} s, ratio {ratio:.2f}x", flush=True)
     finally:

@@ -64,9 +64,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.compute as pc
-
-from _common import GIB, RESULTS_DIR, REPO_ROOT, PeakRSS, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 from generate import DEFAULT_SAMPLE, generate, parse_size
+
+from _common import GIB, REPO_ROOT, RESULTS_DIR, PeakRSS, Stopwatch, file_bytes, machine_info, markdown_table, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
@@ -103,26 +103,62 @@ TMDB_SOURCE = "snapshot"
 # (table: file under providers/, columns in table order). Written here with DuckDB's readers so
 # the bench does not follow the provider loader's API; a column the file lacks is NULL.
 PROVIDER_DELIVERIES = {
-    "critic_agg": ("critic_agg.csv", (
-        "Movie Title", "Release Year", "IMDb ID", "Tomatometer", "Critic Reviews", "Fresh", "Rotten",
-        "Average Critic Score", "Metascore", "Studio", "Box Office (USD)",
-    )),
-    "audience_pulse": ("audience_pulse.json", (
-        "title", "year", "imdb_id", "rated", "imdb_rating", "imdb_votes", "ratings", "genre", "language", "country",
-    )),
+    "critic_agg": (
+        "critic_agg.csv",
+        (
+            "Movie Title",
+            "Release Year",
+            "IMDb ID",
+            "Tomatometer",
+            "Critic Reviews",
+            "Fresh",
+            "Rotten",
+            "Average Critic Score",
+            "Metascore",
+            "Studio",
+            "Box Office (USD)",
+        ),
+    ),
+    "audience_pulse": (
+        "audience_pulse.json",
+        (
+            "title",
+            "year",
+            "imdb_id",
+            "rated",
+            "imdb_rating",
+            "imdb_votes",
+            "ratings",
+            "genre",
+            "language",
+            "country",
+        ),
+    ),
     "box_office_domestic": ("box_office/domestic.csv", ("Title", "Release Date", "US Gross")),
     "box_office_international": (
-        "box_office/international.csv", ("Title", "Release Date", "Worldwide Gross", "International Gross"),
+        "box_office/international.csv",
+        ("Title", "Release Date", "Worldwide Gross", "International Gross"),
     ),
-    "box_office_financials": ("box_office/financials.csv", (
-        "Title", "Release Date", "Production Budget", "US DVD Sales", "Distributor", "MPAA Rating",
-        "Running Time min", "Major Genre", "Creative Type", "Source", "Director",
-    )),
+    "box_office_financials": (
+        "box_office/financials.csv",
+        (
+            "Title",
+            "Release Date",
+            "Production Budget",
+            "US DVD Sales",
+            "Distributor",
+            "MPAA Rating",
+            "Running Time min",
+            "Major Genre",
+            "Creative Type",
+            "Source",
+            "Director",
+        ),
+    ),
 }
 READS = {
     # silver.tmdb_latest_bodies' first step: each movie's latest fetch.
-    "latest": "SELECT count(*), max(latest) FROM (SELECT movie_id, max(partition_date) AS latest FROM {source} "
-    "GROUP BY movie_id)",
+    "latest": "SELECT count(*), max(latest) FROM (SELECT movie_id, max(partition_date) AS latest FROM {source} GROUP BY movie_id)",
     # Every payload byte, as the snapshot table's parse must read them.
     "scan": "SELECT count(*), sum(strlen(payload::VARCHAR)) FROM {source}",
 }
@@ -153,14 +189,12 @@ def land_providers(lake: Lake, providers_dir: Path) -> int:
             if path.suffix == ".json":
                 # One JSON value per array element: ->> gives scalars as text, -> keeps lists as JSON.
                 source = f"(SELECT json AS element FROM read_json_objects('{path}', format = 'array'))"
-                values = [
-                    f"(element -> '{c}')::VARCHAR" if c == "ratings" else f"element ->> '{c}'" for c in columns
-                ]
+                values = [f"(element -> '{c}')::VARCHAR" if c == "ratings" else f"element ->> '{c}'" for c in columns]
             else:
                 source = f"read_csv('{path}', all_varchar = true, header = true)"
                 found = {row[0] for row in conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
                 values = [f'"{c}"' if c in found else "NULL::VARCHAR" for c in columns]
-            selected = ", ".join(f'{value} AS "{column}"' for value, column in zip(values, columns))
+            selected = ", ".join(f'{value} AS "{column}"' for value, column in zip(values, columns, strict=True))
             rows = conn.sql(
                 f"SELECT {selected}, 'providers/{relative}' AS source_file, '{sha256}' AS file_sha256, "
                 "row_number() OVER () AS source_row_number, now() AS loaded_at "
@@ -236,9 +270,7 @@ def land_bronze(lake: Lake, db_path: Path, catalogue: Path, history: str = "slim
     with duckdb.connect() as source, duckdb.connect(str(db_path)) as warehouse:
         source.execute("SET TimeZone = 'UTC'")
         # The title is read once a movie here, not once a movie a day in the join.
-        source.execute(
-            f"CREATE TABLE titles AS SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}')"
-        )
+        source.execute(f"CREATE TABLE titles AS SELECT movie_id, payload ->> '$.title' AS title FROM read_parquet('{details}')")
         warehouse.execute("CREATE SCHEMA IF NOT EXISTS bronze")
         warehouse.execute(f"CREATE TABLE IF NOT EXISTS {TMDB_MOVIES_TABLE} ({schema_ddl(TMDB_MOVIES_SCHEMA)})")
         for day in days:
@@ -309,9 +341,18 @@ def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: P
         RuntimeError: dbt could not start, or exited with an error (message holds the log tail).
     """
     args = [
-        dbt_executable(), *command, "--vars", json.dumps(dbt_vars),
-        "--project-dir", str(project), "--profiles-dir", str(project),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+        dbt_executable(),
+        *command,
+        "--vars",
+        json.dumps(dbt_vars),
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
     ]
     work.mkdir(parents=True, exist_ok=True)
     log = (work / f"dbt_{command[0]}.log").open("w")
@@ -369,17 +410,18 @@ def startup_seconds(target: Path, started_wall: float) -> float | None:
     return round(first - started_wall, 3)
 
 
-def bench_spark(
-    lake: Lake, work: Path, project: Path, duckdb_build: dict, duckdb_nodes: list[dict], master: str, driver_memory: str
-) -> dict:
+def bench_spark(lake: Lake, work: Path, project: Path, duckdb_build: dict, duckdb_nodes: list[dict], master: str, driver_memory: str) -> dict:
     """The same ``dbt build`` on Spark, then the copy of its tables into a DuckDB file; figures
     beside the DuckDB build's (``duckdb_build``: :func:`run_dbt`'s result)."""
     spark_work = work / "spark"
     spark_work.mkdir()
     warehouse = spark_work / "warehouse"
     dbt_vars = {
-        "engine": "spark", "lake_dir": str(lake.root), "spark_warehouse": str(warehouse),
-        "spark_master": master, "spark_driver_memory": driver_memory,
+        "engine": "spark",
+        "lake_dir": str(lake.root),
+        "spark_warehouse": str(warehouse),
+        "spark_master": master,
+        "spark_driver_memory": driver_memory,
     }
     run_dbt(["parse"], dbt_vars, spark_work, project)
     build = run_dbt(["build", "--select", DBT_SELECT, *DBT_EXCLUDE], dbt_vars, spark_work, project)
@@ -485,8 +527,14 @@ def bench_size(
     cpu_before = time.process_time()
     with PeakRSS() as publish_rss, Stopwatch() as publish_watch:
         publication = publish_snapshot(
-            build_path, lake, work / "serving", work / "warehouse.duckdb", keep=1, run_id=RUN_ID,
-            partition_date=newest, tmdb_source=TMDB_SOURCE,
+            build_path,
+            lake,
+            work / "serving",
+            work / "warehouse.duckdb",
+            keep=1,
+            run_id=RUN_ID,
+            partition_date=newest,
+            tmdb_source=TMDB_SOURCE,
         )
     publish_cpu_seconds = round(time.process_time() - cpu_before, 3)
     figures = {
@@ -562,28 +610,66 @@ def report(runs: list[dict]) -> str:
         "",
         markdown_table(
             summary,
-            ["label", "days", "history", "bronze_rows", "bronze_payload_gib", "parquet_write_seconds", "parquet_gib",
-             "duckdb_load_seconds", "duckdb_gib", "parquet_latest_read_seconds", "duckdb_latest_read_seconds",
-             "parquet_scan_read_seconds", "duckdb_scan_read_seconds"],
+            [
+                "label",
+                "days",
+                "history",
+                "bronze_rows",
+                "bronze_payload_gib",
+                "parquet_write_seconds",
+                "parquet_gib",
+                "duckdb_load_seconds",
+                "duckdb_gib",
+                "parquet_latest_read_seconds",
+                "duckdb_latest_read_seconds",
+                "parquet_scan_read_seconds",
+                "duckdb_scan_read_seconds",
+            ],
         ),
         "",
         "Build and publish:",
         "",
         markdown_table(
             summary,
-            ["label", "build_seconds", "dbt_startup_seconds", "peak_rss_gib", "build_file_gib", "publish_seconds",
-             "publish_cpu_seconds", "load_average_1m_at_publish", "publish_peak_rss_gib", "snapshot_gib",
-             "size_ratio", "time_ratio", "publish_ratio"],
+            [
+                "label",
+                "build_seconds",
+                "dbt_startup_seconds",
+                "peak_rss_gib",
+                "build_file_gib",
+                "publish_seconds",
+                "publish_cpu_seconds",
+                "load_average_1m_at_publish",
+                "publish_peak_rss_gib",
+                "snapshot_gib",
+                "size_ratio",
+                "time_ratio",
+                "publish_ratio",
+            ],
         ),
         *(
-            ["", "Spark engine beside DuckDB (same lake, same selection):", "",
-             markdown_table(
-                 summary,
-                 ["label", "spark_master", "spark_driver_memory", "build_seconds", "spark_build_seconds",
-                  "spark_to_duckdb_build_ratio", "peak_rss_gib", "spark_peak_rss_gib", "spark_to_duckdb_rss_ratio",
-                  "spark_copy_seconds"],
-             )]
-            if "spark_build_seconds" in base else []
+            [
+                "",
+                "Spark engine beside DuckDB (same lake, same selection):",
+                "",
+                markdown_table(
+                    summary,
+                    [
+                        "label",
+                        "spark_master",
+                        "spark_driver_memory",
+                        "build_seconds",
+                        "spark_build_seconds",
+                        "spark_to_duckdb_build_ratio",
+                        "peak_rss_gib",
+                        "spark_peak_rss_gib",
+                        "spark_to_duckdb_rss_ratio",
+                        "spark_copy_seconds",
+                    ],
+                ),
+            ]
+            if "spark_build_seconds" in base
+            else []
         ),
         "",
         f"Nodes of the {runs[-1]['label']} build, slowest first:",
@@ -607,11 +693,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "transform")
     parser.add_argument("--keep", action="store_true", help="keep the build file and the snapshot")
     parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of dbt and the reads (the product's default)")
     parser.add_argument(
-        "--memory-limit", default="3GB", help="DuckDB memory_limit of dbt and the reads (the product's default)"
-    )
-    parser.add_argument(
-        "--engine", choices=("duckdb", "spark"), default="duckdb",
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
         help="spark: also build each size on Spark beside the DuckDB build and report the ratio",
     )
     parser.add_argument("--spark-master", default="local[2]", help="spark.master of the Spark build")
@@ -625,8 +711,17 @@ def main(argv: list[str] | None = None) -> None:
     for movies in sizes:
         result["runs"].append(
             bench_size(
-                movies, args.days, args.history, args.data, args.out, args.seed, args.keep, args.sample,
-                args.project_dir, args.memory_limit, spark,
+                movies,
+                args.days,
+                args.history,
+                args.data,
+                args.out,
+                args.seed,
+                args.keep,
+                args.sample,
+                args.project_dir,
+                args.memory_limit,
+                spark,
             )
         )
         save_json(args.out / f"transform-{args.history}.json", result)

@@ -10,7 +10,7 @@ publication, so the accepted change is the new normal without further action.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 #: Run tag: comma-separated check names (e.g. ``tmdb_movies_body_contract,gold_column_profiles``).
 ACCEPT_TAG = "movies/accept"

@@ -39,7 +39,7 @@ import io
 import os
 import sys
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from movie_assets.acceptance import ACCEPT_TAG
@@ -80,9 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--from", dest="start", type=_day, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=_day, help="last day of a backfill (inclusive)")
     parser.add_argument("--select", default="*", help="asset selection, as for `dagster asset materialize`")
-    parser.add_argument(
-        "--accept", default="", help="check names (comma-separated) whose failure this run accepts, e.g. gold_column_profiles"
-    )
+    parser.add_argument("--accept", default="", help="check names (comma-separated) whose failure this run accepts, e.g. gold_column_profiles")
     parser.add_argument(
         "--refetch",
         action="store_true",
@@ -199,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse_args(argv)
     try:
-        partitions = partitions_to_run(args.partition, args.start, args.end, datetime.now(timezone.utc).date())
+        partitions = partitions_to_run(args.partition, args.start, args.end, datetime.now(UTC).date())
         settings = load_settings_or_explain()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

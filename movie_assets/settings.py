@@ -239,7 +239,16 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "duckdb_path", "lake_dir", "build_duckdb_path", "serving_dir", "input_dir", "reports_dir", "spark_warehouse", "service_dir", "log_dir", "pg_dir"
+        "duckdb_path",
+        "lake_dir",
+        "build_duckdb_path",
+        "serving_dir",
+        "input_dir",
+        "reports_dir",
+        "spark_warehouse",
+        "service_dir",
+        "log_dir",
+        "pg_dir",
     )
     @classmethod
     def _from_repo_root(cls, value: Path) -> Path:

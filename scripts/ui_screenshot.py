@@ -55,9 +55,7 @@ def wait_for_code_location(base_url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            request = urllib.request.Request(
-                f"{base_url}/graphql", data=LOCATION_LOADED.encode(), headers={"Content-Type": "application/json"}
-            )
+            request = urllib.request.Request(f"{base_url}/graphql", data=LOCATION_LOADED.encode(), headers={"Content-Type": "application/json"})
             with urllib.request.urlopen(request, timeout=5) as response:
                 entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
             if entries and all(entry["loadStatus"] == "LOADED" for entry in entries):

@@ -14,13 +14,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from dagster import AssetCheckEvaluation, DagsterEvent, DagsterEventType, DagsterInstance, Definitions
@@ -29,6 +25,7 @@ from filelock import FileLock
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import DEFAULT_SAMPLE_INPUT_DIR, REPO_ROOT, Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
+from support.postgres import PostgresServer, running_postgres
 
 SAMPLE_DATA = DEFAULT_SAMPLE_INPUT_DIR
 #: The day of the session's sample run.
@@ -145,9 +142,7 @@ def sample_run(shared_dir: Path, sample_data: Path, dbt_manifest: Path) -> Sampl
             job = build_definitions(settings).resolve_job_def("daily_refresh")
             with DagsterInstance.from_config(str(home)) as instance:
                 # DAY is a past day: the fetch is a refetch, marked observed_late downstream.
-                result = job.execute_in_process(
-                    partition_key=DAY, instance=instance, raise_on_error=False, run_config=REFETCH_RUN_CONFIG
-                )
+                result = job.execute_in_process(partition_key=DAY, instance=instance, raise_on_error=False, run_config=REFETCH_RUN_CONFIG)
             assert result.success, "the sample run failed; see the step failures above"
             done.write_text(json.dumps({"run_id": result.run_id}))
     return SampleRun(root, settings, RecordedRun(home, json.loads(done.read_text())["run_id"]))
@@ -183,83 +178,11 @@ def child_env(tmp_path: Path, sample_data: Path) -> dict[str, str]:
     return env
 
 
-@dataclass(frozen=True)
-class PostgresServer:
-    """A PostgreSQL cluster of the session on 127.0.0.1, loopback trusted, superuser ``postgres``.
-
-    Attributes:
-        port: its TCP port.
-        data_dir: its data folder.
-    """
-
-    port: int
-    data_dir: Path
-
-    def url(self, database: str = "postgres", user: str = "postgres") -> str:
-        """The libpq URL of ``database`` as ``user`` (no password: loopback is trusted)."""
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
-
-    def create_database(self, name: str, owner: str = "postgres") -> str:
-        """Create database ``name`` owned by ``owner`` (dropping one of that name first); its URL as ``owner``."""
-        import psycopg
-
-        with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
-        return self.url(name, owner)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A real PostgreSQL for the session (one per xdist worker): ``initdb`` into a new folder
-    and ``postgres`` on a free loopback port, run as the ``postgres`` user when the tests run
-    as root (PostgreSQL refuses root), as ``automation/service.py`` does."""
-    from movie_assets.automation.service import postgres_bin_dir
-
-    # The postgres user cannot enter pytest's private temp folders.
-    root = Path(tempfile.mkdtemp(prefix="movies-pg-test-"))
-    root.chmod(0o711)
-    data_dir = root / "cluster"
-    data_dir.mkdir(mode=0o700)
-    as_user: dict = {}
-    if os.geteuid() == 0:
-        shutil.chown(data_dir, "postgres", "postgres")
-        as_user = {"user": "postgres", "group": "postgres", "extra_groups": []}
-    bin_dir = postgres_bin_dir()
-    initdb = subprocess.run(
-        [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
-        capture_output=True, text=True, cwd=root, **as_user,
-    )
-    assert initdb.returncode == 0, initdb.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(port), "-c", "listen_addresses=127.0.0.1", "-k", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=open(root / "postgres.log", "wb"), cwd=root, **as_user,
-    )
-    running = PostgresServer(port, data_dir)
-    import psycopg
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            psycopg.connect(running.url(), connect_timeout=2).close()
-            break
-        except psycopg.OperationalError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"PostgreSQL did not start: {(root / 'postgres.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-    try:
-        yield running
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+    """A real PostgreSQL for the session (one per xdist worker), see :func:`support.postgres.running_postgres`."""
+    with running_postgres() as server:
+        yield server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

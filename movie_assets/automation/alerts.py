@@ -191,10 +191,10 @@ def _listed(title: str, lines: list[str]) -> list[str]:
 def run_failure_text(failed: FailedRun) -> str:
     """The alert's text, for example::
 
-        Run failed: daily_refresh, partition 2026-12-04
-        Failed steps:
-          • bronze__tmdb_movies: FileNotFoundError: … ids/movies.csv
-        Run: http://127.0.0.1:3000/runs/6f0c…
+    Run failed: daily_refresh, partition 2026-12-04
+    Failed steps:
+      • bronze__tmdb_movies: FileNotFoundError: … ids/movies.csv
+    Run: http://127.0.0.1:3000/runs/6f0c…
     """
     head = f"Run failed: {failed.job}, " + (f"partition {failed.partition}" if failed.partition else "no partition")
     steps = [f"{step}: {error}" if error else step for step, error in failed.steps]
@@ -252,4 +252,3 @@ def run_failure_alert_sensor(context: RunFailureSensorContext, alert_webhook: Al
     alert_webhook.send(url, run_failure_text(describe_failed_run(context, alert_webhook.run_url(run.run_id))))
     context.log.info(f"alert sent for the failed run {run.run_id} of {run.job_name}")
     return None
-

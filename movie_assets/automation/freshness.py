@@ -30,8 +30,8 @@ from datetime import timedelta
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckKey,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     DefaultSensorStatus,
     SensorDefinition,
@@ -112,10 +112,10 @@ def latest_evaluations(context: SensorEvaluationContext, keys: Sequence[AssetChe
 def freshness_failure_text(key: AssetCheckKey, evaluation: AssetCheckEvaluation, ui_url: str, run_id: str) -> str:
     """The alert's text, for example::
 
-        Freshness check failed: bronze/tmdb_movies:freshness_check (ERROR)
-        Asset is overdue. We expected partition 2026-12-04 to have arrived, and it has not.
-        Asset: http://127.0.0.1:3000/assets/bronze/tmdb_movies
-        Run: http://127.0.0.1:3000/runs/1c9e…
+    Freshness check failed: bronze/tmdb_movies:freshness_check (ERROR)
+    Asset is overdue. We expected partition 2026-12-04 to have arrived, and it has not.
+    Asset: http://127.0.0.1:3000/assets/bronze/tmdb_movies
+    Run: http://127.0.0.1:3000/runs/1c9e…
     """
     base = ui_url.rstrip("/")
     return "\n".join(
@@ -149,9 +149,7 @@ def build_freshness_alert_sensor(checks: Sequence[AssetChecksDefinition]) -> Sen
         alerted = set(json.loads(context.cursor)) if context.cursor else set()
         evaluations = latest_evaluations(context, keys)
         alerted -= {key.to_user_string() for key, (evaluation, _) in evaluations.items() if evaluation.passed}
-        newly_failing = [
-            key for key, (evaluation, _) in evaluations.items() if not evaluation.passed and key.to_user_string() not in alerted
-        ]
+        newly_failing = [key for key, (evaluation, _) in evaluations.items() if not evaluation.passed and key.to_user_string() not in alerted]
         names = ", ".join(key.to_user_string() for key in newly_failing)
         if not newly_failing:
             return SensorResult(skip_reason="no freshness check started failing", cursor=json.dumps(sorted(alerted)))

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
@@ -53,7 +53,7 @@ def holder_path(build_file: Path) -> Path:
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -85,9 +85,7 @@ def describe_holder(build_file: Path) -> str:
         return "another make run"
     if record.get("run_id") is None:
         return f"make run (PID {record['pid']}, since {record['since']}, preparing its run)"
-    return (
-        f"run {record['run_id']} for {record['partition']} (make run, PID {record['pid']}, since {record['since']})"
-    )
+    return f"run {record['run_id']} for {record['partition']} (make run, PID {record['pid']}, since {record['since']})"
 
 
 def _alive(pid: object) -> bool:
@@ -170,8 +168,10 @@ def exclusive_run(
                     f"{timeout_seconds:.0f} s (MOVIES_RUN_WAIT_TIMEOUT); run again when it has finished"
                 )
             if names not in announced:
-                say(f"waiting for {names} (make dev: the UI, the schedule or a sensor) to finish "
-                    f"(at most {timeout_seconds:.0f} s, MOVIES_RUN_WAIT_TIMEOUT)")
+                say(
+                    f"waiting for {names} (make dev: the UI, the schedule or a sensor) to finish "
+                    f"(at most {timeout_seconds:.0f} s, MOVIES_RUN_WAIT_TIMEOUT)"
+                )
                 announced.add(names)
             time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0.01)))
         slot = RunSlot(build_file)

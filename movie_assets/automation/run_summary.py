@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry
@@ -223,8 +223,7 @@ def warehouse_counts(database: Path) -> dict[str, tuple[int, int]]:
         return {
             schema: (tables, int(rows or 0))
             for schema, tables, rows in conn.execute(
-                "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() "
-                "WHERE schema_name IN ('silver', 'gold') GROUP BY schema_name"
+                "SELECT schema_name, count(*), sum(estimated_size) FROM duckdb_tables() WHERE schema_name IN ('silver', 'gold') GROUP BY schema_name"
             ).fetchall()
         }
 
@@ -241,8 +240,7 @@ def lake_counts(lake: Lake, partition: str | None) -> tuple[tuple[int, int], dic
         if partition and "tmdb_dead_letter" in tables:
             letters = dict(
                 conn.execute(
-                    "SELECT reason, count(*) FROM bronze.tmdb_dead_letter WHERE partition_date = ? "
-                    "GROUP BY reason ORDER BY reason",
+                    "SELECT reason, count(*) FROM bronze.tmdb_dead_letter WHERE partition_date = ? GROUP BY reason ORDER BY reason",
                     [partition],
                 ).fetchall()
             )
@@ -256,7 +254,7 @@ def write_event_log(instance: DagsterInstance, run_id: str, path: Path, console_
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for entry in instance.all_logs(run_id):
-            stamp = datetime.fromtimestamp(entry.timestamp, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+            stamp = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%H:%M:%S.%f")[:-3]
             kind = entry.dagster_event.event_type_value if entry.dagster_event else "LOG"
             message = entry.user_message or (entry.dagster_event.message if entry.dagster_event else "") or ""
             level = logging.getLevelName(entry.level) if isinstance(entry.level, int) else str(entry.level)
@@ -330,9 +328,7 @@ def format_summary(
     if summary.published:
         lines.append(f"  published for readers: {Path(summary.published).name}")
     elif stopped:
-        lines.append(
-            f"  NOT published (blocking check failed: {', '.join(stopped[:3])}); readers keep the last good snapshot"
-        )
+        lines.append(f"  NOT published (blocking check failed: {', '.join(stopped[:3])}); readers keep the last good snapshot")
     for label, path in outputs.items():
         lines.append(f"  {label:<22}{path}")
     return "\n".join(lines)

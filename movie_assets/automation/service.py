@@ -10,6 +10,8 @@ One ``supervisord`` (PyPI ``supervisor``) keeps these processes running and rest
   state, created once with ``initdb`` under ``MOVIES_PG_DIR`` and listening on
   127.0.0.1:``MOVIES_PG_PORT`` (run as the ``postgres`` user when started as root, since
   PostgreSQL refuses root). Not started when ``MOVIES_DAGSTER_PG_URL`` names an existing server.
+  Its second database, ``movies_serving``, receives the audited star schema for BI tools
+  (``serving/postgres_publication``) unless ``MOVIES_SERVING_PG_URL`` names another one.
 - ``code_server``: ``dagster code-server start`` on 127.0.0.1:``MOVIES_CODE_SERVER_PORT``, the
   only process that imports the definitions; it also starts each run's worker process.
 - ``webserver``: ``dagster-webserver`` (UI and GraphQL) on 127.0.0.1:``MOVIES_WEBSERVER_PORT``.
@@ -46,6 +48,8 @@ from movie_assets.settings import REPO_ROOT, Settings
 
 LOCATION_NAME = "movie_assets"
 DATABASE = "dagster"
+#: The local cluster's database of the PostgreSQL publication for BI tools (serving/postgres_publication).
+SERVING_DATABASE = "movies_serving"
 #: The processes of the service, in start order (supervisord's ``priority``).
 PROGRAMS = ("postgres", "code_server", "webserver", "daemon", "dashboard")
 INSTANCE_CONFIG = REPO_ROOT / "deploy" / "dagster.yaml"
@@ -148,11 +152,14 @@ class Service:
     def environment(self) -> dict[str, str]:
         """The environment of supervisord and so of every process of the service: the caller's,
         with ``DAGSTER_HOME`` the service's instance, ``MOVIES_DAGSTER_PG_URL`` the storage URL
-        (read by ``deploy/dagster.yaml``) and the venv's ``bin`` first on ``PATH`` (dagster-dbt
-        runs the ``dbt`` found there)."""
+        (read by ``deploy/dagster.yaml``), ``MOVIES_SERVING_PG_URL`` the local cluster's
+        ``movies_serving`` database when unset and the cluster is the service's own, and the
+        venv's ``bin`` first on ``PATH`` (dagster-dbt runs the ``dbt`` found there)."""
         env = dict(os.environ)
         env["DAGSTER_HOME"] = str(self.dagster_home)
         env["MOVIES_DAGSTER_PG_URL"] = self.postgres_url()
+        if self.settings.serving_pg_url is None and self.local_postgres:
+            env["MOVIES_SERVING_PG_URL"] = f"postgresql://postgres@127.0.0.1:{self.settings.pg_port}/{SERVING_DATABASE}"
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 
@@ -166,24 +173,54 @@ class Service:
         if self.local_postgres:
             postgres = postgres_bin_dir() / "postgres"
             programs["postgres"] = [
-                str(postgres), "-D", str(settings.pg_dir), "-p", str(settings.pg_port),
-                "-c", "listen_addresses=127.0.0.1", "-k", str(settings.pg_dir),
+                str(postgres),
+                "-D",
+                str(settings.pg_dir),
+                "-p",
+                str(settings.pg_port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-k",
+                str(settings.pg_dir),
             ]
             waits.append(f"127.0.0.1:{settings.pg_port}")
         wait = [sys.executable, "-m", "movie_assets.automation.service", "wait", *waits, "--"]
         programs["code_server"] = [
-            str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1", "-p", str(settings.code_server_port),
-            "-m", "movie_assets.definitions", "--location-name", LOCATION_NAME,
+            str(bin_dir / "dagster"),
+            "code-server",
+            "start",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.code_server_port),
+            "-m",
+            "movie_assets.definitions",
+            "--location-name",
+            LOCATION_NAME,
         ]
         programs["webserver"] = [
-            *wait, str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(settings.webserver_port),
-            "-w", str(self.workspace),
+            *wait,
+            str(bin_dir / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.webserver_port),
+            "-w",
+            str(self.workspace),
         ]
         programs["daemon"] = [*wait, str(bin_dir / "dagster-daemon"), "run", "-w", str(self.workspace)]
         programs["dashboard"] = [
-            str(bin_dir / "streamlit"), "run", str(REPO_ROOT / "movie_assets" / "serving" / "dashboard.py"),
-            "--server.address", "127.0.0.1", "--server.port", str(settings.dashboard_port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            str(bin_dir / "streamlit"),
+            "run",
+            str(REPO_ROOT / "movie_assets" / "serving" / "dashboard.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(settings.dashboard_port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
         ]
         return programs
 
@@ -286,7 +323,8 @@ def _port_taken(port: int) -> bool:
 
 def ensure_local_cluster(service: Service) -> None:
     """Create the local PostgreSQL cluster under ``MOVIES_PG_DIR`` with its ``dagster``
-    database, once (a folder holding ``PG_VERSION`` is left alone). As root, the cluster is
+    database, once, and its ``movies_serving`` database when missing (a cluster made before
+    the PostgreSQL publication has none). The cluster must be stopped. As root, the cluster is
     owned and run by the Debian ``postgres`` user. Loopback connections are trusted (no
     password): the cluster listens on 127.0.0.1 only.
 
@@ -295,24 +333,29 @@ def ensure_local_cluster(service: Service) -> None:
             the ``postgres`` user cannot reach the folder.
     """
     pg_dir = service.settings.pg_dir
-    if (pg_dir / "PG_VERSION").exists():
-        return
-    pg_dir.mkdir(parents=True, exist_ok=True)
     as_user: dict = {}
     if os.geteuid() == 0:
-        shutil.chown(pg_dir, "postgres", "postgres")
         as_user = {"user": "postgres", "group": "postgres", "extra_groups": []}
-    pg_dir.chmod(0o700)
     bin_dir = postgres_bin_dir()
-    steps = [
-        ([str(bin_dir / "initdb"), "-D", str(pg_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8"], None),
-        ([str(bin_dir / "postgres"), "--single", "-D", str(pg_dir), "postgres"], f"CREATE DATABASE {DATABASE};\n"),
-    ]
-    for command, stdin in steps:
+    single_user = [str(bin_dir / "postgres"), "--single", "-D", str(pg_dir), "postgres"]
+
+    def step(command: list[str], stdin: str | None) -> str:
         done = subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=pg_dir, **as_user)
         if done.returncode != 0:
             hint = " (the postgres user must be able to enter every folder above it)" if as_user else ""
             raise ServiceError(f"{Path(command[0]).name} for {pg_dir} failed{hint}: {(done.stderr or done.stdout).strip()[-800:]}")
+        return done.stdout
+
+    if not (pg_dir / "PG_VERSION").exists():
+        pg_dir.mkdir(parents=True, exist_ok=True)
+        if as_user:
+            shutil.chown(pg_dir, "postgres", "postgres")
+        pg_dir.chmod(0o700)
+        step([str(bin_dir / "initdb"), "-D", str(pg_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8"], None)
+        step(single_user, f"CREATE DATABASE {DATABASE};\n")
+    # Single-user mode prints each row as `datname = "<name>"`.
+    if f'"{SERVING_DATABASE}"' not in step(single_user, f"SELECT datname FROM pg_database WHERE datname = '{SERVING_DATABASE}';\n"):
+        step(single_user, f"CREATE DATABASE {SERVING_DATABASE};\n")
 
 
 def location_status(url: str, timeout: float = 5.0) -> tuple[str, str | None]:
@@ -362,7 +405,9 @@ def up(service: Service) -> None:
     service.state_file.unlink(missing_ok=True)
     started = subprocess.run(
         [str(Path(sys.executable).parent / "supervisord"), "-c", str(service.supervisor_config)],
-        capture_output=True, text=True, env=service.environment(),
+        capture_output=True,
+        text=True,
+        env=service.environment(),
     )
     if started.returncode != 0:
         raise ServiceError(f"supervisord did not start: {(started.stderr or started.stdout).strip()}")
@@ -383,13 +428,8 @@ def up(service: Service) -> None:
             break
         time.sleep(2.0)
     if status != "LOADED":
-        raise ServiceError(
-            f"the code location did not load ({status}{': ' + error.splitlines()[0] if error else ''}); see {where}, "
-            "then `make down`"
-        )
-    service.state_file.write_text(
-        json.dumps({"webserver": service.webserver_url, "supervisord_pid": service.supervisord_pid()}), encoding="utf-8"
-    )
+        raise ServiceError(f"the code location did not load ({status}{': ' + error.splitlines()[0] if error else ''}); see {where}, then `make down`")
+    service.state_file.write_text(json.dumps({"webserver": service.webserver_url, "supervisord_pid": service.supervisord_pid()}), encoding="utf-8")
 
 
 def down(service: Service) -> bool:

@@ -71,9 +71,7 @@ def blocking_run(instance, run_id: str) -> str | None:
 
     from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 
-    running = instance.get_run_records(
-        filters=RunsFilter(statuses=[DagsterRunStatus(status) for status in IN_PROGRESS], tags=WRITES_WAREHOUSE_TAGS)
-    )
+    running = instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus(status) for status in IN_PROGRESS], tags=WRITES_WAREHOUSE_TAGS))
     if running:
         return _run_label(running[0])
     mine = instance.get_run_record_by_id(run_id)
@@ -175,7 +173,5 @@ def submit_and_follow(
         for partition, run_id in submitted:
             run = follow(instance, run_id, partition, say=lambda line: print(line, flush=True))
             log_path = settings.log_dir / "runs" / f"{run.run_id}.log"
-            summaries.append(
-                report_run(instance, run.run_id, partition, settings, log_path, links={"run in the UI": f"{url}/runs/{run.run_id}"})
-            )
+            summaries.append(report_run(instance, run.run_id, partition, settings, log_path, links={"run in the UI": f"{url}/runs/{run.run_id}"}))
     return summaries

@@ -24,9 +24,7 @@ from movie_assets.warehouse.lake import LakeResource
 from movie_assets.warehouse.metadata import table_metadata
 
 
-def _materialize(
-    context: AssetExecutionContext, delivery: Delivery, lake: LakeResource, paths: PipelinePaths
-) -> MaterializeResult:
+def _materialize(context: AssetExecutionContext, delivery: Delivery, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """Land ``delivery`` and describe the current delivery: ``status`` (``loaded`` or
     ``unchanged``), ``file_sha256``, ``ignored_columns`` and the table metadata (row count,
     schema, preview) read back from the lake.
@@ -38,9 +36,7 @@ def _materialize(
     with lake.lake.connect_bronze() as conn:
         table_info = table_metadata(conn, delivery.table)
     if result.ignored_columns:
-        context.log.warning(
-            f"{delivery.relative_path}: columns not in the bronze layout, not loaded: {result.ignored_columns}"
-        )
+        context.log.warning(f"{delivery.relative_path}: columns not in the bronze layout, not loaded: {result.ignored_columns}")
     return MaterializeResult(
         metadata={
             "status": result.status,
@@ -51,9 +47,7 @@ def _materialize(
     )
 
 
-_ASSET_ARGS = dict(
-    key_prefix=["bronze"], group_name="bronze", kinds={"parquet", "python"}, owners=["team:data-engineering"]
-)
+_ASSET_ARGS = dict(key_prefix=["bronze"], group_name="bronze", kinds={"parquet", "python"}, owners=["team:data-engineering"])
 
 
 @asset(**_ASSET_ARGS)
@@ -79,9 +73,7 @@ def audience_pulse(context: AssetExecutionContext, lake: LakeResource, paths: Pi
 
 
 @asset(**_ASSET_ARGS)
-def box_office_domestic(
-    context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths
-) -> MaterializeResult:
+def box_office_domestic(context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """US gross (provider 3, vega-datasets) from ``providers/box_office/domestic.csv``.
 
     ``bronze/box_office_domestic/current/data.parquet``: Title, Release Date ("Jun 12 1998"), US Gross (USD),
@@ -91,9 +83,7 @@ def box_office_domestic(
 
 
 @asset(**_ASSET_ARGS)
-def box_office_international(
-    context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths
-) -> MaterializeResult:
+def box_office_international(context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """Worldwide gross (provider 3) from ``providers/box_office/international.csv``.
 
     ``bronze/box_office_international/current/data.parquet``: Title, Release Date, Worldwide Gross (USD, US
@@ -104,9 +94,7 @@ def box_office_international(
 
 
 @asset(**_ASSET_ARGS)
-def box_office_financials(
-    context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths
-) -> MaterializeResult:
+def box_office_financials(context: AssetExecutionContext, lake: LakeResource, paths: PipelinePaths) -> MaterializeResult:
     """Budget, DVD sales and film facts (provider 3) from ``providers/box_office/financials.csv``.
 
     ``bronze/box_office_financials/current/data.parquet``: Title, Release Date, Production Budget, US DVD

@@ -69,8 +69,9 @@ class ColumnRule:
 
     def describe(self, delivered_on: date) -> str:
         """``a decimal in [0, 10]``, ``an IMDb id``: what a value must be, for the refusal."""
-        kind = {"whole_number": "a whole number", "decimal": "a decimal", "year": "a year",
-                "date": "a date", "imdb_id": "an IMDb id"}.get(self.type, self.type)
+        kind = {"whole_number": "a whole number", "decimal": "a decimal", "year": "a year", "date": "a date", "imdb_id": "an IMDb id"}.get(
+            self.type, self.type
+        )
         if self.min_value is None:
             return kind
         return f"{kind} in [{self.min_value}, {self.upper_bound(delivered_on)}]"
@@ -122,14 +123,16 @@ def load_provider_contract(project_file: Path = DBT_PROJECT_FILE) -> ProviderCon
         for column, spec in columns.items():
             if "type" not in spec:
                 raise ValueError(f"{project_file}: provider_columns.{table}.{column} has no type")
-            table_rules.append(ColumnRule(
-                column=column,
-                type=spec["type"],
-                suffix=spec.get("suffix", ""),
-                min_value=spec.get("min"),
-                max_value=spec.get("max"),
-                max_years_after_delivery=spec.get("max_years_after_delivery"),
-            ))
+            table_rules.append(
+                ColumnRule(
+                    column=column,
+                    type=spec["type"],
+                    suffix=spec.get("suffix", ""),
+                    min_value=spec.get("min"),
+                    max_value=spec.get("max"),
+                    max_years_after_delivery=spec.get("max_years_after_delivery"),
+                )
+            )
         rules[table] = tuple(table_rules)
     return ProviderContract(rules=rules, max_failed_share=float(variables["provider_max_flagged_share"]))
 
@@ -147,13 +150,8 @@ def _raw(rule: ColumnRule) -> str:
     entry = _LIST_ENTRY.match(rule.column)
     if not entry:
         return _quoted(rule.column)
-    elements = (
-        f"from_json({_quoted(entry['column'])}, '[{{\"source\": \"VARCHAR\", \"value\": \"VARCHAR\"}}]')"
-    )
-    return (
-        f"list_max(list_transform(list_filter({elements}, lambda e: e.source = {_sql_text(entry['source'])}), "
-        "lambda e: e.value))"
-    )
+    elements = f'from_json({_quoted(entry["column"])}, \'[{{"source": "VARCHAR", "value": "VARCHAR"}}]\')'
+    return f"list_max(list_transform(list_filter({elements}, lambda e: e.source = {_sql_text(entry['source'])}), lambda e: e.value))"
 
 
 def _parsed(rule: ColumnRule, text: str) -> str:
@@ -177,9 +175,7 @@ def _bound(rule: ColumnRule, value: float | str) -> str:
     return f"DATE {_sql_text(str(value))}" if rule.type == "date" else str(value)
 
 
-def column_failures(
-    table: str, rows: pa.Table, contract: ProviderContract, delivered_on: date
-) -> list[ColumnFailure]:
+def column_failures(table: str, rows: pa.Table, contract: ProviderContract, delivered_on: date) -> list[ColumnFailure]:
     """The declared columns of bronze ``table`` present in ``rows`` (text columns as parsed
     from the file, in file order) whose failing share exceeds ``contract.max_failed_share``,
     in declaration order. A column with no non-blank value fails nothing."""
@@ -203,7 +199,5 @@ def column_failures(
                 "FROM parsed"
             ).fetchone()
             if non_blank and failed > contract.max_failed_share * non_blank:
-                failures.append(ColumnFailure(
-                    rule, failed, non_blank, [(int(row), value) for row, value in examples[:EXAMPLES]]
-                ))
+                failures.append(ColumnFailure(rule, failed, non_blank, [(int(row), value) for row, value in examples[:EXAMPLES]]))
     return failures

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -105,8 +105,17 @@ CRITIC_AGG = Delivery(
     relative_path="critic_agg.csv",
     file_format="csv",
     columns=(
-        "Movie Title", "Release Year", "IMDb ID", "Tomatometer", "Critic Reviews", "Fresh", "Rotten",
-        "Average Critic Score", "Metascore", "Studio", "Box Office (USD)",
+        "Movie Title",
+        "Release Year",
+        "IMDb ID",
+        "Tomatometer",
+        "Critic Reviews",
+        "Fresh",
+        "Rotten",
+        "Average Critic Score",
+        "Metascore",
+        "Studio",
+        "Box Office (USD)",
     ),
     required=("Movie Title", "Release Year", "IMDb ID", "Tomatometer", "Average Critic Score", "Metascore"),
 )
@@ -116,7 +125,16 @@ AUDIENCE_PULSE = Delivery(
     relative_path="audience_pulse.json",
     file_format="json",
     columns=(
-        "title", "year", "imdb_id", "rated", "imdb_rating", "imdb_votes", "ratings", "genre", "language", "country",
+        "title",
+        "year",
+        "imdb_id",
+        "rated",
+        "imdb_rating",
+        "imdb_votes",
+        "ratings",
+        "genre",
+        "language",
+        "country",
     ),
     required=("title", "year", "imdb_id", "imdb_rating", "imdb_votes", "ratings"),
     json_columns=("ratings",),
@@ -146,8 +164,17 @@ BOX_OFFICE_FINANCIALS = Delivery(
     relative_path="box_office/financials.csv",
     file_format="csv",
     columns=(
-        "Title", "Release Date", "Production Budget", "US DVD Sales", "Distributor", "MPAA Rating",
-        "Running Time min", "Major Genre", "Creative Type", "Source", "Director",
+        "Title",
+        "Release Date",
+        "Production Budget",
+        "US DVD Sales",
+        "Distributor",
+        "MPAA Rating",
+        "Running Time min",
+        "Major Genre",
+        "Creative Type",
+        "Source",
+        "Director",
     ),
     required=("Title", "Release Date", "Production Budget"),
 )
@@ -191,9 +218,7 @@ def _decode(path: Path, data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise DeliveryError(
-            path, f"not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} (line {line})"
-        ) from None
+        raise DeliveryError(path, f"not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start} (line {line})") from None
     if not text.strip():
         raise DeliveryError(path, "the file is empty")
     return text
@@ -205,8 +230,7 @@ def _check_columns(delivery: Delivery, path: Path, found: list[str]) -> None:
     if missing:
         raise DeliveryError(
             path,
-            f"missing required columns {missing}; expected {list(delivery.columns)} "
-            f"(required {list(delivery.required)}), found {found}",
+            f"missing required columns {missing}; expected {list(delivery.columns)} (required {list(delivery.required)}), found {found}",
         )
 
 
@@ -244,9 +268,7 @@ def _csv_header(path: Path, header_line: str) -> list[str]:
     return found
 
 
-def _read_csv(
-    delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection, header_line: str
-) -> tuple[pa.Table, list[str]]:
+def _read_csv(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection, header_line: str) -> tuple[pa.Table, list[str]]:
     """Every data row of the CSV at ``path`` (one text column per header name, file order)
     and the header names.
 
@@ -271,10 +293,15 @@ def _read_csv(
     try:
         conn.execute("SET preserve_insertion_order = true")
         rows = conn.sql(f"SELECT * FROM {source}").to_arrow_table().rename_columns(found)
-        rejected = next(iter(conn.execute(
-            "SELECT line, column_name, error_type, error_message, count(DISTINCT line) OVER () "
-            "FROM reject_errors ORDER BY line, column_idx LIMIT 1"
-        ).fetchall()), None)
+        rejected = next(
+            iter(
+                conn.execute(
+                    "SELECT line, column_name, error_type, error_message, count(DISTINCT line) OVER () "
+                    "FROM reject_errors ORDER BY line, column_idx LIMIT 1"
+                ).fetchall()
+            ),
+            None,
+        )
     except duckdb.Error as error:
         raise DeliveryError(path, f"malformed CSV: {_reader_message(error, path)}") from None
     if rejected:
@@ -312,10 +339,14 @@ def _read_json(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection) 
     if conn.execute("SELECT count(*) FROM elements").fetchall() == [(0,)]:
         raise DeliveryError(path, "the JSON array is empty")
     # A JSON null element arrives as SQL NULL, whose json_type is NULL too.
-    stray = next(iter(conn.execute(
-        "SELECT element, coalesce(json_type(json), 'NULL') AS kind FROM elements "
-        "WHERE kind <> 'OBJECT' ORDER BY element LIMIT 1"
-    ).fetchall()), None)
+    stray = next(
+        iter(
+            conn.execute(
+                "SELECT element, coalesce(json_type(json), 'NULL') AS kind FROM elements WHERE kind <> 'OBJECT' ORDER BY element LIMIT 1"
+            ).fetchall()
+        ),
+        None,
+    )
     if stray:
         kind = _JSON_KINDS.get(stray[1], stray[1].lower())
         raise DeliveryError(path, f"array element {stray[0]} is {kind}, expected an object")
@@ -329,9 +360,7 @@ def _read_json(delivery: Delivery, path: Path, conn: duckdb.DuckDBPyConnection) 
     ]
     _check_columns(delivery, path, found)
     # ->> gives strings as they are and other scalars as their JSON text; JSON columns keep JSON.
-    projections = ", ".join(
-        f"json {'->' if key in delivery.json_columns else '->>'} {_sql_text(key)} AS {_quoted(key)}" for key in found
-    )
+    projections = ", ".join(f"json {'->' if key in delivery.json_columns else '->>'} {_sql_text(key)} AS {_quoted(key)}" for key in found)
     rows = conn.sql(f"SELECT {projections} FROM elements ORDER BY element").to_arrow_table()
     return rows.cast(pa.schema([pa.field(name, pa.string()) for name in rows.column_names])), found
 
@@ -372,10 +401,7 @@ def delivery_rows(delivery: Delivery, parsed: ParsedDelivery, source_file: str, 
     """Arrow rows of ``delivery.schema``: its source columns (text; NULL when the file lacks an
     optional column) plus the audit columns."""
     count = parsed.rows.num_rows
-    columns = [
-        parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string())
-        for name in delivery.columns
-    ]
+    columns = [parsed.rows.column(name) if name in parsed.rows.column_names else pa.nulls(count, pa.string()) for name in delivery.columns]
     columns += [
         pa.array([source_file] * count, pa.string()),
         pa.array([parsed.sha256] * count, pa.string()),
@@ -385,9 +411,7 @@ def delivery_rows(delivery: Delivery, parsed: ParsedDelivery, source_file: str, 
     return pa.Table.from_arrays(columns, schema=delivery.schema)
 
 
-def check_values(
-    delivery: Delivery, parsed: ParsedDelivery, path: Path, contract: ProviderContract, delivered_on: date
-) -> None:
+def check_values(delivery: Delivery, parsed: ParsedDelivery, path: Path, contract: ProviderContract, delivered_on: date) -> None:
     """Refuse ``parsed`` when a declared column fails the provider contract
     (:mod:`movie_assets.providers.contract`: type and range from dbt var ``provider_columns``,
     share limit ``provider_max_flagged_share``).
@@ -406,18 +430,18 @@ def check_values(
     def where(row: int) -> str:
         return f"line {row + 1}" if delivery.file_format == "csv" else f"array element {row}"
 
-    raise DeliveryError(path, "; ".join(
-        f"column {failure.rule.column!r}: {failure.failed} of {failure.non_blank} non-blank values "
-        f"({failure.share * 100:.1f} %) are not {failure.rule.describe(delivered_on)} "
-        f"(limit {contract.max_failed_share * 100:.1f} %), e.g. "
-        + ", ".join(f"{where(row)} {value!r}" for row, value in failure.examples)
-        for failure in failures
-    ))
+    raise DeliveryError(
+        path,
+        "; ".join(
+            f"column {failure.rule.column!r}: {failure.failed} of {failure.non_blank} non-blank values "
+            f"({failure.share * 100:.1f} %) are not {failure.rule.describe(delivered_on)} "
+            f"(limit {contract.max_failed_share * 100:.1f} %), e.g. " + ", ".join(f"{where(row)} {value!r}" for row, value in failure.examples)
+            for failure in failures
+        ),
+    )
 
 
-def land_delivery(
-    lake: Lake, delivery: Delivery, providers_dir: Path, contract: ProviderContract | None = None
-) -> LoadResult:
+def land_delivery(lake: Lake, delivery: Delivery, providers_dir: Path, contract: ProviderContract | None = None) -> LoadResult:
     """Validate ``providers_dir / delivery.relative_path`` and make it the table's current delivery.
 
     ``contract`` defaults to the one declared in the dbt project (:func:`load_provider_contract`).
@@ -428,7 +452,7 @@ def land_delivery(
     """
     path = providers_dir / delivery.relative_path
     parsed = parse_delivery(delivery, path)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     check_values(delivery, parsed, path, contract or load_provider_contract(), now.date())
     ignored = [c for c in parsed.found_columns if c not in delivery.columns]
     if lake.current_delivery(delivery.name) == parsed.sha256:

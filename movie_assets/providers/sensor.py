@@ -40,21 +40,13 @@ def file_sha256(path: Path) -> str:
 
 def delivery_hashes(providers_dir: Path) -> dict[str, str]:
     """``{relative path: sha256}`` for every expected delivery file present in ``providers_dir``."""
-    return {
-        d.relative_path: file_sha256(providers_dir / d.relative_path)
-        for d in DELIVERIES
-        if (providers_dir / d.relative_path).is_file()
-    }
+    return {d.relative_path: file_sha256(providers_dir / d.relative_path) for d in DELIVERIES if (providers_dir / d.relative_path).is_file()}
 
 
 def changed_providers(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     """Providers (``critic``, ``audience``, ``box_office``) with a file whose hash is new or
     differs from ``previous``; a file that disappeared changes nothing (its last load stays)."""
-    changed = {
-        d.provider
-        for d in DELIVERIES
-        if d.relative_path in current and current[d.relative_path] != previous.get(d.relative_path)
-    }
+    changed = {d.provider for d in DELIVERIES if d.relative_path in current and current[d.relative_path] != previous.get(d.relative_path)}
     return sorted(changed)
 
 
@@ -86,14 +78,10 @@ def provider_files_sensor(context: SensorEvaluationContext, paths: PipelinePaths
     current = delivery_hashes(providers_dir)
     providers = changed_providers(previous, current)
     if not providers:
-        return SensorResult(
-            skip_reason=SkipReason(f"no changed delivery in {providers_dir}"), cursor=json.dumps(current, sort_keys=True)
-        )
+        return SensorResult(skip_reason=SkipReason(f"no changed delivery in {providers_dir}"), cursor=json.dumps(current, sort_keys=True))
     if not lake.lake.partitions(TMDB_MOVIES_TABLE):
         return SensorResult(
-            skip_reason=SkipReason(
-                f"deliveries of {', '.join(providers)} wait for the first TMDB day in the lake; the first daily run loads them"
-            ),
+            skip_reason=SkipReason(f"deliveries of {', '.join(providers)} wait for the first TMDB day in the lake; the first daily run loads them"),
             cursor=json.dumps(current, sort_keys=True),
         )
     run_requests = []

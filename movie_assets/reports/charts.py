@@ -22,8 +22,8 @@ Their PNG checks are in :mod:`movie_assets.reports.checks`.
 
 import base64
 import struct
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
@@ -86,14 +86,11 @@ def plot_revenue_vs_budget(budget_usd: Sequence[float], revenue_usd: Sequence[fl
     axes = figure.add_subplot()
     if budget.size:
         profitable = revenue >= budget
-        axes.scatter(budget[profitable], revenue[profitable], s=28, alpha=0.7, color=_PROFIT,
-                     label=f"Profitable ({profitable.sum()})")
-        axes.scatter(budget[~profitable], revenue[~profitable], s=28, alpha=0.7, color=_LOSS,
-                     label=f"Loss-making ({(~profitable).sum()})")
+        axes.scatter(budget[profitable], revenue[profitable], s=28, alpha=0.7, color=_PROFIT, label=f"Profitable ({profitable.sum()})")
+        axes.scatter(budget[~profitable], revenue[~profitable], s=28, alpha=0.7, color=_LOSS, label=f"Loss-making ({(~profitable).sum()})")
         low = min(budget.min(), revenue.min()) / 2
         high = max(budget.max(), revenue.max()) * 2
-        axes.plot([low, high], [low, high], color=_NEUTRAL, linestyle="--", linewidth=1.5,
-                  label="Break-even (revenue = budget)")
+        axes.plot([low, high], [low, high], color=_NEUTRAL, linestyle="--", linewidth=1.5, label="Break-even (revenue = budget)")
         axes.set_xlim(low, high)
         axes.set_ylim(low, high)
         axes.set_xscale("log")
@@ -111,8 +108,9 @@ def plot_revenue_vs_budget(budget_usd: Sequence[float], revenue_usd: Sequence[fl
     return _save(figure, path)
 
 
-def plot_roi_by_genre(genres: Sequence[str], median_roi: Sequence[float], portfolio_roi: Sequence[float],
-                      total_movies: Sequence[int], path: Path) -> Path:
+def plot_roi_by_genre(
+    genres: Sequence[str], median_roi: Sequence[float], portfolio_roi: Sequence[float], total_movies: Sequence[int], path: Path
+) -> Path:
     """Horizontal bars of median and portfolio ROI per genre (ratios: 1.0 = +100 %),
     sorted by median ROI; labels carry each genre's film count. Writes ``path``."""
     order = np.argsort(np.asarray(median_roi, dtype=float))
@@ -125,8 +123,7 @@ def plot_roi_by_genre(genres: Sequence[str], median_roi: Sequence[float], portfo
         positions = np.arange(len(names))
         height = 0.4
         axes.barh(positions + height / 2, median, height, color=_NEUTRAL, label="Median ROI per film")
-        axes.barh(positions - height / 2, portfolio, height, color=_ACCENT,
-                  label="Portfolio ROI (total revenue / total budget - 1)")
+        axes.barh(positions - height / 2, portfolio, height, color=_ACCENT, label="Portfolio ROI (total revenue / total budget - 1)")
         axes.set_yticks(positions, names)
         axes.axvline(0, color="black", linewidth=1)
         axes.legend(loc="lower right")
@@ -141,8 +138,7 @@ def plot_roi_by_genre(genres: Sequence[str], median_roi: Sequence[float], portfo
     return _save(figure, path)
 
 
-def plot_popularity_vs_rating(vote_average: Sequence[float], popularity: Sequence[float],
-                              vote_count: Sequence[int], path: Path) -> Path:
+def plot_popularity_vs_rating(vote_average: Sequence[float], popularity: Sequence[float], vote_count: Sequence[int], path: Path) -> Path:
     """Scatter of TMDB popularity (log scale, unitless TMDB score) against mean vote (0-10);
     marker area grows with the number of votes. Movies without votes are left out. Writes ``path``."""
     rating = np.asarray(vote_average, dtype=float)
@@ -154,10 +150,9 @@ def plot_popularity_vs_rating(vote_average: Sequence[float], popularity: Sequenc
     axes = figure.add_subplot()
     if rating.size:
         sizes = 10 + 190 * np.sqrt(votes / votes.max())
-        points = axes.scatter(rating, popular, s=sizes, c=np.log10(votes), cmap="viridis", alpha=0.7,
-                              edgecolors="white", linewidths=0.5)
+        points = axes.scatter(rating, popular, s=sizes, c=np.log10(votes), cmap="viridis", alpha=0.7, edgecolors="white", linewidths=0.5)
         colorbar = figure.colorbar(points, ax=axes)
-        colorbar.formatter = FuncFormatter(lambda value, _: f"{10 ** value:,.0f}")
+        colorbar.formatter = FuncFormatter(lambda value, _: f"{10**value:,.0f}")
         colorbar.update_ticks()
         colorbar.set_label("Votes (count, log scale)")
         axes.set_yscale("log")
@@ -175,8 +170,7 @@ def plot_popularity_vs_rating(vote_average: Sequence[float], popularity: Sequenc
     return _save(figure, path)
 
 
-def plot_yearly_revenue(years: Sequence[int], total_revenue_usd: Sequence[float], film_count: Sequence[int],
-                        path: Path) -> Path:
+def plot_yearly_revenue(years: Sequence[int], total_revenue_usd: Sequence[float], film_count: Sequence[int], path: Path) -> Path:
     """Bars of total worldwide revenue (USD) per release year with the number of films
     released that year as a line on a second axis. Writes ``path``."""
     given = np.asarray(years, dtype=int)
@@ -208,9 +202,14 @@ def plot_yearly_revenue(years: Sequence[int], total_revenue_usd: Sequence[float]
     return _save(figure, path)
 
 
-def plot_franchise_vs_standalone(segments: Sequence[str], film_count: Sequence[int],
-                                 mean_revenue_usd: Sequence[float], mean_roi: Sequence[float],
-                                 mean_vote_average: Sequence[float], path: Path) -> Path:
+def plot_franchise_vs_standalone(
+    segments: Sequence[str],
+    film_count: Sequence[int],
+    mean_revenue_usd: Sequence[float],
+    mean_roi: Sequence[float],
+    mean_vote_average: Sequence[float],
+    path: Path,
+) -> Path:
     """Four panels comparing segments (e.g. Franchise, Standalone): film count, mean
     revenue (USD), mean ROI (ratio, shown in %) and mean vote (0-10). Writes ``path``."""
     figure = _figure()
@@ -235,21 +234,27 @@ def plot_franchise_vs_standalone(segments: Sequence[str], film_count: Sequence[i
     panels[1][1].set_ylim(0, 10)
     figure.suptitle("Franchise (collection) vs standalone films", fontsize=18)
     if "Unknown" in segments:
-        figure.text(0.5, 0.01, "Unknown: the TMDB record does not say whether the film belongs to a collection.",
-                    ha="center", fontsize=11, color="dimgray")
+        figure.text(
+            0.5, 0.01, "Unknown: the TMDB record does not say whether the film belongs to a collection.", ha="center", fontsize=11, color="dimgray"
+        )
     figure.tight_layout(rect=(0, 0.03, 1, 1))
     return _save(figure, path)
 
 
-def plot_top_directors_by_revenue(director_names: Sequence[str], total_revenue_usd: Sequence[float],
-                                  films_with_revenue: Sequence[int], movies_with_credits: int | None,
-                                  movies_total: int | None, path: Path) -> Path:
+def plot_top_directors_by_revenue(
+    director_names: Sequence[str],
+    total_revenue_usd: Sequence[float],
+    films_with_revenue: Sequence[int],
+    movies_with_credits: int | None,
+    movies_total: int | None,
+    path: Path,
+) -> Path:
     """Horizontal bars of each director's total worldwide revenue (USD, nominal), in the order
     given (best first, drawn at the top); labels carry the films adding up the total. The
     subtitle says the ranking covers ``movies_with_credits`` of ``movies_total`` movies (those
     with known credits); both are None when there is no row to read them from. Writes ``path``."""
     revenue = np.nan_to_num(np.asarray(total_revenue_usd, dtype=float))
-    names = [f"{name} ({films} films)" for name, films in zip(director_names, films_with_revenue)]
+    names = [f"{name} ({films} films)" for name, films in zip(director_names, films_with_revenue, strict=True)]
     figure = _figure()
     axes = figure.add_subplot()
     if names:
@@ -266,8 +271,7 @@ def plot_top_directors_by_revenue(director_names: Sequence[str], total_revenue_u
     axes.grid(True, axis="x", alpha=0.3)
     figure.suptitle("Top directors by total worldwide revenue", fontsize=18)
     if movies_with_credits is not None and movies_total is not None:
-        axes.set_title(f"covers {movies_with_credits:,} of {movies_total:,} movies with known credits",
-                       fontsize=13, color="dimgray")
+        axes.set_title(f"covers {movies_with_credits:,} of {movies_total:,} movies with known credits", fontsize=13, color="dimgray")
     axes.set_xlabel("Total worldwide revenue of their films (USD, nominal)")
     axes.set_ylabel("Director (films with known revenue)")
     figure.tight_layout()
@@ -299,8 +303,7 @@ def _chart_result(path: Path, title: str, plotted: int) -> MaterializeResult:
     )
 
 
-_CHART_ASSET = dict(key_prefix=["reports", "charts"], group_name="reports", kinds={"matplotlib", "python"},
-                    owners=["team:analytics"])
+_CHART_ASSET = dict(key_prefix=["reports", "charts"], group_name="reports", kinds={"matplotlib", "python"}, owners=["team:analytics"])
 
 
 @asset(deps=[AssetKey(["gold", "dim_movie"])], **_CHART_ASSET)
@@ -308,11 +311,9 @@ def revenue_vs_budget_png(duckdb: DuckDBResource, paths: PipelinePaths) -> Mater
     """``charts/revenue_vs_budget.png``: log-log revenue vs budget of ``gold.dim_movie`` with break-even line."""
     with duckdb.get_connection() as conn:
         data = conn.execute(
-            "SELECT budget_usd, revenue_usd FROM gold.dim_movie "
-            "WHERE budget_usd IS NOT NULL AND revenue_usd IS NOT NULL"
+            "SELECT budget_usd, revenue_usd FROM gold.dim_movie WHERE budget_usd IS NOT NULL AND revenue_usd IS NOT NULL"
         ).fetchnumpy()
-    path = plot_revenue_vs_budget(data["budget_usd"], data["revenue_usd"],
-                                  paths.reports / CHARTS_DIR / "revenue_vs_budget.png")
+    path = plot_revenue_vs_budget(data["budget_usd"], data["revenue_usd"], paths.reports / CHARTS_DIR / "revenue_vs_budget.png")
     return _chart_result(path, "Revenue vs budget", len(data["budget_usd"]))
 
 
@@ -320,11 +321,14 @@ def revenue_vs_budget_png(duckdb: DuckDBResource, paths: PipelinePaths) -> Mater
 def roi_by_genre_png(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
     """``charts/roi_by_genre.png``: median and portfolio ROI per genre from ``gold.mart_genre_roi``."""
     with duckdb.get_connection() as conn:
-        data = conn.execute(
-            "SELECT genre_name, median_roi, portfolio_roi, total_movies FROM gold.mart_genre_roi"
-        ).fetchnumpy()
-    path = plot_roi_by_genre(list(data["genre_name"]), data["median_roi"], data["portfolio_roi"],
-                             list(data["total_movies"]), paths.reports / CHARTS_DIR / "roi_by_genre.png")
+        data = conn.execute("SELECT genre_name, median_roi, portfolio_roi, total_movies FROM gold.mart_genre_roi").fetchnumpy()
+    path = plot_roi_by_genre(
+        list(data["genre_name"]),
+        data["median_roi"],
+        data["portfolio_roi"],
+        list(data["total_movies"]),
+        paths.reports / CHARTS_DIR / "roi_by_genre.png",
+    )
     return _chart_result(path, "ROI by genre", len(data["genre_name"]))
 
 
@@ -332,11 +336,10 @@ def roi_by_genre_png(duckdb: DuckDBResource, paths: PipelinePaths) -> Materializ
 def popularity_vs_rating_png(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
     """``charts/popularity_vs_rating.png``: TMDB popularity vs mean vote of ``gold.dim_movie``."""
     with duckdb.get_connection() as conn:
-        data = conn.execute(
-            "SELECT vote_average, popularity, vote_count FROM gold.dim_movie WHERE vote_count > 0"
-        ).fetchnumpy()
-    path = plot_popularity_vs_rating(data["vote_average"], data["popularity"], data["vote_count"],
-                                     paths.reports / CHARTS_DIR / "popularity_vs_rating.png")
+        data = conn.execute("SELECT vote_average, popularity, vote_count FROM gold.dim_movie WHERE vote_count > 0").fetchnumpy()
+    path = plot_popularity_vs_rating(
+        data["vote_average"], data["popularity"], data["vote_count"], paths.reports / CHARTS_DIR / "popularity_vs_rating.png"
+    )
     return _chart_result(path, "Popularity vs rating", len(data["vote_average"]))
 
 
@@ -344,11 +347,8 @@ def popularity_vs_rating_png(duckdb: DuckDBResource, paths: PipelinePaths) -> Ma
 def yearly_revenue_png(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
     """``charts/yearly_revenue.png``: revenue and film count per release year (``gold.rpt_yearly_revenue``)."""
     with duckdb.get_connection() as conn:
-        data = conn.execute(
-            "SELECT release_year, total_revenue_usd, film_count FROM gold.rpt_yearly_revenue ORDER BY release_year"
-        ).fetchnumpy()
-    path = plot_yearly_revenue(data["release_year"], data["total_revenue_usd"], data["film_count"],
-                               paths.reports / CHARTS_DIR / "yearly_revenue.png")
+        data = conn.execute("SELECT release_year, total_revenue_usd, film_count FROM gold.rpt_yearly_revenue ORDER BY release_year").fetchnumpy()
+    path = plot_yearly_revenue(data["release_year"], data["total_revenue_usd"], data["film_count"], paths.reports / CHARTS_DIR / "yearly_revenue.png")
     return _chart_result(path, "Yearly revenue and film count", len(data["release_year"]))
 
 
@@ -363,8 +363,9 @@ def franchise_vs_standalone_png(duckdb: DuckDBResource, paths: PipelinePaths) ->
             "FROM gold.rpt_franchise_vs_standalone ORDER BY segment_rank"
         ).fetchall()
     labels, film_count, mean_revenue_usd, mean_roi, mean_vote_average = [[row[i] for row in rows] for i in range(5)]
-    path = plot_franchise_vs_standalone(labels, film_count, mean_revenue_usd, mean_roi, mean_vote_average,
-                                        paths.reports / CHARTS_DIR / "franchise_vs_standalone.png")
+    path = plot_franchise_vs_standalone(
+        labels, film_count, mean_revenue_usd, mean_roi, mean_vote_average, paths.reports / CHARTS_DIR / "franchise_vs_standalone.png"
+    )
     return _chart_result(path, "Franchise vs standalone", len(labels))
 
 
@@ -380,9 +381,14 @@ def top_directors_by_revenue_png(duckdb: DuckDBResource, paths: PipelinePaths) -
         ).fetchall()
     # The coverage is the same on every row (one count per build); an empty table has none.
     movies_with_credits, movies_total = rows[0][4:6] if rows else (None, None)
-    path = plot_top_directors_by_revenue([row[1] for row in rows], [row[2] for row in rows], [row[3] for row in rows],
-                                         movies_with_credits, movies_total,
-                                         paths.reports / CHARTS_DIR / "top_directors_by_revenue.png")
+    path = plot_top_directors_by_revenue(
+        [row[1] for row in rows],
+        [row[2] for row in rows],
+        [row[3] for row in rows],
+        movies_with_credits,
+        movies_total,
+        paths.reports / CHARTS_DIR / "top_directors_by_revenue.png",
+    )
     return _chart_result(path, "Top directors by revenue", len(rows))
 
 

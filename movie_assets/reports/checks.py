@@ -10,16 +10,16 @@ All are non-blocking (severity WARN): the files are already written when they ru
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetsDefinition,
     MetadataValue,
     asset_check,
 )
 from dagster_duckdb import DuckDBResource
 
-from movie_assets.reports import charts, workbook
 from movie_assets.paths import PipelinePaths
+from movie_assets.reports import charts, workbook
 
 
 @asset_check(
@@ -38,8 +38,9 @@ def movie_data_xlsx_matches_dim_movie(duckdb: DuckDBResource, paths: PipelinePat
     with duckdb.get_connection() as conn:
         expected = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
     if not path.exists():
-        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
-                                description=f"{path} does not exist", metadata={"expected_rows": expected})
+        return AssetCheckResult(
+            passed=False, severity=AssetCheckSeverity.WARN, description=f"{path} does not exist", metadata={"expected_rows": expected}
+        )
     found = workbook.count_movies_rows(path)
     return AssetCheckResult(
         passed=found == expected,
@@ -61,13 +62,11 @@ def _png_check(chart: AssetsDefinition, file_name: str) -> AssetChecksDefinition
         path = paths.reports / charts.CHARTS_DIR / file_name
         metadata = {"path": MetadataValue.path(str(path))}
         if not path.exists() or path.stat().st_size == 0:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
-                                    description=f"{path} is missing or empty")
+            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata, description=f"{path} is missing or empty")
         try:
             width, height = charts.png_size(path)
         except ValueError as error:
-            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata,
-                                    description=str(error))
+            return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN, metadata=metadata, description=str(error))
         return AssetCheckResult(
             passed=(width, height) == (charts.WIDTH_PX, charts.HEIGHT_PX),
             severity=AssetCheckSeverity.WARN,

@@ -25,20 +25,21 @@ Rows are streamed from DuckDB into openpyxl's write-only worksheets, so memory s
 however many movies there are; every style is fixed before the first row is written.
 """
 
+import hashlib
 import itertools
-from copy import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
 
 from movie_assets.atomic_write import atomic_output
@@ -162,8 +163,7 @@ CHANGES_QUERY = """
 """
 #: The first line of sheet "KPIs": its figures are not the history's.
 KPI_CURRENT_VALUES_NOTE = (
-    "Money figures are current values (each movie's latest fetch); "
-    "the day's revisions are on sheet Changes, the history in gold.dim_movie_history"
+    "Money figures are current values (each movie's latest fetch); the day's revisions are on sheet Changes, the history in gold.dim_movie_history"
 )
 # One row: the reported partition (YYYY-MM-DD text, as the About sheet has always shown it).
 AS_OF_QUERY = """
@@ -203,7 +203,7 @@ def excel_value(value: Any) -> Any:
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", value)
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return value
     if isinstance(value, (list, tuple)):
@@ -218,36 +218,39 @@ def is_formula_like(value: Any) -> bool:
 
 class StyledCells:
     """Builds write-only cells for one write-only worksheet (what ``Workbook(write_only=True).create_sheet``
-    returns; openpyxl exports no public name for its type), reusing one style per (format, font, fill).
+    returns; openpyxl exports no public name for its type), one workbook named style per
+    (format, font, fill).
 
-    openpyxl registers a style by hashing its Font/number format on every assignment;
-    copying a prepared template's style array (as openpyxl's own ``WorksheetCopy`` does)
-    makes styled cells about as cheap as plain values, which matters at 500k rows.
+    openpyxl registers a style by hashing its Font/number format on every assignment; a
+    named style is registered once and assigning it by name copies its prepared style array,
+    which keeps styled cells about as cheap as plain values at 500k rows (bench/README.md,
+    "Excel workbook").
     """
 
     def __init__(self, sheet: Any):
         self.sheet = sheet
-        self._templates: dict[tuple, WriteOnlyCell] = {}
+        self.workbook: Workbook = sheet.parent
+        self._style_names: dict[tuple, str] = {}
 
-    def _template(self, number_format: str | None, font: Font | None, fill: PatternFill | None,
-                  as_text: bool) -> WriteOnlyCell:
-        key = (number_format, id(font), id(fill), as_text)
-        template = self._templates.get(key)
-        if template is None:
-            template = WriteOnlyCell(self.sheet)
-            if number_format:
-                template.number_format = number_format
-            if font is not None:
-                template.font = font
-            if fill is not None:
-                template.fill = fill
-            if as_text:
-                template.quotePrefix = True
-            self._templates[key] = template
-        return template
+    def _style_name(self, number_format: str | None, font: Font | None, fill: PatternFill | None) -> str:
+        key = (number_format, id(font), id(fill))
+        name = self._style_names.get(key)
+        if name is None:
+            # Named after its content, so sheets sharing a style share one named style.
+            name = f"movies {number_format or 'General'} {hashlib.sha1(repr((font, fill)).encode()).hexdigest()[:8]}"
+            if name not in self.workbook.named_styles:
+                style = NamedStyle(name=name)
+                if number_format:
+                    style.number_format = number_format
+                if font is not None:
+                    style.font = font
+                if fill is not None:
+                    style.fill = fill
+                self.workbook.add_named_style(style)
+            self._style_names[key] = name
+        return name
 
-    def cell(self, value: Any, number_format: str | None = None, font: Font | None = None,
-             fill: PatternFill | None = None) -> Any:
+    def cell(self, value: Any, number_format: str | None = None, font: Font | None = None, fill: PatternFill | None = None) -> Any:
         """A cell for ``value``: the plain value when it needs no style, else a styled
         ``WriteOnlyCell``. Formula-like text (see :func:`is_formula_like`) is stored as a
         string cell with Excel's quote prefix, so it is shown as in the data and never
@@ -260,7 +263,9 @@ class StyledCells:
             return value
         cell = WriteOnlyCell(self.sheet)
         # The style goes first: binding a date to an unstyled cell would register a default date format.
-        cell._style = copy(self._template(number_format, font, fill, as_text)._style)
+        cell.style = self._style_name(number_format, font, fill)
+        if as_text:
+            cell.quotePrefix = True
         cell.value = value
         if as_text:
             cell.data_type = "s"
@@ -268,7 +273,7 @@ class StyledCells:
 
     def row(self, values: Sequence[Any], columns: Sequence[Column], font: Font | None = None) -> list[Any]:
         """Cells for one data row, each with its column's number format and ``font``."""
-        return [self.cell(value, column.number_format, font) for value, column in zip(values, columns)]
+        return [self.cell(value, column.number_format, font) for value, column in zip(values, columns, strict=True)]
 
     def header(self, columns: Sequence[Column]) -> list[Any]:
         """Header cells: bold white on dark blue."""
@@ -283,9 +288,14 @@ def _table_sheet(workbook: Workbook, title: str, columns: Sequence[Column]) -> t
     return sheet, StyledCells(sheet)
 
 
-def _write_table(workbook: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-                 row_font: Callable[[Sequence[Any]], Font | None] = lambda row: None,
-                 max_rows: int | None = None) -> int:
+def _write_table(
+    workbook: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    row_font: Callable[[Sequence[Any]], Font | None] = lambda row: None,
+    max_rows: int | None = None,
+) -> int:
     """A sheet with a header, frozen top row, autofilter over all rows; returns data rows written.
 
     The autofilter range must be known before streaming, so ``max_rows`` (when given) sizes it;
@@ -347,14 +357,16 @@ def _write_kpis(workbook: Workbook, rows: Iterable[Sequence[Any]]) -> int:
             sheet.append([cells.cell(coverage_note(movies_with_credits, movies_total), font=_NOTE_FONT)])
         sheet.append(cells.header(KPI_COLUMNS))
         for _, rank, subject, subject_type, metric, value, unit, _, _ in group:
-            sheet.append([
-                cells.cell(rank, "0"),
-                cells.cell(subject),
-                cells.cell(subject_type),
-                cells.cell(metric),
-                cells.cell(value, _kpi_number_format(unit)),
-                cells.cell(unit),
-            ])
+            sheet.append(
+                [
+                    cells.cell(rank, "0"),
+                    cells.cell(subject),
+                    cells.cell(subject_type),
+                    cells.cell(metric),
+                    cells.cell(value, _kpi_number_format(unit)),
+                    cells.cell(unit),
+                ]
+            )
             written += 1
     return written
 
@@ -377,9 +389,7 @@ def late_days_note(rows: Sequence[tuple[date, date, int, int]]) -> str:
     """
     if not rows:
         return "none"
-    return "; ".join(
-        f"{day} (values of {observed}, {late:,} of {movies:,} movies)" for day, observed, late, movies in rows
-    )
+    return "; ".join(f"{day} (values of {observed}, {late:,} of {movies:,} movies)" for day, observed, late, movies in rows)
 
 
 def _write_about(workbook: Workbook, items: Sequence[tuple[str, Any]]) -> None:
@@ -437,11 +447,9 @@ def write_report_workbook(
     workbook = Workbook(write_only=True)
     counts = {
         "Movies": _write_table(workbook, "Movies", MOVIES_COLUMNS, movies, _action_font, movie_count),
-        "Genre ROI": _write_table(workbook, "Genre ROI", GENRE_ROI_COLUMNS, genre_roi_rows,
-                                  max_rows=len(genre_roi_rows)),
+        "Genre ROI": _write_table(workbook, "Genre ROI", GENRE_ROI_COLUMNS, genre_roi_rows, max_rows=len(genre_roi_rows)),
         "KPIs": _write_kpis(workbook, kpis),
-        "Dead letters": _write_table(workbook, "Dead letters", DEAD_LETTER_COLUMNS, dead_letter_rows,
-                                     max_rows=len(dead_letter_rows)),
+        "Dead letters": _write_table(workbook, "Dead letters", DEAD_LETTER_COLUMNS, dead_letter_rows, max_rows=len(dead_letter_rows)),
         "Changes": _write_table(workbook, "Changes", CHANGES_COLUMNS, change_rows, max_rows=len(change_rows)),
     }
     _write_about(workbook, [*about, *((f"Rows: {sheet}", count) for sheet, count in counts.items())])
@@ -497,9 +505,9 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
     """
     path = paths.reports / WORKBOOK_NAME
     with duckdb.get_connection() as conn:
-        (
-            partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source, observed_date, observed_late
-        ) = conn.execute(AS_OF_QUERY).fetchone()
+        (partition, fetched_at, fetched_by_run_id, movies_in_partition, tmdb_source, observed_date, observed_late) = conn.execute(
+            AS_OF_QUERY
+        ).fetchone()
         late_days = conn.execute(LATE_DAYS_QUERY).fetchall()
         movie_count = conn.execute("SELECT count(*) FROM gold.dim_movie").fetchone()[0]
         genre_roi = conn.execute(GENRE_ROI_QUERY).fetchall()
@@ -508,7 +516,7 @@ def movie_data_xlsx(context: AssetExecutionContext, duckdb: DuckDBResource, path
         changes = conn.execute(CHANGES_QUERY).fetchall()
         about = [
             ("Report", WORKBOOK_NAME),
-            ("Generated at (UTC)", datetime.now(timezone.utc)),
+            ("Generated at (UTC)", datetime.now(UTC)),
             ("Dagster run id", context.run_id),
             ("Partition", partition),
             ("TMDB fetched at (UTC)", fetched_at),

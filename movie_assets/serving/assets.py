@@ -98,9 +98,7 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
             "blocking check upstream failed, so readers only ever see audited data."
         ),
     )
-    def warehouse_snapshot(
-        context: AssetExecutionContext, duckdb: DuckDBWarehouseResource, lake: LakeResource, serving: ServingResource
-    ):
+    def warehouse_snapshot(context: AssetExecutionContext, duckdb: DuckDBWarehouseResource, lake: LakeResource, serving: ServingResource):
         """Evaluate the drift gates, then publish the build; see
         :func:`movie_assets.serving.publish.publish_snapshot`.
 
@@ -140,7 +138,8 @@ def build_publish_asset(audited: list[AssetKey]) -> AssetsDefinition:
         if stopped:
             raise Failure(
                 description=(
-                    f"not published, readers keep {previous.name if previous else 'nothing'}: " + "; ".join(stopped)
+                    f"not published, readers keep {previous.name if previous else 'nothing'}: "
+                    + "; ".join(stopped)
                     + " (accept a real change for one run with make run ACCEPT=<check name>)"
                 ),
                 metadata={"gates": MetadataValue.json(stopped)},

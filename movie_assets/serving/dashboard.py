@@ -59,9 +59,7 @@ def _load(resolved_path: str, modified_ns: int) -> DashboardData:
 def _not_ready(reason: str) -> None:
     st.title("Movie analytics")
     st.warning(
-        f"No data to show yet: {reason}.\n\n"
-        "Build the warehouse with `make run` (the whole pipeline for today's partition), "
-        "then refresh this page."
+        f"No data to show yet: {reason}.\n\nBuild the warehouse with `make run` (the whole pipeline for today's partition), then refresh this page."
     )
 
 
@@ -85,10 +83,7 @@ def _header(data: DashboardData) -> None:
     loaded.metric("Movies loaded", f"{header.movies_loaded:,}")
     dead.metric("Dead letters of the day", f"{header.dead_letters:,}")
     if header.dead_letters:
-        st.caption(
-            "Dead letters by reason: "
-            + ", ".join(f"{row.reason} {row.dead_letters}" for row in header.dead_letters_by_reason.itertuples())
-        )
+        st.caption("Dead letters by reason: " + ", ".join(f"{row.reason} {row.dead_letters}" for row in header.dead_letters_by_reason.itertuples()))
 
 
 def _kpis(data: DashboardData) -> None:
@@ -108,7 +103,7 @@ def _kpis(data: DashboardData) -> None:
     # gold.kpi_summary's reading order (kpi_order): its first KPI is the default.
     kpi = st.selectbox("KPI list (gold.kpi_summary)", kpi_names, index=0, key="kpi")
     table = kpi_table(data, kpi)
-    table["value"] = [format_kpi_value(value, unit) for value, unit in zip(table["value"], table["unit"])]
+    table["value"] = [format_kpi_value(value, unit) for value, unit in zip(table["value"], table["unit"], strict=True)]
     st.dataframe(table, hide_index=True, width="stretch")
     coverage = credit_coverage(data, kpi)
     if coverage:
@@ -138,9 +133,7 @@ def _genres(data: DashboardData) -> None:
         st.altair_chart(chart, width="stretch")
     with roi:
         st.subheader("Return on investment by genre")
-        long = data.genre_roi.melt(
-            id_vars=["genre_name", "total_movies"], value_vars=["median_roi", "portfolio_roi"], var_name="measure"
-        )
+        long = data.genre_roi.melt(id_vars=["genre_name", "total_movies"], value_vars=["median_roi", "portfolio_roi"], var_name="measure")
         chart = (
             alt.Chart(long)
             .mark_bar()
@@ -194,9 +187,9 @@ def _top_movies(data: DashboardData) -> None:
         chosen = year_col.slider("Release years", first, max(last, first + 1), (first, max(last, first + 1)), key="years")
         year_range = None if chosen == (first, max(last, first + 1)) else chosen
     min_votes = votes_col.number_input("Minimum votes", min_value=0, value=0, step=100, key="min_votes")
-    shown = filter_top_movies(
-        data, genre=None if genre == ALL_GENRES else genre, years=year_range, min_votes=int(min_votes)
-    )[list(TOP_MOVIE_COLUMNS)].rename(columns=TOP_MOVIE_COLUMNS)
+    shown = filter_top_movies(data, genre=None if genre == ALL_GENRES else genre, years=year_range, min_votes=int(min_votes))[
+        list(TOP_MOVIE_COLUMNS)
+    ].rename(columns=TOP_MOVIE_COLUMNS)
     st.caption(
         f"Showing {len(shown)} of {len(movies)} movies of the latest snapshot day (gold.vw_top_movies), "
         "by popularity rank; click a column header to sort."

@@ -46,8 +46,18 @@ TOP_GENRES = 10
 #: What a movie's timeline shows of ``gold.dim_movie_history``: dates, the money and
 #: descriptive attributes (USD, minutes), and which attributes each version changed.
 HISTORY_COLUMNS = (
-    "movie_id", "valid_from", "valid_to", "last_seen_date", "title", "status", "release_date",
-    "runtime_minutes", "budget_usd", "revenue_usd", "genres", "changed_attributes",
+    "movie_id",
+    "valid_from",
+    "valid_to",
+    "last_seen_date",
+    "title",
+    "status",
+    "release_date",
+    "runtime_minutes",
+    "budget_usd",
+    "revenue_usd",
+    "genres",
+    "changed_attributes",
 )
 
 
@@ -190,10 +200,7 @@ def load_dashboard(duckdb_path: Path) -> DashboardData:
 
 
 def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
-    present = {
-        f"{schema}.{name}"
-        for schema, name in conn.sql("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-    }
+    present = {f"{schema}.{name}" for schema, name in conn.sql("SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
     missing = [table for table in REQUIRED_TABLES if table not in present]
     if missing:
         raise WarehouseNotReady(f"the warehouse has no {', '.join(missing)} yet")
@@ -217,36 +224,33 @@ def _read(conn: duckdb.DuckDBPyConnection) -> DashboardData:
         min_movies_per_genre=None if genre_roi.empty else int(genre_roi["min_movies_per_genre"].iloc[0]),
         top_movies=top_movies,
         movie_genres=conn.sql(
-            "SELECT bridge.movie_id, genre.genre_name FROM gold.bridge_movie_genre AS bridge "
-            "JOIN gold.dim_genre AS genre USING (genre_id)"
+            "SELECT bridge.movie_id, genre.genre_name FROM gold.bridge_movie_genre AS bridge JOIN gold.dim_genre AS genre USING (genre_id)"
         ).df(),
         movies_latest=conn.sql(
             "SELECT movie_id, title, budget_usd, revenue_usd, popularity, vote_average, vote_count, is_current "
             "FROM gold.vw_movie_latest ORDER BY movie_id"
         ).df(),
         match_summary=conn.sql(
-            "SELECT source_a, source_b, match_method, films FROM gold.movies_unified_match_summary "
-            "ORDER BY source_a, source_b, films DESC"
+            "SELECT source_a, source_b, match_method, films FROM gold.movies_unified_match_summary ORDER BY source_a, source_b, films DESC"
         ).df(),
         late_days=conn.sql("SELECT * FROM gold.rpt_late_observations ORDER BY snapshot_date").df(),
         changes=conn.sql(
             "SELECT movie_id, title, attribute, old_value, new_value, change_kind, change_date "
             "FROM gold.rpt_changes_of_the_day ORDER BY movie_id, attribute"
-        ).df() if has_history else pd.DataFrame(),
-        history=conn.sql(
-            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM gold.dim_movie_history ORDER BY movie_id, valid_from"
-        ).df() if has_history else pd.DataFrame(columns=list(HISTORY_COLUMNS)),
+        ).df()
+        if has_history
+        else pd.DataFrame(),
+        history=conn.sql(f"SELECT {', '.join(HISTORY_COLUMNS)} FROM gold.dim_movie_history ORDER BY movie_id, valid_from").df()
+        if has_history
+        else pd.DataFrame(columns=list(HISTORY_COLUMNS)),
     )
 
 
 def _header(conn: duckdb.DuckDBPyConnection, as_of: dict, has_publication: bool) -> Header:
     by_reason = conn.sql(
-        "SELECT reason, count(*) AS dead_letters FROM gold.rpt_tmdb_dead_letters "
-        "GROUP BY reason ORDER BY dead_letters DESC, reason"
+        "SELECT reason, count(*) AS dead_letters FROM gold.rpt_tmdb_dead_letters GROUP BY reason ORDER BY dead_letters DESC, reason"
     ).df()
-    publication = (
-        _one_row(conn, "SELECT * FROM meta.publication ORDER BY published_at DESC LIMIT 1") if has_publication else None
-    )
+    publication = _one_row(conn, "SELECT * FROM meta.publication ORDER BY published_at DESC LIMIT 1") if has_publication else None
     if publication is None:
         provenance = dict(
             partition_date=as_of["partition_date"],
@@ -288,7 +292,7 @@ def late_days_text(data: DashboardData) -> str | None:
 def _one_row(conn: duckdb.DuckDBPyConnection, sql: str) -> dict | None:
     relation = conn.sql(sql)
     rows = relation.limit(1).fetchall()
-    return dict(zip(relation.columns, rows[0])) if rows else None
+    return dict(zip(relation.columns, rows[0], strict=True)) if rows else None
 
 
 def filter_top_movies(

@@ -35,7 +35,14 @@ import duckdb
 #: The columns readers use, per gold table: money, votes, popularity and dates.
 PROFILED_COLUMNS: dict[str, tuple[str, ...]] = {
     "gold.dim_movie": (
-        "budget_usd", "revenue_usd", "profit_usd", "roi", "vote_average", "vote_count", "popularity", "release_date",
+        "budget_usd",
+        "revenue_usd",
+        "profit_usd",
+        "roi",
+        "vote_average",
+        "vote_count",
+        "popularity",
+        "release_date",
     ),
     "gold.fact_movie_daily": ("budget_usd", "revenue_usd", "vote_average", "vote_count", "popularity"),
     "gold.mart_genre_roi": ("avg_roi", "median_roi", "portfolio_roi", "total_budget", "total_revenue", "avg_vote_average"),
@@ -92,8 +99,7 @@ def _gold_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _column_profiles(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> dict[str, dict]:
     types = dict(
         conn.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = ?",
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
             table.split("."),
         ).fetchall()
     )
@@ -108,7 +114,7 @@ def _column_profiles(conn: duckdb.DuckDBPyConnection, table: str, columns: list[
     row = conn.execute(f"SELECT {', '.join(parts)} FROM {table} {where}").fetchone()
     rows = row[0]
     profiles = {}
-    for position, column in enumerate(columns):
+    for column in columns:
         if column not in present:
             # A renamed or dropped column reads as entirely NULL: the gate names it.
             profiles[f"{table}.{column}"] = {"rows": rows, "non_null_share": 0.0, "distinct": 0, "mean": None, "median": None}
@@ -204,8 +210,7 @@ def evaluate_gates(current: dict, published: dict | None, limits: GateLimits) ->
             share_before, share_now = before["distinct"] / before["rows"], now["distinct"] / now["rows"]
             if share_now < share_before * (1 - limits.max_row_loss):
                 results["gold_column_profiles"].lines.append(
-                    f"{column} distinct values {now['distinct']:,} in {now['rows']:,} rows, "
-                    f"published {before['distinct']:,} in {before['rows']:,}"
+                    f"{column} distinct values {now['distinct']:,} in {now['rows']:,} rows, published {before['distinct']:,} in {before['rows']:,}"
                 )
         for measure in ("mean", "median"):
             shift = _shift(now[measure], before[measure])
@@ -229,8 +234,7 @@ def published_profile(snapshot: Path | None) -> dict | None:
         return None
     with duckdb.connect(str(snapshot), read_only=True) as conn:
         has_profile = conn.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'meta' AND table_name = 'publication' "
-            "AND column_name = 'profile'"
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'meta' AND table_name = 'publication' AND column_name = 'profile'"
         ).fetchone()[0]
         if has_profile:
             stored = conn.execute("SELECT profile FROM meta.publication ORDER BY published_at DESC LIMIT 1").fetchone()

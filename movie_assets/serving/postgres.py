@@ -30,10 +30,10 @@ import json
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import psycopg
@@ -176,11 +176,7 @@ def manifest_keys(manifest_path: Path, schema: str = "gold") -> Keys:
         json.JSONDecodeError: it is not JSON.
     """
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
-    models = {
-        unique_id: node
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node.get("schema") == schema
-    }
+    models = {unique_id: node for unique_id, node in manifest["nodes"].items() if node["resource_type"] == "model" and node.get("schema") == schema}
     keys = Keys()
     for node in models.values():
         name = node.get("alias") or node["name"]
@@ -267,9 +263,8 @@ def copy_table(
         psycopg.Error: PostgreSQL refused a row (the message names the column and line).
     """
     filters = [condition for condition in (table.where, where) if condition]
-    query = (
-        f"SELECT {', '.join(csv_expression(column, data_type) for column, data_type in table.columns)} "
-        f'FROM "{table.schema}"."{table.name}"' + (f" WHERE {' AND '.join(filters)}" if filters else "")
+    query = f'SELECT {", ".join(csv_expression(column, data_type) for column, data_type in table.columns)} FROM "{table.schema}"."{table.name}"' + (
+        f" WHERE {' AND '.join(filters)}" if filters else ""
     )
     statement = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(target_schema), sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(column) for column, _ in table.columns)
@@ -370,7 +365,9 @@ def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: K
         partitioned = table.schema == "gold" and table.name == FACT_TABLE
         conn.execute(
             sql.SQL("CREATE TABLE {}.{} ({}){}").format(
-                staging, sql.Identifier(table.name), _column_definitions(table, keys),
+                staging,
+                sql.Identifier(table.name),
+                _column_definitions(table, keys),
                 sql.SQL(" PARTITION BY LIST ({})").format(sql.Identifier(PARTITION_COLUMN)) if partitioned else sql.SQL(""),
             )
         )
@@ -390,8 +387,11 @@ def _create_partition(conn: psycopg.Connection, schema: str, date_id: int) -> No
     # without scanning it (PostgreSQL skips the scan when a constraint implies the bound).
     conn.execute(
         sql.SQL("ALTER TABLE {}.{} ADD CONSTRAINT {} CHECK ({} = {})").format(
-            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(f"{name}_day"),
-            sql.Identifier(PARTITION_COLUMN), sql.Literal(date_id),
+            sql.Identifier(schema),
+            sql.Identifier(name),
+            sql.Identifier(f"{name}_day"),
+            sql.Identifier(PARTITION_COLUMN),
+            sql.Literal(date_id),
         )
     )
 
@@ -453,8 +453,11 @@ def _swap(conn: psycopg.Connection, reused_days: list[int], log: Callable[[str],
                     conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, sql.Identifier("gold" + STAGING_SUFFIX)))
                     conn.execute(
                         sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
-                            sql.Identifier("gold" + STAGING_SUFFIX), sql.Identifier(FACT_TABLE),
-                            sql.Identifier("gold" + STAGING_SUFFIX), name, sql.Literal(date_id),
+                            sql.Identifier("gold" + STAGING_SUFFIX),
+                            sql.Identifier(FACT_TABLE),
+                            sql.Identifier("gold" + STAGING_SUFFIX),
+                            name,
+                            sql.Literal(date_id),
                         )
                     )
                 for schema in PUBLISHED_SCHEMAS:
@@ -516,7 +519,7 @@ def publish_postgres(
         ensure_reader_role(conn, reader_password)
         tables = served_tables(source, window)
         fact = next((table for table in tables if table.schema == "gold" and table.name == FACT_TABLE), None)
-        days = dict(source.execute(f'SELECT {PARTITION_COLUMN}, count(*) FROM gold.{FACT_TABLE} GROUP BY 1').fetchall()) if fact else {}
+        days = dict(source.execute(f"SELECT {PARTITION_COLUMN}, count(*) FROM gold.{FACT_TABLE} GROUP BY 1").fetchall()) if fact else {}
         published = published_day_counts(conn) if window_ids is not None else {}
         reused = sorted(day for day, rows in days.items() if day not in window_ids and published.get(day) == rows) if window_ids is not None else []
         load_days = sorted(day for day in days if day not in reused)

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -84,8 +84,7 @@ def _tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[
     return [
         row[0]
         for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
-            "ORDER BY table_name",
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? ORDER BY table_name",
             [catalog, schema],
         ).fetchall()
     ]
@@ -121,9 +120,7 @@ def _rewrite(staging: Path, target: Path, storage_version: str) -> None:
 
 def _storage_tag(conn: duckdb.DuckDBPyConnection) -> str:
     """The storage version DuckDB tags the connection's database with, e.g. ``v1.0.0+``."""
-    return conn.execute(
-        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchall()[0][0]
+    return conn.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
 
 
 def _freeze(conn: duckdb.DuckDBPyConnection, lake: Lake) -> dict[str, int]:
@@ -212,7 +209,7 @@ def _record(
         [
             run_id,
             partition_date,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
             tmdb_source,
             json.dumps(counts, sort_keys=True),
             snapshot_name,
@@ -274,7 +271,7 @@ def publish_snapshot(
             DuckDB does not know ``storage_version``.
         OSError: the serving folder cannot be written.
     """
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     serving_dir.mkdir(parents=True, exist_ok=True)
     previous = current_snapshot(readers_path)
     name = f"{SNAPSHOT_PREFIX}{started:%Y%m%dT%H%M%S%fZ}-{run_id[:8]}.duckdb"
@@ -302,5 +299,5 @@ def publish_snapshot(
     readers_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_symlink(readers_path, os.path.relpath(snapshot, readers_path.parent))
     removed = apply_retention(serving_dir, keep, snapshot)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    seconds = (datetime.now(UTC) - started).total_seconds()
     return Publication(snapshot, previous.name if previous else None, counts, removed, seconds, written_version)

@@ -28,42 +28,53 @@ written and an observation event saying so.
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
-from dagster import AssetExecutionContext, AssetObservation, AssetsDefinition, AssetSpec, Config, DailyPartitionsDefinition, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetObservation,
+    AssetsDefinition,
+    AssetSpec,
+    Config,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    multi_asset,
+)
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from movie_assets.tmdb.dead_letters import DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
-from movie_assets.tmdb.id_list import parse_id_list
-from movie_assets.warehouse.metadata import table_metadata
 from movie_assets.partitions import ONE_DAY_PER_RUN
 from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import MAX_PAGE, FetchResult, TMDBClient
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_SCHEMA, DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
+from movie_assets.tmdb.id_list import parse_id_list
 from movie_assets.tmdb.observation import missing_observation_message, plan_observation, utc_now
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.lake import Lake, LakeResource
+from movie_assets.warehouse.metadata import table_metadata
 
 TMDB_MOVIES_TABLE = "bronze.tmdb_movies"
 #: ``bronze.tmdb_movies``, declared once: the rows :func:`fetched_rows` writes, the empty table
 #: of a first run (:func:`movie_assets.warehouse.lake.schema_ddl`) and dbt's source
 #: ``bronze.tmdb_movies`` (checked by tests/unit/test_bronze_schemas.py) all follow it.
 #: ``payload`` is the JSON body as text; ``partition_date`` lives in the lake's folder names.
-TMDB_MOVIES_SCHEMA = pa.schema([
-    pa.field("movie_id", pa.int64(), nullable=False),
-    pa.field("payload", pa.string(), nullable=False),
-    pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    pa.field("partition_date", pa.date32(), nullable=False),
-    pa.field("run_id", pa.string(), nullable=False),
-    pa.field("http_status", pa.int32(), nullable=False),
-    pa.field("request_path", pa.string(), nullable=False),
-    pa.field("tmdb_source", pa.string(), nullable=False),
-])
+TMDB_MOVIES_SCHEMA = pa.schema(
+    [
+        pa.field("movie_id", pa.int64(), nullable=False),
+        pa.field("payload", pa.string(), nullable=False),
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("partition_date", pa.date32(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("http_status", pa.int32(), nullable=False),
+        pa.field("request_path", pa.string(), nullable=False),
+        pa.field("tmdb_source", pa.string(), nullable=False),
+    ]
+)
 ID_SOURCES = ("ids-file", "discover", "changes")
 PROGRESS_EVERY_SECONDS = 5.0
 OWNERS = ["team:data-engineering"]
@@ -296,9 +307,7 @@ def fetched_rows(results: list[FetchResult], partition_date: str, run_id: str, t
 
 def partition_row_count(conn: duckdb.DuckDBPyConnection, partition_date: str) -> int:
     """Rows of ``bronze.tmdb_movies`` for ``partition_date`` (YYYY-MM-DD)."""
-    return conn.execute(
-        f"SELECT count(*) FROM {TMDB_MOVIES_TABLE} WHERE partition_date = ?", [partition_date]
-    ).fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {TMDB_MOVIES_TABLE} WHERE partition_date = ?", [partition_date]).fetchone()[0]
 
 
 def changes_nothing(plan: IdPlan, rows_before: int) -> bool:
@@ -311,9 +320,7 @@ def changes_nothing(plan: IdPlan, rows_before: int) -> bool:
 
 def known_movie_ids(conn: duckdb.DuckDBPyConnection, partition_date: str) -> set[int]:
     """Ids in ``bronze.tmdb_movies`` from partitions other than ``partition_date``."""
-    rows = conn.execute(
-        f"SELECT DISTINCT movie_id FROM {TMDB_MOVIES_TABLE} WHERE partition_date <> ?", [partition_date]
-    ).fetchall()
+    rows = conn.execute(f"SELECT DISTINCT movie_id FROM {TMDB_MOVIES_TABLE} WHERE partition_date <> ?", [partition_date]).fetchall()
     return {row[0] for row in rows}
 
 
@@ -403,17 +410,13 @@ def build_tmdb_assets(partitions: DailyPartitionsDefinition, grace_hours: int) -
         observation = plan_observation(date.fromisoformat(partition_date), utc_now(), grace_hours, config.refetch, in_lake)
         if observation == "missing":
             context.log.warning(missing_observation_message(partition_date))
-            yield AssetObservation(
-                asset_key=["bronze", "tmdb_movies"], partition=partition_date, metadata={"observation": observation}
-            )
+            yield AssetObservation(asset_key=["bronze", "tmdb_movies"], partition=partition_date, metadata={"observation": observation})
             return
         if observation == "keep":
             yield from kept_day(context.log.info, lake.lake, partition_date)
             return
         if observation == "late":
-            context.log.warning(
-                f"refetch of {partition_date}: TMDB's current values are stored under that day and marked observed_late"
-            )
+            context.log.warning(f"refetch of {partition_date}: TMDB's current values are stored under that day and marked observed_late")
         client = tmdb.get_client()
         try:
             with tmdb_lake(lake.lake) as conn:

@@ -8,8 +8,8 @@ bronze rows are missing or unusable, or whose bodies break the TMDB body contrac
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     DailyPartitionsDefinition,
     MetadataValue,
@@ -74,7 +74,6 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             rows = partition_row_count(conn, context.partition_key)
         return AssetCheckResult(passed=rows > 0, metadata={"partition": context.partition_key, "rows": rows})
 
-
     @asset_check(
         asset=TMDB_MOVIES,
         partitions_def=partitions,
@@ -91,7 +90,6 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             passed=not bad,
             metadata={"partition": context.partition_key, "bad_movie_ids": MetadataValue.json(bad)},
         )
-
 
     @asset_check(
         asset=TMDB_MOVIES,
@@ -133,9 +131,7 @@ def build_tmdb_checks(partitions: DailyPartitionsDefinition) -> list[AssetChecks
             "(not-found, bad payload, retries exhausted)."
         ),
     )
-    def tmdb_dead_letter_share_below_threshold(
-        context: AssetCheckExecutionContext, lake: LakeResource
-    ) -> AssetCheckResult:
+    def tmdb_dead_letter_share_below_threshold(context: AssetCheckExecutionContext, lake: LakeResource) -> AssetCheckResult:
         with tmdb_lake(lake.lake) as conn:
             failed, fetched, share = fetch_dead_letter_share(conn, context.partition_key)
         return AssetCheckResult(

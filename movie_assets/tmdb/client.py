@@ -13,18 +13,17 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import takewhile
-from typing import Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
-
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 #: TMDB serves no list page (discover, changes) above this one.
@@ -345,18 +344,23 @@ class TMDBClient:
             self._count_retries(attempts)
             error = self.redact(f"{type(exc).__name__}: {exc}")
             return FetchResult(
-                movie_id, None, None, public_path, attempts,
-                "timeout" if timed_out else "connection-error", error, datetime.now(timezone.utc),
+                movie_id,
+                None,
+                None,
+                public_path,
+                attempts,
+                "timeout" if timed_out else "connection-error",
+                error,
+                datetime.now(UTC),
             )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         history = response.raw.retries.history if response.raw is not None and response.raw.retries else ()
         attempts = 1 + len(history)
         self._count_retries(attempts)
         status = response.status_code
         if status == 401:
             raise TMDBAuthError(
-                f"TMDB rejected the configured credentials (HTTP 401) at {self.base_url}: "
-                "check TMDB_READ_ACCESS_TOKEN / TMDB_API_KEY"
+                f"TMDB rejected the configured credentials (HTTP 401) at {self.base_url}: check TMDB_READ_ACCESS_TOKEN / TMDB_API_KEY"
             )
         body = response.text
         if status == 200:

@@ -160,9 +160,7 @@ def measure_partition(conn: duckdb.DuckDBPyConnection, table: str, partition_dat
         f"coalesce(types[{position}] NOT IN ({', '.join(repr(t) for kind in field.types for t in DUCKDB_JSON_TYPES[kind])}), true)"
         for position, field in enumerate(fields, start=1)
     ]
-    aggregates = ", ".join(
-        f"count_if({flag}), (list(movie_id ORDER BY movie_id) FILTER (WHERE {flag}))[1:{EXAMPLES}]" for flag in bad_flags
-    )
+    aggregates = ", ".join(f"count_if({flag}), (list(movie_id ORDER BY movie_id) FILTER (WHERE {flag}))[1:{EXAMPLES}]" for flag in bad_flags)
     row = conn.execute(
         f"""
         WITH typed AS (

@@ -10,7 +10,7 @@ after every change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -18,26 +18,28 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from movie_assets.atomic_write import atomic_output
-from movie_assets.tmdb.id_list import RejectedId
 from movie_assets.tmdb.client import FetchResult
+from movie_assets.tmdb.id_list import RejectedId
 
 DEAD_LETTER_TABLE = "bronze.tmdb_dead_letter"
 #: ``bronze.tmdb_dead_letter``, declared once: the rows :func:`dead_letter_rows` writes, the
 #: empty table of a first run and dbt's source ``bronze.tmdb_dead_letter`` (checked by
 #: tests/unit/test_bronze_schemas.py) all follow it. Fields as in :class:`DeadLetter`.
-DEAD_LETTER_SCHEMA = pa.schema([
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("raw_value", pa.string()),
-    pa.field("movie_id", pa.int64()),
-    pa.field("row_number", pa.int32()),
-    pa.field("reason", pa.string(), nullable=False),
-    pa.field("http_status", pa.int32()),
-    pa.field("attempts", pa.int32(), nullable=False),
-    pa.field("last_error", pa.string()),
-    pa.field("partition_date", pa.date32(), nullable=False),
-    pa.field("run_id", pa.string(), nullable=False),
-    pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
-])
+DEAD_LETTER_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("raw_value", pa.string()),
+        pa.field("movie_id", pa.int64()),
+        pa.field("row_number", pa.int32()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("http_status", pa.int32()),
+        pa.field("attempts", pa.int32(), nullable=False),
+        pa.field("last_error", pa.string()),
+        pa.field("partition_date", pa.date32(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("recorded_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
 DEAD_LETTER_CSV = "dead_letter_queue.csv"
 
 
@@ -67,20 +69,27 @@ class DeadLetter:
     last_error: str | None
 
     @classmethod
-    def from_rejected_id(cls, rejected: RejectedId) -> "DeadLetter":
-        return cls("ids-file", rejected.raw_value, None, rejected.row_number, rejected.reason, None, 0,
-                   f"row {rejected.row_number}: {rejected.reason} ID {rejected.raw_value!r}")
+    def from_rejected_id(cls, rejected: RejectedId) -> DeadLetter:
+        return cls(
+            "ids-file",
+            rejected.raw_value,
+            None,
+            rejected.row_number,
+            rejected.reason,
+            None,
+            0,
+            f"row {rejected.row_number}: {rejected.reason} ID {rejected.raw_value!r}",
+        )
 
     @classmethod
-    def from_fetch(cls, source: str, result: FetchResult) -> "DeadLetter":
+    def from_fetch(cls, source: str, result: FetchResult) -> DeadLetter:
         raw_value = str(result.movie_id) if result.movie_id is not None else result.request_path
-        return cls(source, raw_value, result.movie_id, None, result.reason or "unknown", result.http_status,
-                   result.attempts, result.error)
+        return cls(source, raw_value, result.movie_id, None, result.reason or "unknown", result.http_status, result.attempts, result.error)
 
 
 def dead_letter_rows(letters: list[DeadLetter], partition_date: str, run_id: str) -> pa.Table:
     """Arrow rows for ``bronze.tmdb_dead_letter`` (:data:`DEAD_LETTER_SCHEMA`)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     day = date.fromisoformat(partition_date)
     return pa.table(
         {
@@ -111,9 +120,7 @@ def export_dead_letters_csv(conn: duckdb.DuckDBPyConnection, reports_dir: Path) 
         the CSV's path.
     """
     reports_dir.mkdir(parents=True, exist_ok=True)
-    rows = conn.sql(
-        f"SELECT * FROM {DEAD_LETTER_TABLE} ORDER BY partition_date, source, row_number, movie_id, raw_value"
-    ).to_arrow_table()
+    rows = conn.sql(f"SELECT * FROM {DEAD_LETTER_TABLE} ORDER BY partition_date, source, row_number, movie_id, raw_value").to_arrow_table()
     target = reports_dir / DEAD_LETTER_CSV
     with atomic_output(target) as temp_name:
         pa_csv.write_csv(rows, temp_name)

@@ -22,7 +22,7 @@ The clock is read only by :func:`utc_now`; every decision takes ``now`` as a val
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 Observation = Literal["observe", "keep", "missing", "late"]
@@ -32,13 +32,13 @@ TMDB_FETCH_OP = "tmdb_movies"
 
 def utc_now() -> datetime:
     """The current time, UTC (timezone-aware): the one place the observation rule reads the clock."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def observation_deadline(partition_date: date, grace_hours: int) -> datetime:
     """The UTC instant after which a fetch no longer observes ``partition_date``: the end of
     that day (next midnight, UTC) plus ``grace_hours``."""
-    return datetime.combine(partition_date + timedelta(days=1), time(), timezone.utc) + timedelta(hours=grace_hours)
+    return datetime.combine(partition_date + timedelta(days=1), time(), UTC) + timedelta(hours=grace_hours)
 
 
 def is_late(partition_date: date, fetched_at: datetime, grace_hours: int) -> bool:
@@ -58,10 +58,7 @@ def plan_observation(partition_date: date, now: datetime, grace_hours: int, refe
 
 def missing_observation_message(partition_date: str) -> str:
     """The one line a run (and the backfill's end) says for a past day that has no observation."""
-    return (
-        f"no TMDB observation for {partition_date}: TMDB serves only current values; "
-        "run with refetch to store today's values as that day's"
-    )
+    return f"no TMDB observation for {partition_date}: TMDB serves only current values; run with refetch to store today's values as that day's"
 
 
 def refetch_run_config(op_names: set[str], refetch: bool) -> dict:

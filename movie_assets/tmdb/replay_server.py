@@ -49,11 +49,11 @@ import math
 import re
 import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from movie_assets.tmdb.client import MAX_PAGE
@@ -140,7 +140,7 @@ class Snapshot:
         movies_file: str = "movies.jsonl.gz",
         baseline_file: str | None = None,
         credits_file: str = "credits.jsonl.gz",
-    ) -> "Snapshot":
+    ) -> Snapshot:
         """Load ``folder/movies_file``, ``folder/genres.json`` and, if present,
         ``folder/credits_file`` (without it the snapshot has no credits).
 
@@ -264,7 +264,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     any of them to misbehave or to record (the tests' fault injection does).
     """
 
-    server: "TMDBReplayServer"
+    server: TMDBReplayServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args) -> None:  # the default writes every request to stderr
@@ -289,9 +289,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
         key = query.get("api_key", [None])[0]
         header = self.headers.get("Authorization", "")
         bearer = header[7:] if header.startswith("Bearer ") else None
-        return (key is not None and key == self.server.api_key) or (
-            bearer is not None and bearer == self.server.access_token
-        )
+        return (key is not None and key == self.server.api_key) or (bearer is not None and bearer == self.server.access_token)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -392,7 +390,7 @@ class TMDBReplayServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/3"
 
-    def start(self) -> "TMDBReplayServer":
+    def start(self) -> TMDBReplayServer:
         self._thread = threading.Thread(target=self.serve_forever, name="tmdb-replay", daemon=True)
         self._thread.start()
         return self
@@ -403,7 +401,7 @@ class TMDBReplayServer(ThreadingHTTPServer):
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "TMDBReplayServer":
+    def __enter__(self) -> TMDBReplayServer:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
@@ -449,9 +447,7 @@ def main(argv: list[str] | None = None) -> None:
     if not (args.api_key or args.access_token):
         parser.error("give --api-key or --access-token: the key clients must send")
     snapshot = Snapshot.load(args.snapshot, args.movies_file, args.baseline_file)
-    serve_until_stopped(
-        TMDBReplayServer(snapshot, api_key=args.api_key, access_token=args.access_token, host=args.host, port=args.port)
-    )
+    serve_until_stopped(TMDBReplayServer(snapshot, api_key=args.api_key, access_token=args.access_token, host=args.host, port=args.port))
 
 
 if __name__ == "__main__":

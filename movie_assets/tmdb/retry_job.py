@@ -22,11 +22,11 @@ from datetime import date
 import duckdb
 from dagster import AssetMaterialization, Config, DailyPartitionsDefinition, JobDefinition, OpExecutionContext, job, op
 
+from movie_assets.paths import PipelinePaths
 from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, fetch_details, fetched_rows, tmdb_lake
-from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
-from movie_assets.paths import PipelinePaths
 from movie_assets.tmdb.client import RETRYABLE_REASONS, TMDBClient
+from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, DeadLetter, dead_letter_rows, export_dead_letters_csv
 from movie_assets.tmdb.observation import is_late, utc_now
 from movie_assets.tmdb.resources import TMDBResource
 from movie_assets.warehouse.lake import Lake, LakeResource
@@ -54,9 +54,7 @@ def retryable_dead_letters(conn: duckdb.DuckDBPyConnection, partition_date: str)
     return {movie_id: attempts for movie_id, attempts in rows}
 
 
-def _day_rewritten(
-    conn: duckdb.DuckDBPyConnection, table: str, partition_date: str, replaced_when: str, movie_ids: list[int], new: str
-):
+def _day_rewritten(conn: duckdb.DuckDBPyConnection, table: str, partition_date: str, replaced_when: str, movie_ids: list[int], new: str):
     """The rows of ``table``'s day after a retry, as an Arrow table without ``partition_date``:
     its rows except those for ``movie_ids`` that meet ``replaced_when`` (SQL), plus the rows of
     the registered relation ``new``."""
@@ -90,9 +88,7 @@ def retry_dead_letters(
     summary = fetch_details(client, ids, append_to_response, log)
     recovered = [r.movie_id for r in summary.results if r.ok]
     failing = [r for r in summary.results if not r.ok]
-    letters = [
-        replace(DeadLetter.from_fetch("fetch", r), attempts=previous_attempts[r.movie_id] + r.attempts) for r in failing
-    ]
+    letters = [replace(DeadLetter.from_fetch("fetch", r), attempts=previous_attempts[r.movie_id] + r.attempts) for r in failing]
     with tmdb_lake(lake) as conn:
         conn.register("new_movies", fetched_rows(summary.results, partition_date, run_id, tmdb_source))
         conn.register("new_letters", dead_letter_rows(letters, partition_date, run_id))
@@ -175,9 +171,7 @@ def retry_partition(
     if outcome.retried:
         context.log_event(AssetMaterialization(["bronze", "tmdb_movies"], partition=partition_date, metadata=metadata))
         context.log_event(
-            AssetMaterialization(
-                ["bronze", "tmdb_dead_letter"], partition=partition_date, metadata={**metadata, "csv_path": str(csv_path)}
-            )
+            AssetMaterialization(["bronze", "tmdb_dead_letter"], partition=partition_date, metadata={**metadata, "csv_path": str(csv_path)})
         )
 
 

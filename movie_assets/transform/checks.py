@@ -33,16 +33,14 @@ def match_count_metadata(rows: list[tuple[str, str, str, int]]) -> dict:
 @asset_check(
     asset=AssetKey(["gold", "movies_unified"]),
     name="match_counts",
-    description="Films matched per source pair (from gold.movies_unified_match_summary) as metadata; "
-    "warns when TMDB and a provider share no film.",
+    description="Films matched per source pair (from gold.movies_unified_match_summary) as metadata; warns when TMDB and a provider share no film.",
     blocking=False,
 )
 def match_counts(duckdb: DuckDBResource) -> AssetCheckResult:
     """Read ``gold.movies_unified_match_summary`` and report films per source pair."""
     with duckdb.get_connection() as conn:
         rows = conn.execute(
-            f"SELECT source_a, source_b, match_method, films FROM {MATCH_SUMMARY_TABLE} "
-            "ORDER BY source_a, source_b, match_method"
+            f"SELECT source_a, source_b, match_method, films FROM {MATCH_SUMMARY_TABLE} ORDER BY source_a, source_b, match_method"
         ).fetchall()
     metadata = match_count_metadata(rows)
     unmatched = [p for p in PROVIDERS if not metadata.get(f"tmdb+{p}")]

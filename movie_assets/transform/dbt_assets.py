@@ -29,8 +29,9 @@ run instead of only the daily one (each invocation starts from the project's
 ``partial_parse.msgpack``).
 """
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinition, DailyPartitionsDefinition, Output
 from dagster_dbt import DbtProject, dbt_assets

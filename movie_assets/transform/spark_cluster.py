@@ -85,13 +85,13 @@ class StandaloneCluster:
         }
         done = subprocess.run(
             ["bash", str(spark_home() / "sbin" / "spark-daemon.sh"), action, spark_class, "1", *args],
-            env=env, capture_output=True, text=True,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             # The script says why (e.g. "running as process N. Stop it first.", the daemon's log tail).
-            raise ClusterNotReady(
-                f"spark-daemon.sh {action} {spark_class} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}"
-            )
+            raise ClusterNotReady(f"spark-daemon.sh {action} {spark_class} exited {done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
 
     def alive_workers(self) -> int:
         """Workers the master reports ALIVE; 0 when the master does not answer."""
@@ -114,13 +114,27 @@ class StandaloneCluster:
             return self.master_url
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._daemon(
-            "start", MASTER_CLASS,
-            "--host", self.host, "--port", str(self.master_port), "--webui-port", str(self.master_webui_port),
+            "start",
+            MASTER_CLASS,
+            "--host",
+            self.host,
+            "--port",
+            str(self.master_port),
+            "--webui-port",
+            str(self.master_webui_port),
         )
         self._daemon(
-            "start", WORKER_CLASS,
-            "--host", self.host, "--cores", str(self.worker_cores), "--memory", self.worker_memory,
-            "--webui-port", str(self.worker_webui_port), self.master_url,
+            "start",
+            WORKER_CLASS,
+            "--host",
+            self.host,
+            "--cores",
+            str(self.worker_cores),
+            "--memory",
+            self.worker_memory,
+            "--webui-port",
+            str(self.worker_webui_port),
+            self.master_url,
         )
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
@@ -171,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     except ClusterNotReady as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"Spark master {url} with one worker ({cluster.worker_cores} cores, {cluster.worker_memory}); "
-          f"status http://{cluster.host}:{cluster.master_webui_port}; logs and PIDs in {cluster.state_dir}\n"
-          f"use it: MOVIES_ENGINE=spark MOVIES_SPARK_MASTER={url} make run")
+    print(
+        f"Spark master {url} with one worker ({cluster.worker_cores} cores, {cluster.worker_memory}); "
+        f"status http://{cluster.host}:{cluster.master_webui_port}; logs and PIDs in {cluster.state_dir}\n"
+        f"use it: MOVIES_ENGINE=spark MOVIES_SPARK_MASTER={url} make run"
+    )
     return 0
 
 

@@ -75,14 +75,11 @@ def copy_spark_table(conn: duckdb.DuckDBPyConnection, warehouse: Path, relation:
                 f"CREATE OR REPLACE TABLE {target} AS SELECT {ordered} "
                 f"FROM read_parquet('{files}', hive_partitioning = {bool(partitions)}, union_by_name = true)"
             )
-        elif conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]:
+        elif conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]).fetchone()[0]:
             conn.execute(f"DELETE FROM {target}")
         else:
             raise SparkTableMissing(
-                f"Spark table {relation} has no rows and no Parquet file under {folder}, and was never copied "
-                "before: its columns are unknown"
+                f"Spark table {relation} has no rows and no Parquet file under {folder}, and was never copied before: its columns are unknown"
             )
         conn.execute("COMMIT")
     except BaseException:

@@ -1,6 +1,7 @@
 """How dbt nodes appear in Dagster: asset keys, groups and owners."""
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator

@@ -3,9 +3,9 @@ file another process holds, with an error that says who holds it and how to rele
 
 import re
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
 
 import duckdb
 from dagster import Failure, InitResourceContext, MetadataValue, get_dagster_logger
@@ -41,9 +41,7 @@ class DuckDBLockedError(Failure):
             "and no other process may open it at all meanwhile. Only runs should open this build "
             "file (readers open MOVIES_DUCKDB_PATH). Release it: wait for / cancel the other "
             "Dagster run (UI → Runs), or close a connection opened on it by hand (conn.close(), "
-            "quit a duckdb CLI)"
-            + (f", or stop the process: kill {pid}" if pid else "")
-            + ". Then re-run."
+            "quit a duckdb CLI)" + (f", or stop the process: kill {pid}" if pid else "") + ". Then re-run."
         )
         super().__init__(
             description=description,
@@ -101,8 +99,7 @@ class DuckDBWarehouseResource(DuckDBResource):
                     raise DuckDBLockedError(self.database, waited, str(error)) from None
                 if not announced:
                     get_dagster_logger().warning(
-                        f"{self.database} is locked by another process; waiting up to "
-                        f"{self.lock_timeout_seconds:.0f} s for it to be released"
+                        f"{self.database} is locked by another process; waiting up to {self.lock_timeout_seconds:.0f} s for it to be released"
                     )
                     announced = True
                 time.sleep(min(self.poll_seconds, max(self.lock_timeout_seconds - waited, 0.01)))

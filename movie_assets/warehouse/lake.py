@@ -68,7 +68,7 @@ def schema_ddl(schema: pa.Schema) -> str:
         types = conn.from_arrow(schema.empty_table()).types
     return ", ".join(
         '"' + field.name.replace('"', '""') + f'" {column_type}' + ("" if field.nullable else " NOT NULL")
-        for field, column_type in zip(schema, types)
+        for field, column_type in zip(schema, types, strict=True)
     )
 
 
@@ -100,9 +100,7 @@ class Lake:
         if not folder.is_dir():
             return []
         return sorted(
-            entry.name.split("=", 1)[1]
-            for entry in folder.iterdir()
-            if entry.name.startswith("partition_date=") and (entry / DATA_FILE).is_file()
+            entry.name.split("=", 1)[1] for entry in folder.iterdir() if entry.name.startswith("partition_date=") and (entry / DATA_FILE).is_file()
         )
 
     def scan(self, table: str) -> str:
@@ -140,9 +138,7 @@ class Lake:
         folder = self.root / "bronze"
         if not folder.is_dir():
             return []
-        return sorted(
-            entry.name for entry in folder.iterdir() if self.partitions(entry.name) or self.current_delivery(entry.name)
-        )
+        return sorted(entry.name for entry in folder.iterdir() if self.partitions(entry.name) or self.current_delivery(entry.name))
 
     def source(self, table: str) -> str:
         """The DuckDB table expression that reads ``table`` as silver does: a daily table across

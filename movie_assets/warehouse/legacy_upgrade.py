@@ -10,8 +10,8 @@ calls :func:`adopt_plain_warehouse` on first use, so an old warehouse keeps its 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def adopt_plain_warehouse(readers_path: Path, build_path: Path, log: Callable[[str], None]) -> bool:

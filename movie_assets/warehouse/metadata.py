@@ -23,8 +23,7 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, preview_rows: in
         return text if len(text) <= 60 else text[:57] + "..."
 
     preview = "\n".join(
-        ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-        + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+        ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)] + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     )
     return {
         "dagster/table_name": table,

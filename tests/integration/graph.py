@@ -6,9 +6,10 @@ their fetches are refetches (``REFETCH_RUN_CONFIG``), marked ``observed_late`` i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 from dagster import AssetKey, AssetSelection, ExecuteInProcessResult, materialize
@@ -24,9 +25,22 @@ TMDB_FETCH = AssetKey(["bronze", "tmdb_movies"])
 #: The sample's later TMDB observation (July 2017), served as a second day.
 LATER_FILE = "movies_2017-07.jsonl.gz"
 GOLD_TMDB_MODELS = [
-    "fact_movie_daily", "dim_movie", "dim_date", "dim_genre", "dim_company", "dim_country", "dim_language",
-    "bridge_movie_genre", "bridge_movie_company", "bridge_movie_country", "bridge_movie_language",
-    "vw_movie_latest", "vw_genre_popularity", "vw_top_movies", "mart_genre_roi", "kpi_summary",
+    "fact_movie_daily",
+    "dim_movie",
+    "dim_date",
+    "dim_genre",
+    "dim_company",
+    "dim_country",
+    "dim_language",
+    "bridge_movie_genre",
+    "bridge_movie_company",
+    "bridge_movie_country",
+    "bridge_movie_language",
+    "vw_movie_latest",
+    "vw_genre_popularity",
+    "vw_top_movies",
+    "mart_genre_roi",
+    "kpi_summary",
 ]
 # The TMDB chain only: these models and everything upstream (bronze.tmdb_movies, silver.tmdb_*),
 # so other sources' assets are not needed.

@@ -14,7 +14,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def secret_path() -> str:
 
 
 def today() -> str:
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()
 
 
 def bronze_job(defs: Definitions):
@@ -212,7 +212,8 @@ def test_an_unreachable_webhook_is_named_without_its_url(caplog):
     path = secret_path()
     caplog.set_level(logging.DEBUG)
     with pytest.raises(AlertDeliveryError) as raised:
-        post_alert(Settings(_env_file=None, MOVIES_ALERT_WEBHOOK_URL=f"http://127.0.0.1:{port}{path}").alert_webhook_url, "x", max_retries=1, backoff_factor=0.01)
+        settings = Settings(_env_file=None, MOVIES_ALERT_WEBHOOK_URL=f"http://127.0.0.1:{port}{path}")
+        post_alert(settings.alert_webhook_url, "x", max_retries=1, backoff_factor=0.01)
     assert str(raised.value) == "alert webhook unreachable (ConnectionError)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     assert "Retrying" in caplog.text and path not in caplog.text
@@ -242,7 +243,7 @@ def test_bronze_freshness_fails_until_todays_partition_lands_and_alerts_once(tmp
     # whatever the time the test runs (with the default 08:00 it would be yesterday's before 08:00).
     settings = make_settings(tmp_path, bronze_deadline_utc=time(0, 0))
     defs = build_definitions(settings)
-    day, yesterday = today(), (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
+    day, yesterday = today(), (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     (tmp_path / "dagster_home").mkdir()
     with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
 
@@ -286,7 +287,7 @@ def test_snapshot_freshness_fails_past_26_hours_and_passes_within(tmp_path, samp
 
     def published(hours_ago: float) -> AssetMaterialization:
         # Dagster's freshness checks date an update by this metadata when it is present.
-        stamp = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+        stamp = datetime.now(UTC) - timedelta(hours=hours_ago)
         return AssetMaterialization(PUBLISHED_SNAPSHOT, metadata={"dagster/last_updated_timestamp": TimestampMetadataValue(stamp.timestamp())})
 
     with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:

@@ -33,7 +33,11 @@ GOLD = [
     AssetCheckKey(AssetKey(["gold", "dim_movie"]), "dim_movie_roi_only_with_budget_and_revenue"),
 ]
 CHARTS = [
-    "revenue_vs_budget", "roi_by_genre", "popularity_vs_rating", "yearly_revenue", "top_directors_by_revenue",
+    "revenue_vs_budget",
+    "roi_by_genre",
+    "popularity_vs_rating",
+    "yearly_revenue",
+    "top_directors_by_revenue",
     "franchise_vs_standalone",
 ]
 REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_xlsx_matches_dim_movie")] + [
@@ -42,9 +46,7 @@ REPORTS = [AssetCheckKey(AssetKey(["reports", "movie_data_xlsx"]), "movie_data_x
 # The fact's daily ratings are the silver snapshots' values, so their range is tested there. A
 # failing test there makes dbt skip everything downstream in its invocation (dim_movie's tests
 # included), so it is broken on its own copy.
-DAILY_RATINGS = AssetCheckKey(
-    AssetKey(["silver", "tmdb_movie_snapshots"]), "accepted_range_tmdb_movie_snapshots_vote_average__10__0"
-)
+DAILY_RATINGS = AssetCheckKey(AssetKey(["silver", "tmdb_movie_snapshots"]), "accepted_range_tmdb_movie_snapshots_vote_average__10__0")
 OURS = BRONZE + GOLD + REPORTS
 PUBLISHED = AssetKey(["serving", "warehouse_snapshot"])
 
@@ -106,18 +108,22 @@ def test_empty_partition_fails(sample_run: SampleRun, tmp_path: Path):
 
 
 def test_checks_fail_on_a_broken_copy(sample_run: SampleRun, tmp_path: Path):
-    settings = _broken_copy(sample_run, tmp_path, [
-        # A payload that lost its id, and one whose id belongs to another movie.
-        "UPDATE bronze.tmdb_movies SET payload = json_object('title', 'no id') WHERE movie_id = 19995",
-        "UPDATE bronze.tmdb_movies SET payload = json_object('id', 1) WHERE movie_id = 597",
-        # 100 more movies that failed to fetch: 110 of 400 requested.
-        "INSERT INTO bronze.tmdb_dead_letter SELECT tmdb_dead_letter.* REPLACE (movie_id + range AS movie_id) "
-        "FROM bronze.tmdb_dead_letter, range(1, 11) WHERE source = 'fetch'",
-        "INSERT INTO gold.fact_movie_daily SELECT * FROM gold.fact_movie_daily WHERE movie_id = 19995",
-        "UPDATE gold.dim_movie SET vote_average = -0.1 WHERE movie_id = 597",
-        "UPDATE gold.dim_movie SET budget_usd = NULL WHERE movie_id = 19995",
-        "DELETE FROM gold.dim_movie WHERE movie_id = 24428",
-    ])
+    settings = _broken_copy(
+        sample_run,
+        tmp_path,
+        [
+            # A payload that lost its id, and one whose id belongs to another movie.
+            "UPDATE bronze.tmdb_movies SET payload = json_object('title', 'no id') WHERE movie_id = 19995",
+            "UPDATE bronze.tmdb_movies SET payload = json_object('id', 1) WHERE movie_id = 597",
+            # 100 more movies that failed to fetch: 110 of 400 requested.
+            "INSERT INTO bronze.tmdb_dead_letter SELECT tmdb_dead_letter.* REPLACE (movie_id + range AS movie_id) "
+            "FROM bronze.tmdb_dead_letter, range(1, 11) WHERE source = 'fetch'",
+            "INSERT INTO gold.fact_movie_daily SELECT * FROM gold.fact_movie_daily WHERE movie_id = 19995",
+            "UPDATE gold.dim_movie SET vote_average = -0.1 WHERE movie_id = 597",
+            "UPDATE gold.dim_movie SET budget_usd = NULL WHERE movie_id = 19995",
+            "DELETE FROM gold.dim_movie WHERE movie_id = 24428",
+        ],
+    )
     charts = settings.reports_dir / "charts"
     (charts / "revenue_vs_budget.png").unlink()
     (charts / "roi_by_genre.png").write_bytes(b"")
@@ -162,8 +168,7 @@ def test_workbook_and_charts_from_the_sample_data(sample_run: SampleRun, sample_
                 ids.add(int(raw.strip()))
     with gzip.open(sample_data / "tmdb" / "movies.jsonl.gz", "rt") as handle:
         action_ids = {
-            movie["id"] for movie in map(json.loads, handle)
-            if movie["id"] in ids and any(genre["name"] == "Action" for genre in movie["genres"])
+            movie["id"] for movie in map(json.loads, handle) if movie["id"] in ids and any(genre["name"] == "Action" for genre in movie["genres"])
         }
 
     workbook = openpyxl.load_workbook(settings.reports_dir / "movie_data.xlsx")

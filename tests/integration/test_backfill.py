@@ -44,7 +44,11 @@ def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: P
 
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1], "--select", "bronze/tmdb_movies", "--refetch"],
-        cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=900,
+        cwd=REPO_ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-3000:]
     assert f"failed partitions: {FAILING_DAY};" in done.stderr
@@ -64,8 +68,7 @@ def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: P
     blocker.unlink()
     with lake.connect_bronze() as conn:
         per_day = conn.execute(
-            "SELECT strftime(partition_date, '%Y-%m-%d'), count(*), count(DISTINCT movie_id) "
-            "FROM bronze.tmdb_movies GROUP BY ALL ORDER BY 1"
+            "SELECT strftime(partition_date, '%Y-%m-%d'), count(*), count(DISTINCT movie_id) FROM bronze.tmdb_movies GROUP BY ALL ORDER BY 1"
         ).fetchall()
     # EXPECTED.md: 300 of the list's valid ids are in the snapshot.
     assert per_day == [(DAYS[0], 300, 300), (DAYS[2], 300, 300)]
@@ -84,7 +87,11 @@ def test_three_day_backfill_runs_each_day_and_reports_the_failed_one(tmp_path: P
 def test_backfill_rejects_a_reversed_range(child_env: dict[str, str]):
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[-1], "--to", DAYS[0]],
-        cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2
     assert f"--from {DAYS[-1]} is after --to {DAYS[0]}" in done.stderr
@@ -95,7 +102,11 @@ def test_backfill_rejects_days_outside_the_partitions(child_env: dict[str, str])
     env = {**child_env, "MOVIES_PARTITION_START": "2026-11-19"}
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--from", DAYS[0], "--to", DAYS[-1]],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 2
     assert f"error: {DAYS[0]} outside the daily partitions 2026-11-19 (MOVIES_PARTITION_START)" in done.stderr

@@ -1,7 +1,8 @@
 """Source contracts and drift gates on copies of the real sample data: a changed TMDB body, a
-day where most ids answer 404 and a rescaled provider column are stopped before publication (the readers' path keeps naming the previous
-snapshot, byte-identical; the rescaled provider file is refused at landing, its previous delivery kept); the real second observation publishes; an operator's acceptance
-publishes once and is recorded.
+day where most ids answer 404 and a rescaled provider column are stopped before publication
+(the readers' path keeps naming the previous snapshot, byte-identical; the rescaled provider
+file is refused at landing, its previous delivery kept); the real second observation
+publishes; an operator's acceptance publishes once and is recorded.
 
 Each test starts from a copy of the session's sample run (day 1 published) and runs day 2
 with the TMDB snapshot server over a changed copy of the sample's ``tmdb`` folder.
@@ -14,9 +15,9 @@ import gzip
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pytest
@@ -67,9 +68,7 @@ def readers_state(settings: Settings) -> tuple[str, str]:
 
 
 def day_2(settings: Settings, tmdb: SnapshotTMDBResource, tags: dict[str, str] | None = None, **kwargs):
-    return run_selection(
-        settings, DAY_2_GRAPH, partition_key=DAY_2, resources={"tmdb": tmdb}, tags=tags or {}, raise_on_error=False, **kwargs
-    )
+    return run_selection(settings, DAY_2_GRAPH, partition_key=DAY_2, resources={"tmdb": tmdb}, tags=tags or {}, raise_on_error=False, **kwargs)
 
 
 def failed_checks(result) -> dict[str, str | None]:
@@ -140,9 +139,7 @@ def test_a_day_where_most_ids_answer_404_is_stopped_then_accepted_once(sample_ru
         summary = summarize_events(result.run_id, DAY_2, result.success, instance.all_logs(result.run_id))
     failures = failed_checks(result)
     assert list(failures) == ["tmdb_landed_volume"]
-    assert failures["tmdb_landed_volume"] == (
-        "bronze.tmdb_movies landed 57 movies for 2026-11-21, 0.19 of 300 on 2026-11-20 (limit 0.50)"
-    )
+    assert failures["tmdb_landed_volume"] == ("bronze.tmdb_movies landed 57 movies for 2026-11-21, 0.19 of 300 on 2026-11-20 (limit 0.50)")
     assert not published(result) and not result.success
     assert readers_state(settings) == before
     text = format_summary(summary, {}, {}, "snapshot", {})
@@ -213,7 +210,6 @@ def test_a_provider_column_on_a_new_scale_is_refused_at_landing(sample_run: Samp
     assert readers_state(settings) == before
 
 
-
 def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sample_data: Path):
     """The landing check's readers (DuckDB SQL in movie_assets/providers/contract.py) find
     exactly the values silver's readers (dbt macros) flag as unreadable or out of range in the
@@ -225,11 +221,13 @@ def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sa
         failures = column_failures(delivery.name, parsed.rows, everything, date.today())
         landed[delivery.name] = sum(failure.failed for failure in failures)
     with duckdb.connect(str(sample_run.settings.build_duckdb_path), read_only=True) as conn:
-        flagged = dict(conn.execute(
-            "SELECT 'critic_agg', count(*) FROM silver.critic_scores, unnest(quality_flags) AS flag(entry) "
-            "WHERE entry NOT LIKE 'title:%' "
-            "UNION ALL SELECT 'audience_pulse', count(*) FROM silver.audience_ratings, unnest(quality_flags) AS flag(entry) "
-            "WHERE entry NOT LIKE 'title:%'"
-        ).fetchall())
+        flagged = dict(
+            conn.execute(
+                "SELECT 'critic_agg', count(*) FROM silver.critic_scores, unnest(quality_flags) AS flag(entry) "
+                "WHERE entry NOT LIKE 'title:%' "
+                "UNION ALL SELECT 'audience_pulse', count(*) FROM silver.audience_ratings, unnest(quality_flags) AS flag(entry) "
+                "WHERE entry NOT LIKE 'title:%'"
+            ).fetchall()
+        )
     assert landed == flagged
     assert landed["critic_agg"] > 0

@@ -118,10 +118,7 @@ def ranked(stats: dict[int, float]) -> list[tuple[int, float]]:
 
 def director_stats(raw: Raw, metric) -> dict[int, list]:
     """Director -> the metric's values over their films having it, for directors with enough."""
-    values = {
-        person_id: [value for movie_id in films if (value := metric(movie_id)) is not None]
-        for person_id, films in raw.directed().items()
-    }
+    values = {person_id: [value for movie_id in films if (value := metric(movie_id)) is not None] for person_id, films in raw.directed().items()}
     return {person_id: found for person_id, found in values.items() if len(found) >= MIN_DIRECTOR_FILMS}
 
 
@@ -192,17 +189,14 @@ def test_movie_without_credits_has_no_cast_and_is_in_no_kpi(sample_run: SampleRu
     assert "credits" not in payload
     assert query(
         warehouse,
-        "SELECT body.credits IS NULL, credits_known FROM silver.tmdb_latest_bodies "
-        "JOIN gold.dim_movie USING (movie_id) WHERE movie_id = ?",
+        "SELECT body.credits IS NULL, credits_known FROM silver.tmdb_latest_bodies JOIN gold.dim_movie USING (movie_id) WHERE movie_id = ?",
         movie_id,
     ) == [(True, False)]
     for table in ("silver.tmdb_movie_cast", "silver.tmdb_movie_crew", "gold.bridge_movie_cast", "gold.bridge_movie_crew"):
         assert query(warehouse, f"SELECT count(*) FROM {table} WHERE movie_id = ?", movie_id) == [(0,)], table
     # No movie of unknown credits reaches a person, so none feeds a director or actor KPI.
     for bridge in ("gold.bridge_movie_cast", "gold.bridge_movie_crew"):
-        assert query(
-            warehouse, f"SELECT count(*) FROM {bridge} JOIN gold.dim_movie USING (movie_id) WHERE NOT credits_known"
-        ) == [(0,)]
+        assert query(warehouse, f"SELECT count(*) FROM {bridge} JOIN gold.dim_movie USING (movie_id) WHERE NOT credits_known") == [(0,)]
     assert query(warehouse, "SELECT count(DISTINCT movie_id) FROM gold.bridge_movie_crew") == [(len(raw.credits),)]
 
 
@@ -232,15 +226,9 @@ def test_bridges_hold_every_credit(warehouse, raw: Raw):
         for movie_id, credits in raw.credits.items()
         for person in credits["cast"]
     )
-    assert query(
-        warehouse, 'SELECT movie_id, person_id, "character", cast_order, credit_id FROM gold.bridge_movie_cast ORDER BY ALL'
-    ) == cast
+    assert query(warehouse, 'SELECT movie_id, person_id, "character", cast_order, credit_id FROM gold.bridge_movie_cast ORDER BY ALL') == cast
     crew = sorted(
-        {
-            (movie_id, person["id"], person["department"], person["job"])
-            for movie_id, credits in raw.credits.items()
-            for person in credits["crew"]
-        }
+        {(movie_id, person["id"], person["department"], person["job"]) for movie_id, credits in raw.credits.items() for person in credits["crew"]}
     )
     assert query(warehouse, "SELECT movie_id, person_id, department, job FROM gold.bridge_movie_crew ORDER BY ALL") == crew
 
@@ -269,16 +257,13 @@ def test_dim_person_from_the_credits(warehouse, raw: Raw):
         return most_frequent(known) if known else 0
 
     expected = sorted(
-        (person_id, most_frequent(names[person_id]), gender(genders[person_id]), most_frequent(departments[person_id]))
-        for person_id in names
+        (person_id, most_frequent(names[person_id]), gender(genders[person_id]), most_frequent(departments[person_id])) for person_id in names
     )
     people = query(warehouse, "SELECT person_id, name, gender, known_for_department FROM gold.dim_person ORDER BY ALL")
     assert people == expected
     # Cameron's two listed films credit him with 3 Writing jobs (Writer, Screenplay twice) and
     # 2 each in Directing, Editing and Production: credits decide, not TMDB's label.
-    assert query(warehouse, "SELECT gender, known_for_department FROM gold.dim_person WHERE person_id = 2710") == [
-        (2, "Writing")
-    ]
+    assert query(warehouse, "SELECT gender, known_for_department FROM gold.dim_person WHERE person_id = 2710") == [(2, "Writing")]
 
 
 def test_top_directors_report_shape(warehouse, raw: Raw):

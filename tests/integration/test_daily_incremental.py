@@ -44,9 +44,23 @@ def dbt(settings: Settings, work: Path, *args: str, window: dict[str, str] | Non
     """
     dbt_vars = json.dumps({**settings.dbt_profile_vars(), **(window or {})})
     subprocess.run(
-        [dbt_executable(), *args, "--vars", dbt_vars, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=DBT_PROJECT_DIR, check=True, capture_output=True,
+        [
+            dbt_executable(),
+            *args,
+            "--vars",
+            dbt_vars,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -81,9 +95,9 @@ def day_rows(settings: Settings) -> dict[str, dict]:
             }
             for table, day in DAY_BY_DAY.items()
         }
-        counts["sentinels"] = conn.execute(
-            "SELECT count(*) FROM silver.tmdb_movie_snapshots WHERE popularity = ?", [SENTINEL_POPULARITY]
-        ).fetchone()[0]
+        counts["sentinels"] = conn.execute("SELECT count(*) FROM silver.tmdb_movie_snapshots WHERE popularity = ?", [SENTINEL_POPULARITY]).fetchone()[
+            0
+        ]
     return counts
 
 
@@ -109,14 +123,16 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) 
     window = {"min_date": DAY_2, "max_date": "2026-11-22"}
     dbt(settings, root / "empty_day", "run", "--select", "tmdb_movie_snapshots", "fact_movie_daily", window=window)
     observed["day_2_empty"] = {
-        "rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / "day_2_empty_rebuilt"),
+        "rows": day_rows(settings),
+        "differences": differences_from_full_refresh(settings, root / "day_2_empty_rebuilt"),
     }
     # Day 2 back and day 1 emptied, then an incremental run without a window: every day again.
     lake.write_partition(TMDB_MOVIES_TABLE, DAY_2, day_2)
     lake.write_partition(TMDB_MOVIES_TABLE, DAY_1, day_2.slice(0, 0))
     dbt(settings, root / "no_window", "run", "--select", "tmdb_movie_snapshots", "fact_movie_daily")
     observed["no_window"] = {
-        "rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / "no_window_rebuilt"),
+        "rows": day_rows(settings),
+        "differences": differences_from_full_refresh(settings, root / "no_window_rebuilt"),
     }
     return observed
 
@@ -126,14 +142,15 @@ def test_day_by_day_tables_equal_a_full_rebuild(daily_runs: dict, step: str):
     assert daily_runs[step]["differences"] == {table: (0, 0) for table in DAY_BY_DAY}
 
 
-def test_a_daily_run_types_only_its_own_days(daily_runs: dict, expected: dict):
+def test_a_daily_run_types_only_its_own_days(daily_runs: dict, expected: dict):  # noqa: F811 (expected: the fixture)
     after_day_2, after_day_1 = daily_runs["day_2"]["rows"], daily_runs["day_1_again"]["rows"]
     day_1_movies = len(expected["first"])
     # Day 2's run left day 1 as it was, sentinels included: they are its only difference from a
     # full rebuild. Day 1's re-fetch replaced them.
     assert after_day_2["sentinels"] == after_day_2["silver.tmdb_movie_snapshots"][DAY_1] == day_1_movies
     assert daily_runs["day_2"]["differences"] == {
-        "silver.tmdb_movie_snapshots": (day_1_movies, day_1_movies), "gold.fact_movie_daily": (0, 0),
+        "silver.tmdb_movie_snapshots": (day_1_movies, day_1_movies),
+        "gold.fact_movie_daily": (0, 0),
     }
     assert after_day_1["sentinels"] == 0
     # Day 1 now holds what the later file answered: fewer movies than the first fetch.
@@ -153,7 +170,9 @@ def test_full_table_tests_job_tests_every_day_and_passes(daily_runs: dict):
     result = job.execute_in_process(raise_on_error=False)
     evaluations = result.get_asset_check_evaluations()
     assert {evaluation.asset_key.path[1] for evaluation in evaluations} == {
-        "tmdb_movie_snapshots", "tmdb_movie_attribute_snapshots", "fact_movie_daily",
+        "tmdb_movie_snapshots",
+        "tmdb_movie_attribute_snapshots",
+        "fact_movie_daily",
     }
     assert len(evaluations) >= 10
     assert all(evaluation.passed for evaluation in evaluations)

@@ -62,69 +62,67 @@ def top_movies_table(app: AppTest):
 def test_header_shows_where_the_data_comes_from(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
     # The sample warehouse is a published snapshot: the header names its publication.
-    (partition, run_id, source), = query(
+    ((partition, run_id, source),) = query(
         warehouse, "SELECT partition_date, run_id, tmdb_source FROM meta.publication ORDER BY published_at DESC LIMIT 1"
     )
-    (movies,), = query(warehouse, "SELECT movies_in_partition FROM gold.rpt_as_of")
-    (dead_letters,), = query(warehouse, "SELECT count(*) FROM gold.rpt_tmdb_dead_letters")
+    ((movies,),) = query(warehouse, "SELECT movies_in_partition FROM gold.rpt_as_of")
+    ((dead_letters,),) = query(warehouse, "SELECT count(*) FROM gold.rpt_tmdb_dead_letters")
     header = app.markdown[0].value
     assert f"TMDB day **{partition}**" in header and "published at" in header
     assert run_id in header and f"**TMDB source:** {source}" in header
     assert metrics(app)["Movies loaded"] == f"{movies:,}"
     assert metrics(app)["Dead letters of the day"] == f"{dead_letters:,}" and dead_letters > 0
     # The sample day was fetched after it (a refetch): the page marks it late and lists it.
-    (observed_date,), = query(warehouse, "SELECT observed_date FROM gold.rpt_as_of WHERE observed_late")
+    ((observed_date,),) = query(warehouse, "SELECT observed_date FROM gold.rpt_as_of WHERE observed_late")
     assert [item.value for item in app.warning] == [
         f"Late observation: TMDB day {partition} holds the values TMDB served on {observed_date}, "
         "fetched after that day (TMDB serves only current values)."
     ]
     assert any(
-        f"observed_late in gold.fact_movie_daily): {partition} (values of {observed_date}, 300 of 300 movies)"
-        in caption.value
+        f"observed_late in gold.fact_movie_daily): {partition} (values of {observed_date}, 300 of 300 movies)" in caption.value
         for caption in app.caption
     )
 
 
 def test_kpis_show_the_latest_snapshot_and_every_kpi_list(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
-    (movies, votes), = query(warehouse, "SELECT movies, total_vote_count FROM gold.rpt_latest_snapshot_kpis")
+    ((movies, votes),) = query(warehouse, "SELECT movies, total_vote_count FROM gold.rpt_latest_snapshot_kpis")
     assert metrics(app)["Movies"] == f"{movies:,}" and metrics(app)["Total votes"] == f"{votes:,}"
-    assert app.dataframe[0].value["subject_name"].iloc[0] == query(
-        warehouse, "SELECT subject_name FROM gold.kpi_summary WHERE kpi = 'highest_revenue' AND rank = 1"
-    )[0][0]
+    assert (
+        app.dataframe[0].value["subject_name"].iloc[0]
+        == query(warehouse, "SELECT subject_name FROM gold.kpi_summary WHERE kpi = 'highest_revenue' AND rank = 1")[0][0]
+    )
 
     # The KPI list is gold's, in its reading order; which KPIs are credit-based is gold's too.
     assert app.selectbox(key="kpi").options == [
-        kpi for kpi, in query(warehouse, "SELECT kpi FROM gold.kpi_summary GROUP BY kpi ORDER BY min(kpi_order)")
+        kpi for (kpi,) in query(warehouse, "SELECT kpi FROM gold.kpi_summary GROUP BY kpi ORDER BY min(kpi_order)")
     ]
-    (director_kpi,), = query(
-        warehouse, "SELECT kpi FROM gold.kpi_summary WHERE credit_based AND subject_type = 'director' ORDER BY kpi LIMIT 1"
-    )
+    ((director_kpi,),) = query(warehouse, "SELECT kpi FROM gold.kpi_summary WHERE credit_based AND subject_type = 'director' ORDER BY kpi LIMIT 1")
     app.selectbox(key="kpi").select(director_kpi).run()
-    (with_credits, total), = query(
+    ((with_credits, total),) = query(
         warehouse, f"SELECT DISTINCT movies_with_credits, movies_total FROM gold.kpi_summary WHERE kpi = '{director_kpi}'"
     )
-    (rows,), = query(warehouse, f"SELECT count(DISTINCT rank) FROM gold.kpi_summary WHERE kpi = '{director_kpi}'")
+    ((rows,),) = query(warehouse, f"SELECT count(DISTINCT rank) FROM gold.kpi_summary WHERE kpi = '{director_kpi}'")
     assert len(app.dataframe[0].value) == rows > 0
     assert any(f"Covers the {with_credits} of {total} movies" in caption.value for caption in app.caption)
 
 
 def test_genre_sections_show_popularity_top_10_and_the_roi_mart(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
-    (genres,), = query(warehouse, "SELECT count(*) FROM gold.mart_genre_roi")
+    ((genres,),) = query(warehouse, "SELECT count(*) FROM gold.mart_genre_roi")
     roi_table = next(frame.value for frame in app.dataframe if "median_roi" in frame.value.columns)
     assert len(roi_table) == genres > 0
-    (rule,), = query(warehouse, "SELECT DISTINCT min_movies_per_genre FROM gold.mart_genre_roi")
+    ((rule,),) = query(warehouse, "SELECT DISTINCT min_movies_per_genre FROM gold.mart_genre_roi")
     assert any(f"fewer than {rule} films" in caption.value for caption in app.caption)
     assert [header.value for header in app.subheader][:2] == ["Popularity by genre (top 10)", "Return on investment by genre"]
 
 
 def test_top_movies_filters_change_the_table(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
-    (all_movies,), = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
+    ((all_movies,),) = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
     assert len(top_movies_table(app)) == all_movies
 
-    (animation,), = query(
+    ((animation,),) = query(
         warehouse,
         "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
         "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation'",
@@ -135,7 +133,7 @@ def test_top_movies_filters_change_the_table(monkeypatch, warehouse):
     assert table["Rank"].is_monotonic_increasing
     assert any(caption.value.startswith(f"Showing {animation} of {all_movies} movies") for caption in app.caption)
 
-    (recent_popular,), = query(
+    ((recent_popular,),) = query(
         warehouse,
         "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
         "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation' "
@@ -153,10 +151,10 @@ def test_money_rating_and_provider_sections_render(monkeypatch, warehouse):
     app = run_app(monkeypatch, warehouse)
     headers = [header.value for header in app.header]
     assert headers == ["KPIs", "Genres", "Top movies", "Money and ratings", "Provider coverage", "What changed"]
-    (pairs,), = query(warehouse, "SELECT count(*) FROM gold.movies_unified_match_summary")
+    ((pairs,),) = query(warehouse, "SELECT count(*) FROM gold.movies_unified_match_summary")
     coverage = next(frame.value for frame in app.dataframe if "match_method" in frame.value.columns)
     assert len(coverage) == pairs > 0
-    (with_money,), = query(warehouse, "SELECT count(*) FROM gold.vw_movie_latest WHERE budget_usd > 0 AND revenue_usd > 0")
+    ((with_money,),) = query(warehouse, "SELECT count(*) FROM gold.vw_movie_latest WHERE budget_usd > 0 AND revenue_usd > 0")
     assert any(caption.value == f"{with_money} movies with known budget and revenue." for caption in app.caption)
 
 
@@ -206,8 +204,8 @@ def test_dashboard_in_a_real_browser(warehouse, tmp_path):
     from support.browser import choose_option, headless_chromium, running_dashboard, wait_for_text, wait_until_rendered
     from support.ports import free_port
 
-    (all_movies,), = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
-    (animation,), = query(
+    ((all_movies,),) = query(warehouse, "SELECT count(*) FROM gold.vw_top_movies")
+    ((animation,),) = query(
         warehouse,
         "SELECT count(*) FROM gold.vw_top_movies JOIN gold.bridge_movie_genre USING (movie_id) "
         "JOIN gold.dim_genre USING (genre_id) WHERE genre_name = 'Animation'",
@@ -245,9 +243,9 @@ def test_what_changed_shows_the_days_changes_and_a_picked_movies_timeline(monkey
     """One day of data: nothing changed yet; a picked movie's timeline is its versions in
     gold.dim_movie_history (one, valid from the day it was first fetched)."""
     app = run_app(monkeypatch, warehouse)
-    (changes,), = query(warehouse, "SELECT count(*) FROM gold.rpt_changes_of_the_day")
+    ((changes,),) = query(warehouse, "SELECT count(*) FROM gold.rpt_changes_of_the_day")
     assert changes == 0 and any(info.value == "Nothing changed on the reported day." for info in app.info)
-    (movie_id, title, valid_from), = query(
+    ((movie_id, title, valid_from),) = query(
         warehouse, "SELECT movie_id, title, valid_from FROM gold.dim_movie_history ORDER BY revenue_usd DESC NULLS LAST LIMIT 1"
     )
     app.selectbox(key="timeline_movie").set_value(movie_id).run()

@@ -85,9 +85,7 @@ def test_failed_run_prints_a_few_lines_and_logs_the_traceback(child_env: dict[st
     blocker.parent.mkdir(parents=True)
     blocker.write_text("not a folder")
 
-    done = subprocess.run(
-        [*RUN, "--select", "bronze/tmdb_movies"], cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run([*RUN, "--select", "bronze/tmdb_movies"], cwd=REPO_ROOT, env=child_env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     output = done.stdout + done.stderr
     assert "Traceback" not in output and 'File "' not in output

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection
+from test_daily_incremental import dbt
 
 from conftest import SAMPLE_DATA, make_settings
 from graph import LATER_FILE, later_snapshot, run_selection
@@ -32,7 +33,6 @@ from movie_assets.serving.publish import publish_snapshot
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
 from movie_assets.warehouse.lake import Lake
-from test_daily_incremental import dbt
 from test_star_schema import DAY_1, DAY_2, DAY_2_ID
 
 DAY_3 = "2026-11-22"
@@ -41,20 +41,19 @@ HISTORY_MODELS = ("tmdb_movie_attribute_snapshots", "dim_movie_history", "fct_mo
 # The TMDB chain with the history and its report.
 HISTORY_CHAIN = (
     AssetSelection.assets(
-        *[AssetKey(["gold", name]) for name in ("dim_movie", "dim_movie_history", "fct_movie_attribute_changes",
-                                                  "rpt_changes_of_the_day")],
+        *[AssetKey(["gold", name]) for name in ("dim_movie", "dim_movie_history", "fct_movie_attribute_changes", "rpt_changes_of_the_day")],
     )
     .upstream()
     .required_multi_asset_neighbors()
 )
-TRACKED = ("title", "original_title", "status", "release_date", "runtime_minutes", "budget_usd", "revenue_usd",
-           "genres", "collection", "imdb_id")
+TRACKED = ("title", "original_title", "status", "release_date", "runtime_minutes", "budget_usd", "revenue_usd", "genres", "collection", "imdb_id")
 
 
 def tracked_values(movie: dict) -> dict[str, object]:
     """The tracked attributes of one raw TMDB body, read as the warehouse reads them: 0 and ''
     are unknown (None), genres are the sorted names joined by ', ', the collection is its
     (id, name). Plain Python, independent of the SQL."""
+
     def known(value):
         return value if value not in (0, "", None) else None
 
@@ -159,18 +158,28 @@ def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path) -> d
         observed[step] = rows_of(settings.build_duckdb_path)
         observed[f"{step}_rebuilt"] = full_rebuild(settings, root / f"{step}_rebuilt")
     # The readers' snapshot, as the publish asset makes it after a run's checks pass.
-    publish_snapshot(settings.build_duckdb_path, Lake(settings.lake_dir), settings.serving_dir, settings.duckdb_path,
-                     keep=3, run_id="history-test", partition_date=DAY_2, tmdb_source="snapshot")
+    publish_snapshot(
+        settings.build_duckdb_path,
+        Lake(settings.lake_dir),
+        settings.serving_dir,
+        settings.duckdb_path,
+        keep=3,
+        run_id="history-test",
+        partition_date=DAY_2,
+        tmdb_source="snapshot",
+    )
     return observed
 
 
 def test_changes_per_attribute_equal_a_count_from_the_raw_files(two_days: dict, raw: dict):
     expected = expected_changes(raw)
-    found = dict(query(
-        two_days["settings"].build_duckdb_path,
-        "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes WHERE date_id = ? GROUP BY attribute",
-        [DAY_2_ID],
-    ))
+    found = dict(
+        query(
+            two_days["settings"].build_duckdb_path,
+            "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes WHERE date_id = ? GROUP BY attribute",
+            [DAY_2_ID],
+        )
+    )
     assert found == dict(expected)
     # The real revisions are there: revenues, release dates and genres changed for some movies.
     assert expected["revenue_usd"] > 0 and expected["release_date"] > 0 and expected["genres"] > 0
@@ -207,26 +216,34 @@ def test_change_kinds_and_values(two_days: dict, raw: dict):
 def test_scd2_invariants(two_days: dict):
     path = two_days["settings"].build_duckdb_path
     # Versions of a movie neither overlap nor leave a gap: each one ends where the next starts.
-    (broken,), = query(path, """
+    ((broken,),) = query(
+        path,
+        """
         SELECT count(*) FROM (
             SELECT valid_to, lead(valid_from) OVER (PARTITION BY movie_id ORDER BY valid_from) AS next_from,
                    valid_from, last_seen_date
             FROM gold.dim_movie_history
         ) WHERE valid_to IS DISTINCT FROM next_from OR valid_to <= valid_from OR last_seen_date < valid_from
                 OR last_seen_date >= coalesce(valid_to, DATE '9999-12-31')
-    """)
+    """,
+    )
     assert broken == 0
-    (movies, current, current_movies, bad_current), = query(path, """
+    ((movies, current, current_movies, bad_current),) = query(
+        path,
+        """
         SELECT count(DISTINCT movie_id), count(*) FILTER (is_current), count(DISTINCT movie_id) FILTER (is_current),
                count(*) FILTER (is_current != (valid_to IS NULL))
         FROM gold.dim_movie_history
-    """)
+    """,
+    )
     assert movies == current == current_movies == 3086 and bad_current == 0
 
 
 def test_the_current_version_is_dim_movie(two_days: dict):
     path = two_days["settings"].build_duckdb_path
-    (differences,), = query(path, """
+    ((differences,),) = query(
+        path,
+        """
         SELECT count(*) FROM (
             (SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
                     nullif(genres, ''), collection_id, collection_name, imdb_id FROM gold.dim_movie
@@ -234,21 +251,27 @@ def test_the_current_version_is_dim_movie(two_days: dict):
              SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
                     genres, collection_id, collection_name, imdb_id FROM gold.dim_movie_history WHERE is_current)
         )
-    """)
+    """,
+    )
     assert differences == 0
 
 
 def test_published_movies_as_of_day_1_is_day_1s_dim_movie(two_days: dict):
     readers = two_days["settings"].duckdb_path
-    as_of = sorted(query(readers, f"""
+    as_of = sorted(
+        query(
+            readers,
+            f"""
         SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
                genres, collection_id, collection_name, imdb_id
         FROM gold.movies_as_of(DATE '{DAY_1}')
-    """))
+    """,
+        )
+    )
     assert as_of == sorted(two_days["day_1_movies"]) and len(as_of) == 3086
     # On day 2 the movies are their current versions; before day 1 there is no movie.
-    (current,), = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{DAY_2}') WHERE NOT is_current")
-    (before,), = query(readers, "SELECT count(*) FROM gold.movies_as_of(DATE '2026-11-19')")
+    ((current,),) = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{DAY_2}') WHERE NOT is_current")
+    ((before,),) = query(readers, "SELECT count(*) FROM gold.movies_as_of(DATE '2026-11-19')")
     assert current == 0 and before == 0
 
 
@@ -285,7 +308,5 @@ def test_days_1_3_then_2_equal_a_full_rebuild(two_days: dict, tmp_path: Path):
         dbt(settings, tmp_path / day, "run", "--select", *HISTORY_MODELS, window=window)
     incremental = rows_of(settings.build_duckdb_path)
     assert incremental == full_rebuild(settings, tmp_path / "rebuilt")
-    (three_versions,), = query(
-        settings.build_duckdb_path, "SELECT count(DISTINCT movie_id) FROM gold.dim_movie_history WHERE version_number = 3"
-    )
+    ((three_versions,),) = query(settings.build_duckdb_path, "SELECT count(DISTINCT movie_id) FROM gold.dim_movie_history WHERE version_number = 3")
     assert three_versions == len(two_days["day_2"]["gold.dim_movie_history"]) - 3086 > 0

@@ -10,7 +10,7 @@ deliveries and the models under test.
 
 import gzip
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,7 +49,7 @@ def load_full_tmdb_snapshot(lake: Lake, snapshot: Path, partition_date: str) -> 
         {
             "movie_id": pa.array(ids, pa.int64()),
             "payload": pa.array(lines, pa.string()),
-            "fetched_at": pa.array([datetime.now(timezone.utc)] * count, pa.timestamp("us", tz="UTC")),
+            "fetched_at": pa.array([datetime.now(UTC)] * count, pa.timestamp("us", tz="UTC")),
             "partition_date": pa.array([partition_date] * count).cast(pa.date32()),
             "run_id": pa.array(["full-snapshot-fixture"] * count),
             "http_status": pa.array([200] * count, pa.int32()),
@@ -104,9 +104,7 @@ def test_silver_row_counts_keep_every_delivered_row(warehouse):
     assert one(conn, "SELECT count(*) FROM silver.critic_scores") == (17472,)
     assert one(conn, "SELECT count(*) FROM silver.audience_ratings") == (988,)
     # The three box-office files list the same 3201 films, so they merge one to one.
-    assert one(
-        conn, "SELECT count(*), count(*) FILTER (in_domestic AND in_international AND in_financials) FROM silver.box_office"
-    ) == (3201, 3201)
+    assert one(conn, "SELECT count(*), count(*) FILTER (in_domestic AND in_international AND in_financials) FROM silver.box_office") == (3201, 3201)
 
 
 def test_hand_checked_audience_values(warehouse):
@@ -145,9 +143,7 @@ def test_hand_checked_box_office_values(warehouse):
         "SELECT release_date, us_gross_usd, worldwide_gross_usd, international_gross_usd, international_gross_method, "
         "production_budget_usd, distributor FROM silver.box_office WHERE box_office_id = 'landgirls|1998-06-12'",
     )
-    assert land_girls == (
-        datetime(1998, 6, 12).date(), 146083, 146083, 0, "worldwide_minus_us_gross", 8000000, "Gramercy"
-    )
+    assert land_girls == (datetime(1998, 6, 12).date(), 146083, 146083, 0, "worldwide_minus_us_gross", 8000000, "Gramercy")
     # Duel in the Sun's "Dec 31 2046" is a century error: NULL date, the row kept with a reason.
     duel = one(conn, "SELECT release_date, quality_flags FROM silver.box_office WHERE title = 'Duel in the Sun'")
     assert duel == (None, ['release_date: out of range [1888-01-01, 2017-12-31] "Dec 31 2046"'])
@@ -160,8 +156,7 @@ def test_no_tmdb_movie_appears_twice_and_every_source_row_lands_once(warehouse):
     assert one(conn, "SELECT count(*), count(DISTINCT movie_id) FROM gold.movies_unified WHERE in_tmdb") == (6957, 6957)
     counts = one(
         conn,
-        "SELECT count(DISTINCT critic_row_id), count(DISTINCT audience_row_id), count(DISTINCT box_office_id) "
-        "FROM gold.movies_unified",
+        "SELECT count(DISTINCT critic_row_id), count(DISTINCT audience_row_id), count(DISTINCT box_office_id) FROM gold.movies_unified",
     )
     assert counts == (17472, 988, 3201)
 
@@ -223,8 +218,7 @@ def test_hand_checked_matches(warehouse):
 def test_match_counts_reported_as_metadata(warehouse):
     _, result = warehouse
     evaluations = [
-        e for e in result.get_asset_check_evaluations()
-        if e.asset_check_key == AssetCheckKey(AssetKey(["gold", "movies_unified"]), "match_counts")
+        e for e in result.get_asset_check_evaluations() if e.asset_check_key == AssetCheckKey(AssetKey(["gold", "movies_unified"]), "match_counts")
     ]
     assert len(evaluations) == 1 and evaluations[0].passed
     metadata = evaluations[0].metadata

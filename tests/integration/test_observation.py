@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 from dagster import AssetKey, DagsterEventType, materialize
 
-from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, copy_run, make_settings
+from conftest import DAY, SampleRun, copy_run, make_settings
 from graph import TMDB_CHAIN, run_selection
 from movie_assets.definitions import build_resources
 from movie_assets.partitions import build_daily_partitions
@@ -71,9 +71,7 @@ def test_rerunning_an_observed_past_day_fetches_nothing_and_rederives_gold(sampl
     before = day_files(lake, DAY)
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         conn.execute("DELETE FROM gold.fact_movie_daily")
-    result = run_selection(
-        settings, TMDB_CHAIN, partition_key=DAY, run_config=NO_REFETCH, resources={"tmdb": unreachable_tmdb()}
-    )
+    result = run_selection(settings, TMDB_CHAIN, partition_key=DAY, run_config=NO_REFETCH, resources={"tmdb": unreachable_tmdb()})
     assert result.success
     assert day_files(lake, DAY) == before
     fetch = {
@@ -82,8 +80,9 @@ def test_rerunning_an_observed_past_day_fetches_nothing_and_rederives_gold(sampl
         if event.asset_key.path[0] == "bronze"
     }
     assert fetch == {"tmdb_movies": "keep", "tmdb_dead_letter": "keep"}
-    assert [event.partition for event in result.get_asset_materialization_events()
-            if event.asset_key == AssetKey(["gold", "fact_movie_daily"])] == [DAY]
+    assert [event.partition for event in result.get_asset_materialization_events() if event.asset_key == AssetKey(["gold", "fact_movie_daily"])] == [
+        DAY
+    ]
     assert [(day, rows, late) for day, rows, late, _ in fact_days(settings.build_duckdb_path)] == [(DAY_ID, 300, 300)]
 
 
@@ -98,7 +97,7 @@ def fetch_day(settings: Settings, day: str, grace_hours: int):
 
 
 def test_yesterday_is_observed_within_the_grace_hours_and_not_after(tmp_path: Path, sample_data: Path):
-    yesterday = (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
     # With 24 grace hours yesterday is still open whatever the time of day; with 0 it is over.
     late = make_settings(tmp_path / "late")
     result = fetch_day(late, yesterday, grace_hours=0)
@@ -114,10 +113,7 @@ def test_yesterday_is_observed_within_the_grace_hours_and_not_after(tmp_path: Pa
     on_time = make_settings(tmp_path / "on_time")
     result = fetch_day(on_time, yesterday, grace_hours=24)
     assert result.success
-    metadata = {
-        event.asset_key.path[-1]: event.materialization.metadata["observation"].value
-        for event in result.get_asset_materialization_events()
-    }
+    metadata = {event.asset_key.path[-1]: event.materialization.metadata["observation"].value for event in result.get_asset_materialization_events()}
     assert metadata == {"tmdb_movies": "observe", "tmdb_dead_letter": "observe"}
     assert Lake(on_time.lake_dir).partitions("tmdb_movies") == [yesterday]
 
@@ -125,15 +121,17 @@ def test_yesterday_is_observed_within_the_grace_hours_and_not_after(tmp_path: Pa
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--from", BEFORE, "--to", AFTER, "--select", DAILY_SELECTION, *args],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
 
-def test_a_backfill_keeps_observed_days_and_fills_past_days_only_on_refetch(
-    sample_run: SampleRun, tmp_path: Path, child_env: dict[str, str]
-):
+def test_a_backfill_keeps_observed_days_and_fills_past_days_only_on_refetch(sample_run: SampleRun, tmp_path: Path, child_env: dict[str, str]):
     # The sample run's lake and warehouse hold DAY; the days before and after it have nothing.
     copy_run(sample_run, tmp_path)
     lake = Lake(Path(child_env["MOVIES_LAKE_DIR"]))
@@ -148,15 +146,14 @@ def test_a_backfill_keeps_observed_days_and_fills_past_days_only_on_refetch(
     assert [(day, rows) for day, rows, _, _ in fact_days(build_file)] == [(DAY_ID, 300)]
     for day in (BEFORE, AFTER):
         assert (
-            f"  no TMDB observation for {day}: TMDB serves only current values; "
-            "run with refetch to store today's values as that day's"
+            f"  no TMDB observation for {day}: TMDB serves only current values; run with refetch to store today's values as that day's"
         ) in done.stdout.splitlines()
     assert f"  TMDB observation of {DAY} kept: nothing fetched, silver and gold re-derived from the lake" in done.stdout
     assert done.stdout.splitlines()[-1].startswith(f"no TMDB observation, nothing written: {BEFORE}, {AFTER};")
 
-    first_day = datetime.now(timezone.utc).date()
+    first_day = datetime.now(UTC).date()
     done = run_cli(child_env, "--refetch")
-    today = {first_day, datetime.now(timezone.utc).date()}
+    today = {first_day, datetime.now(UTC).date()}
     assert lake.partitions("tmdb_movies") == [BEFORE, DAY, AFTER]
     assert f"  late TMDB observation: {BEFORE} holds today's values" in done.stdout
     by_day = {day: (rows, late, observed) for day, rows, late, observed in fact_days(build_file)}

@@ -3,25 +3,21 @@ real HTTP, the Parquet lake, a real dbt build, a published snapshot), and re-run
 on a copy of it."""
 
 import shutil
-from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import openpyxl
 from dagster import AssetKey, AssetSelection
-from dagster_dbt import DbtCliResource
 
 from conftest import DAY, copy_run, make_settings
 from graph import bronze, run_selection
 from movie_assets.settings import REPO_ROOT
-from movie_assets.transform.project import WarehouseDbtCliResource, build_dbt_project, build_dbt_resource, prepare_manifest
+from movie_assets.transform.project import build_dbt_project, build_dbt_resource, prepare_manifest
 
 
 def test_whole_graph_on_sample_data(sample_run):
     with bronze(sample_run.settings) as lake:
-        fetched = lake.execute(
-            "SELECT count(*), count(DISTINCT movie_id) FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY]
-        ).fetchone()
+        fetched = lake.execute("SELECT count(*), count(DISTINCT movie_id) FROM bronze.tmdb_movies WHERE partition_date = ?", [DAY]).fetchone()
         # EXPECTED.md: 310 valid ids, 300 of them in the snapshot, 10 answer 404.
         assert fetched == (300, 300)
         # Every bronze row records the deployment that produced it.
@@ -34,9 +30,7 @@ def test_whole_graph_on_sample_data(sample_run):
         publication = conn.execute("SELECT run_id, partition_date::VARCHAR, tmdb_source FROM meta.publication").fetchall()
         assert publication == [(sample_run.result.run_id, DAY, "snapshot")]
         assert conn.execute("SELECT count(*) FROM silver.tmdb_movies").fetchone() == (300,)
-        avatar = conn.execute(
-            "SELECT title, year(release_date) FROM gold.dim_movie WHERE movie_id = 19995"
-        ).fetchone()
+        avatar = conn.execute("SELECT title, year(release_date) FROM gold.dim_movie WHERE movie_id = 19995").fetchone()
         assert avatar == ("Avatar", 2009)
 
     workbook = openpyxl.load_workbook(Path(sample_run.settings.reports_dir) / "movie_data.xlsx", read_only=True)
@@ -63,14 +57,6 @@ def test_rerunning_a_partition_does_not_duplicate(sample_run, tmp_path: Path):
     assert run_ids == {result.run_id}
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone() == (300,)
-
-
-def test_dbt_resource_overrides_start_up_hooks_dagster_dbt_still_has():
-    """WarehouseDbtCliResource overrides two private members of the pinned dagster-dbt: an
-    upgrade that renames them must fail here, not silently bring back their start-up cost."""
-    assert isinstance(DbtCliResource.__dict__.get("_cli_version"), cached_property)
-    assert callable(DbtCliResource.__dict__.get("_initialize_dbt_core_adapter"))
-    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(WarehouseDbtCliResource.__dict__)
 
 
 def test_a_dbt_invocation_without_a_window_starts_from_the_engines_prepared_parse(dbt_manifest: Path, tmp_path: Path):

@@ -37,8 +37,7 @@ DAY_2_ID = 20261121
 PUBLISH = AssetKey(["serving", "warehouse_snapshot"])
 PG_PUBLISH = AssetKey(["serving", "postgres_publication"])
 READER_JOIN = (
-    "SELECT count(*) FROM gold.dim_movie m JOIN gold.fact_movie_daily f ON f.movie_id = m.movie_id "
-    "JOIN gold.dim_date d ON d.date_id = f.date_id"
+    "SELECT count(*) FROM gold.dim_movie m JOIN gold.fact_movie_daily f ON f.movie_id = m.movie_id JOIN gold.dim_date d ON d.date_id = f.date_id"
 )
 
 
@@ -117,7 +116,7 @@ def assert_same(duck: dict, pg: dict) -> None:
     assert sorted(duck) == sorted(pg)
     for table, expected in duck.items():
         got = pg[table]
-        for position, (want, have) in enumerate(zip(expected, got)):
+        for position, (want, have) in enumerate(zip(expected, got, strict=True)):
             if isinstance(want, float) or isinstance(have, float):
                 assert have is not None and math.isclose(float(want), float(have), rel_tol=1e-9, abs_tol=1e-6), (table, position, want, have)
             else:
@@ -139,23 +138,36 @@ def test_every_published_table_equals_the_snapshot(sample_run: SampleRun, dbt_ma
     publication = publish_postgres(snapshot, database, dbt_manifest, None)
     duck, pg = table_checksums(snapshot, database)
     assert_same(duck, pg)
-    assert {"gold.fact_movie_daily", "gold.dim_movie", "gold.vw_movie_latest", "gold.vw_genre_popularity", "gold.vw_top_movies",
-            "bronze.tmdb_dead_letter", "meta.publication"} <= set(pg)
+    assert {
+        "gold.fact_movie_daily",
+        "gold.dim_movie",
+        "gold.vw_movie_latest",
+        "gold.vw_genre_popularity",
+        "gold.vw_top_movies",
+        "bronze.tmdb_dead_letter",
+        "meta.publication",
+    } <= set(pg)
     assert publication.row_counts == {table: counts[0] for table, counts in pg.items()}
     with psycopg.connect(database) as conn:
-        types = dict(conn.execute(
-            "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns WHERE table_schema = 'gold'"
-        ).fetchall())
-        keys = {row[0] for row in conn.execute(
-            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'gold.fact_movie_daily'::regclass"
-        ).fetchall()}
+        types = dict(
+            conn.execute("SELECT table_name || '.' || column_name, data_type FROM information_schema.columns WHERE table_schema = 'gold'").fetchall()
+        )
+        keys = {
+            row[0]
+            for row in conn.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'gold.fact_movie_daily'::regclass"
+            ).fetchall()
+        }
         partitioned = conn.execute("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'gold.fact_movie_daily'::regclass").fetchone()
         comment = conn.execute("SELECT col_description('gold.fact_movie_daily'::regclass, 1)").fetchone()[0]
     assert types["fact_movie_daily.date_id"] == "integer" and types["fact_movie_daily.movie_id"] == "bigint"
     assert types["dim_movie.release_date"] == "date" and types["dim_movie.budget_usd"] == "bigint"
     assert types["fact_movie_daily.popularity"] == "double precision"
-    assert {"PRIMARY KEY (date_id, movie_id)", "FOREIGN KEY (movie_id) REFERENCES gold.dim_movie(movie_id)",
-            "FOREIGN KEY (date_id) REFERENCES gold.dim_date(date_id)"} <= keys
+    assert {
+        "PRIMARY KEY (date_id, movie_id)",
+        "FOREIGN KEY (movie_id) REFERENCES gold.dim_movie(movie_id)",
+        "FOREIGN KEY (date_id) REFERENCES gold.dim_date(date_id)",
+    } <= keys
     assert partitioned == ("l",)
     assert comment == "Snapshot day as yyyymmdd (key to gold.dim_date)."
     assert list(fact_partitions(database)) == [f"fact_movie_daily_p{DAY_1_ID}"]
@@ -185,8 +197,13 @@ def test_readers_see_the_old_or_the_new_publication_never_a_mix(sample_run: Samp
         reader.start()
     try:
         # Full loads and daily loads (day 1 re-attached, day 2 loaded or dropped) in turn.
-        for snapshot, window in [(two_days, [date(2026, 11, 21)]), (one_day, None), (two_days, None), (one_day, [date(2026, 11, 20)]),
-                                 (two_days, [date(2026, 11, 21)])]:
+        for snapshot, window in [
+            (two_days, [date(2026, 11, 21)]),
+            (one_day, None),
+            (two_days, None),
+            (one_day, [date(2026, 11, 20)]),
+            (two_days, [date(2026, 11, 21)]),
+        ]:
             publish_postgres(snapshot, database, dbt_manifest, window)
             time.sleep(0.3)
     finally:
@@ -238,8 +255,10 @@ def test_a_killed_load_leaves_the_old_schema_and_the_rerun_succeeds(
     before = table_checksums(one_day, database)[1]
     two_days = two_day_snapshot(sample_run, tmp_path / "two_days.duckdb")
     name = database.rsplit("/", 1)[1]
-    code = "import sys; from pathlib import Path; from movie_assets.serving.postgres import publish_postgres; " \
+    code = (
+        "import sys; from pathlib import Path; from movie_assets.serving.postgres import publish_postgres; "
         "publish_postgres(Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), None)"
+    )
     load = subprocess.Popen([sys.executable, "-c", code, str(two_days), database, str(dbt_manifest)], cwd=REPO_ROOT)
     killed = False
     with psycopg.connect(postgres_server.url(name), autocommit=True) as admin:

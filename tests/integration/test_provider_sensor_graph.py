@@ -25,8 +25,13 @@ def test_changed_critic_file_selects_the_real_downstream_models(defs: Definition
         result = provider_files_sensor(context)
     assert [r.tags["provider"] for r in result.run_requests] == ["critic"]
     selected = {key.to_user_string() for key in result.run_requests[0].asset_selection}
-    assert {"bronze/critic_agg", "silver/critic_scores", "gold/movies_unified_critic_matches",
-            "gold/movies_unified", "gold/movies_unified_match_summary"} <= selected
+    assert {
+        "bronze/critic_agg",
+        "silver/critic_scores",
+        "gold/movies_unified_critic_matches",
+        "gold/movies_unified",
+        "gold/movies_unified_match_summary",
+    } <= selected
     assert "bronze/audience_pulse" not in selected and "bronze/tmdb_movies" not in selected
     graph = defs.resolve_asset_graph()
     assert all(graph.get(AssetKey.from_user_string(key)).partitions_def is None for key in selected)

@@ -36,9 +36,7 @@ def make_build(path: Path, movies: int) -> Path:
 
 def publish(root: Path, run_id: str, keep: int = 3, movies: int = 10, **options):
     lake = Lake(root / "lake")
-    lake.write_partition(
-        "tmdb_dead_letter", "2026-11-20", pa.table({"source": ["ids-file"], "reason": ["blank"], "attempts": [0]})
-    )
+    lake.write_partition("tmdb_dead_letter", "2026-11-20", pa.table({"source": ["ids-file"], "reason": ["blank"], "attempts": [0]}))
     return publish_snapshot(
         build_path=make_build(root / "build.duckdb", movies),
         lake=lake,
@@ -55,9 +53,7 @@ def publish(root: Path, run_id: str, keep: int = 3, movies: int = 10, **options)
 def storage_tag(path: Path) -> str:
     """The storage version DuckDB tags the file with, e.g. ``v1.0.0+``."""
     with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(
-            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
-        ).fetchone()[0]
+        return conn.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
 
 
 def publications(path: Path) -> list[tuple]:
@@ -196,7 +192,8 @@ def test_the_snapshot_is_written_in_the_declared_storage_version_and_the_build_i
     assert newest.storage_version == storage_tag(newest.snapshot) == build_version
     with duckdb.connect(str(newest.snapshot), read_only=True) as conn:
         assert conn.execute("SELECT run_id, storage_version FROM meta.publication ORDER BY published_at").fetchall() == [
-            ("run-compatible", "v1.0.0+"), ("run-newest", build_version)
+            ("run-compatible", "v1.0.0+"),
+            ("run-newest", build_version),
         ]
 
 

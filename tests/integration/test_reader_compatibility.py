@@ -68,9 +68,7 @@ def reader_duckdb() -> ReaderDuckDB:
 def gold_relations(path: Path) -> list[str]:
     """Names of the tables and views in ``gold`` of the DuckDB file ``path``."""
     with duckdb.connect(str(path), read_only=True) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'gold' ORDER BY 1"
-        ).fetchall()]
+        return [row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'gold' ORDER BY 1").fetchall()]
 
 
 def test_every_gold_table_and_view_answers_duckdb_1_with_the_rows_duckdb_2_reads(sample_run, reader_duckdb: ReaderDuckDB):

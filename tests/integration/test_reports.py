@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,7 @@ from movie_assets.reports import workbook as report_workbook
 
 CHARTS = {chart.key: file_name for chart, file_name in charts.CHART_FILES.items()}
 WORKBOOK_KEY = AssetKey(["reports", "movie_data_xlsx"])
-REPORT_CHECKS = [AssetCheckKey(WORKBOOK_KEY, "movie_data_xlsx_matches_dim_movie")] + [
-    AssetCheckKey(key, "png_written") for key in CHARTS
-]
+REPORT_CHECKS = [AssetCheckKey(WORKBOOK_KEY, "movie_data_xlsx_matches_dim_movie")] + [AssetCheckKey(key, "png_written") for key in CHARTS]
 # What each chart asset plots: one point or bar per row of these gold queries.
 CHART_ROWS = {
     "revenue_vs_budget.png": "SELECT count(*) FROM gold.dim_movie WHERE budget_usd IS NOT NULL AND revenue_usd IS NOT NULL",
@@ -62,7 +60,7 @@ def _excel(value: Any) -> Any:
     if value == "":
         return None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return datetime.combine(value, datetime.min.time())
     return value
@@ -81,13 +79,10 @@ def gold(sample_run) -> dict[str, Any]:
             "movies": conn.execute(report_workbook.MOVIES_QUERY).fetchall(),
             "genre_roi": conn.execute(report_workbook.GENRE_ROI_QUERY).fetchall(),
             "kpis": conn.execute(report_workbook.KPI_QUERY).fetchall(),
-            "kpi_reading_order": [
-                kpi for kpi, in conn.execute("SELECT kpi FROM gold.kpi_summary GROUP BY kpi ORDER BY min(kpi_order)").fetchall()
-            ],
+            "kpi_reading_order": [kpi for (kpi,) in conn.execute("SELECT kpi FROM gold.kpi_summary GROUP BY kpi ORDER BY min(kpi_order)").fetchall()],
             "dead_letters": conn.execute(report_workbook.DEAD_LETTER_QUERY).fetchall(),
             "as_of": conn.execute("SELECT * FROM gold.rpt_as_of").fetchall(),
-            "credits_coverage": conn.execute(
-                "SELECT count(*) FILTER (WHERE credits_known), count(*) FROM gold.dim_movie").fetchone(),
+            "credits_coverage": conn.execute("SELECT count(*) FILTER (WHERE credits_known), count(*) FROM gold.dim_movie").fetchone(),
             "chart_rows": {name: conn.execute(query).fetchone()[0] for name, query in CHART_ROWS.items()},
         }
 
@@ -128,17 +123,16 @@ def test_movies_sheet_is_dim_movie(workbook: openpyxl.Workbook, workbook_path: P
     assert report_workbook.count_movies_rows(workbook_path) == len(expected)
     # Every column of a full row carries its format (real BIGINT, DOUBLE and DATE values).
     full_row = next(row for row in movies.iter_rows(min_row=2) if all(cell.value is not None for cell in row))
-    assert [cell.number_format for cell in full_row] == [
-        column.number_format or "General" for column in report_workbook.MOVIES_COLUMNS
-    ]
+    assert [cell.number_format for cell in full_row] == [column.number_format or "General" for column in report_workbook.MOVIES_COLUMNS]
 
 
 def test_action_movies_are_bold_red(workbook: openpyxl.Workbook, gold: dict[str, Any]):
     action = {row[0] for row in gold["movies"] if "Action" in (row[3] or "").split(", ")}
     assert len(action) > 50
     for row in workbook["Movies"].iter_rows(min_row=2):
-        highlighted = [bool(cell.font.bold) and cell.font.color is not None and cell.font.color.rgb == "FFC00000"
-                       for cell in row if cell.value is not None]
+        highlighted = [
+            bool(cell.font.bold) and cell.font.color is not None and cell.font.color.rgb == "FFC00000" for cell in row if cell.value is not None
+        ]
         assert highlighted == [row[0].value in action] * len(highlighted), row[0].value
 
 
@@ -148,9 +142,7 @@ def test_genre_roi_sheet_is_mart_genre_roi(workbook: openpyxl.Workbook, gold: di
     assert len(gold["genre_roi"]) > 5
     assert _data_rows(sheet) == [tuple(map(_excel, row)) for row in gold["genre_roi"]]
     for row in sheet.iter_rows(min_row=2):
-        assert [cell.number_format for cell in row] == [
-            column.number_format or "General" for column in report_workbook.GENRE_ROI_COLUMNS
-        ]
+        assert [cell.number_format for cell in row] == [column.number_format or "General" for column in report_workbook.GENRE_ROI_COLUMNS]
 
 
 def _is_kpi_title(cell) -> bool:
@@ -160,6 +152,7 @@ def _is_kpi_title(cell) -> bool:
 def test_kpi_sheet_is_kpi_summary(workbook: openpyxl.Workbook, gold: dict[str, Any]):
     rows = list(workbook["KPIs"].iter_rows())
     data = [row for row in rows if row and isinstance(row[0].value, int)]
+
     # Both sides sorted on every column but the value, which Excel keeps to 15 digits.
     def without_value(row: tuple) -> tuple:
         return tuple(str(cell) for cell in row[:4] + row[5:])
@@ -183,18 +176,17 @@ def test_credit_kpis_say_how_many_movies_they_cover(workbook: openpyxl.Workbook,
     the KPIs whose gold rows carry movies_with_credits, N and M those of gold.dim_movie."""
     with_credits, total = gold["credits_coverage"]
     covering = {row[0] for row in gold["kpis"] if row[7] is not None}
-    assert covering == {"top_director_by_revenue", "top_director_by_median_roi", "top_director_by_rating",
-                        "top_actor_by_revenue"}
+    assert covering == {"top_director_by_revenue", "top_director_by_median_roi", "top_director_by_rating", "top_actor_by_revenue"}
     assert {(row[7], row[8]) for row in gold["kpis"] if row[0] in covering} == {(with_credits, total)}
     assert 0 < with_credits < total  # the sample has credits for only some movies (101 of 300)
     rows = list(workbook["KPIs"].iter_rows())
     lines = {
         title[0].value: below[0].value if below[0].value != "Rank" else None
-        for title, below in zip(rows, rows[1:]) if _is_kpi_title(title[0])
+        for title, below in zip(rows, rows[1:], strict=False)
+        if _is_kpi_title(title[0])
     }
     expected = {
-        kpi.replace("_", " ").capitalize(): (f"Covers the {with_credits:,} of {total:,} movies with known credits"
-                                             if kpi in covering else None)
+        kpi.replace("_", " ").capitalize(): (f"Covers the {with_credits:,} of {total:,} movies with known credits" if kpi in covering else None)
         for kpi in {row[0] for row in gold["kpis"]}
     }
     assert lines == expected
@@ -206,7 +198,7 @@ def test_dead_letters_sheet_is_the_reported_days_dead_letters(workbook: openpyxl
     # EXPECTED.md: 9 rejected and 5 duplicate rows of the ID list, 10 ids answering 404.
     assert len(found) == len(expected) == 24
     assert [row[4] for row in expected].count("not-found") == 10
-    for found_row, expected_row in zip(found, expected):
+    for found_row, expected_row in zip(found, expected, strict=True):
         assert found_row[:-1] == tuple(map(_excel, expected_row[:-1]))
         assert _same_instant(found_row[-1], expected_row[-1]), found_row
 
@@ -221,21 +213,20 @@ def test_about_sheet_names_the_partition_and_the_run(workbook: openpyxl.Workbook
     assert about["TMDB source"] == tmdb_source == sample_run.settings.tmdb_source
     assert about["Dagster run id"] == sample_run.result.run_id
     # The sample day was fetched after it (a refetch): the sheet says so and lists the late day.
-    assert observed_late and observed_date == fetched_at.astimezone(timezone.utc).date()
-    assert about["Partition observed"] == (
-        f"LATE: TMDB values of {observed_date}, fetched after the day (TMDB serves only current values)"
-    )
+    assert observed_late and observed_date == fetched_at.astimezone(UTC).date()
+    assert about["Partition observed"] == (f"LATE: TMDB values of {observed_date}, fetched after the day (TMDB serves only current values)")
     assert about["Late days (values fetched after the day)"] == f"2026-11-20 (values of {observed_date}, 300 of 300 movies)"
     assert about["Sources"] == report_workbook.SOURCES and about["Attribution"] == report_workbook.TMDB_ATTRIBUTION
     assert {sheet: about[f"Rows: {sheet}"] for sheet in ("Movies", "Genre ROI", "KPIs", "Dead letters")} == {
-        "Movies": len(gold["movies"]), "Genre ROI": len(gold["genre_roi"]),
-        "KPIs": len(gold["kpis"]), "Dead letters": len(gold["dead_letters"]),
+        "Movies": len(gold["movies"]),
+        "Genre ROI": len(gold["genre_roi"]),
+        "KPIs": len(gold["kpis"]),
+        "Dead letters": len(gold["dead_letters"]),
     }
 
 
 def test_no_cell_is_a_formula(workbook: openpyxl.Workbook, workbook_path: Path):
-    formula_like = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row
-                    if report_workbook.is_formula_like(cell.value)]
+    formula_like = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row if report_workbook.is_formula_like(cell.value)]
     # The sample's ID list has a row "-12", reported as a dead letter's raw value.
     assert "-12" in {cell.value for cell in formula_like}
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in formula_like)
@@ -245,14 +236,16 @@ def test_no_cell_is_a_formula(workbook: openpyxl.Workbook, workbook_path: Path):
                 assert b"<f>" not in archive.read(name), name
 
 
-def test_workbook_materialization(materializations: dict[AssetKey, dict[str, Any]], gold: dict[str, Any],
-                                  workbook_path: Path):
+def test_workbook_materialization(materializations: dict[AssetKey, dict[str, Any]], gold: dict[str, Any], workbook_path: Path):
     metadata = materializations[WORKBOOK_KEY]
     assert metadata["path"] == str(workbook_path)
     assert metadata["partition"] == gold["as_of"][0][0].isoformat()
     assert metadata["dagster/row_count"] == metadata["rows_movies"] == len(gold["movies"])
     assert (metadata["rows_genre_roi"], metadata["rows_kpis"], metadata["rows_dead_letters"]) == (
-        len(gold["genre_roi"]), len(gold["kpis"]), len(gold["dead_letters"]))
+        len(gold["genre_roi"]),
+        len(gold["kpis"]),
+        len(gold["dead_letters"]),
+    )
 
 
 def test_charts_are_full_size_pngs(sample_run):
@@ -266,15 +259,14 @@ def test_charts_are_full_size_pngs(sample_run):
         assert path.stat().st_size > 20_000, name  # a blank 1200x800 PNG is ~5 KB
 
 
-def test_charts_plot_every_gold_row_and_embed_the_image(materializations: dict[AssetKey, dict[str, Any]],
-                                                        gold: dict[str, Any], sample_run):
+def test_charts_plot_every_gold_row_and_embed_the_image(materializations: dict[AssetKey, dict[str, Any]], gold: dict[str, Any], sample_run):
     folder = sample_run.settings.reports_dir / charts.CHARTS_DIR
     for key, name in CHARTS.items():
         metadata = materializations[key]
         assert metadata["path"] == str(folder / name)
         assert metadata["plotted_points"] == gold["chart_rows"][name] > 0, name
         markdown = metadata["chart"]
-        encoded = markdown[markdown.index("(data:image/png;base64,") + len("(data:image/png;base64,"):-1]
+        encoded = markdown[markdown.index("(data:image/png;base64,") + len("(data:image/png;base64,") : -1]
         assert base64.b64decode(encoded) == (folder / name).read_bytes(), name
 
 

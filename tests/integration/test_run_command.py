@@ -45,7 +45,11 @@ def test_run_command_refuses_live_source_without_credentials(live_without_creden
     env = live_without_credentials
     done = subprocess.run(
         [sys.executable, "-m", "movie_assets.cli", "--partition", DAY],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-3000:]
     assert "TMDB_API_KEY" in done.stderr and "TMDB_READ_ACCESS_TOKEN" in done.stderr
@@ -55,15 +59,26 @@ def test_run_command_refuses_live_source_without_credentials(live_without_creden
     assert_nothing_ran(env)
 
 
-def test_dagster_materialize_refuses_live_source_without_credentials(
-    live_without_credentials: dict[str, str], tmp_path: Path
-):
+def test_dagster_materialize_refuses_live_source_without_credentials(live_without_credentials: dict[str, str], tmp_path: Path):
     env = live_without_credentials
     dagster = Path(sys.executable).with_name("dagster")
     done = subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "movie_assets.definitions",
-         "--select", "bronze/tmdb_movies,bronze/tmdb_dead_letter", "--partition", DAY],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(dagster),
+            "asset",
+            "materialize",
+            "-m",
+            "movie_assets.definitions",
+            "--select",
+            "bronze/tmdb_movies,bronze/tmdb_dead_letter",
+            "--partition",
+            DAY,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode != 0
     assert "TMDB_API_KEY" in done.stdout + done.stderr

@@ -9,7 +9,6 @@ import logging
 import secrets
 from pathlib import Path
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
@@ -38,9 +37,7 @@ def table_text(settings: Settings) -> str:
     lake = Lake(settings.lake_dir)
     assert {"tmdb_movies", "tmdb_dead_letter"} <= set(lake.tables())
     with lake.connect_bronze() as conn:
-        return "\n".join(
-            str(row) for table in lake.tables() for row in conn.execute(f"SELECT * FROM bronze.{table}").fetchall()
-        )
+        return "\n".join(str(row) for table in lake.tables() for row in conn.execute(f"SELECT * FROM bronze.{table}").fetchall())
 
 
 CREDENTIAL_VARIABLES = {"api_key": "TMDB_API_KEY", "read_access_token": "TMDB_READ_ACCESS_TOKEN"}
@@ -81,14 +78,17 @@ def test_credentials_appear_nowhere(credential, settings: Settings, sample_data,
     monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], key)
 
     with FaultyReplayServer(snapshot, faults=faults, **server_credentials) as server:
-        tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2,
-                            backoff_factor=0.02)
+        tmdb = TMDBResource(base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=0.3, max_retries=2, backoff_factor=0.02)
         resources = {"tmdb": tmdb, "lake": lake, "paths": paths}
         ok = materialize(tmdb_movies, resources=resources, partition_key=DAY, instance=instance, run_config=REFETCH_RUN_CONFIG)
         retried = retry_dead_letters_job.execute_in_process(partition_key=DAY, resources=resources, instance=instance)
         monkeypatch.setenv(CREDENTIAL_VARIABLES[credential], wrong)
         rejected = materialize(
-            tmdb_movies, resources=resources, partition_key=DAY, instance=instance, raise_on_error=False,
+            tmdb_movies,
+            resources=resources,
+            partition_key=DAY,
+            instance=instance,
+            raise_on_error=False,
             run_config=REFETCH_RUN_CONFIG,
         )
         stored_paths = "\n".join(entry.path for entry in server.request_log)

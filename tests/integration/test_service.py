@@ -23,18 +23,19 @@ from itertools import combinations
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
+from conftest import DAY, REFETCH_RUN_CONFIG
 from movie_assets.automation.jobs import DAILY_REFRESH
 from movie_assets.automation.run_summary import lake_counts
 from movie_assets.automation.service import LOCATION_NAME, PROGRAMS, Service
 from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 from movie_assets.settings import REPO_ROOT, Settings
 from movie_assets.warehouse.lake import Lake
-from conftest import DAY, REFETCH_RUN_CONFIG
 from support.ports import free_port
 
 DAY_BEFORE = "2026-11-19"
@@ -217,6 +218,12 @@ def test_runs_submitted_at_once_never_overlap(service: RunningService) -> None:
     assert published == (run_ids[-1], DAY_BEFORE)
     assert Path(service.env["MOVIES_DUCKDB_PATH"]).resolve().name.endswith(f"-{run_ids[-1][:8]}.duckdb")
     assert fact_rows > 0
+    # make up's own cluster serves the same publication to BI tools (serving/postgres_publication).
+    with psycopg.connect(service.service.environment()["MOVIES_SERVING_PG_URL"]) as conn:
+        served = conn.execute("SELECT run_id FROM meta.publication").fetchall()
+        served_fact_rows = conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone()[0]
+    assert served == [(run_ids[-1],)]
+    assert served_fact_rows == fact_rows
 
 
 def test_make_run_queues_behind_a_service_run(service: RunningService) -> None:
@@ -225,7 +232,11 @@ def test_make_run_queues_behind_a_service_run(service: RunningService) -> None:
     ahead = [service.submit(DAY_BEFORE), service.submit(DAY_BEFORE)]
     done = subprocess.run(
         [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "movie_assets.cli", "--partition", DAY, "--select", "bronze/tmdb_movies", "--refetch"],
-        cwd=REPO_ROOT, env=service.env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS,
+        cwd=REPO_ROOT,
+        env=service.env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "waits in the service's queue behind run " in done.stdout, done.stdout

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance
+from test_daily_incremental import dbt
 
 from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
-from test_daily_incremental import dbt
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
@@ -35,8 +35,10 @@ DAY_CHAIN = AssetSelection.assets(
 ).required_multi_asset_neighbors()
 #: A day's history: the day's fetch, its typed attributes (incremental by day) and the history tables.
 HISTORY_CHAIN = AssetSelection.assets(
-    AssetKey(["bronze", "tmdb_movies"]), AssetKey(["silver", "tmdb_movie_attribute_snapshots"]),
-    AssetKey(["gold", "dim_movie_history"]), AssetKey(["gold", "fct_movie_attribute_changes"]),
+    AssetKey(["bronze", "tmdb_movies"]),
+    AssetKey(["silver", "tmdb_movie_attribute_snapshots"]),
+    AssetKey(["gold", "dim_movie_history"]),
+    AssetKey(["gold", "fct_movie_attribute_changes"]),
 ).required_multi_asset_neighbors()
 HISTORY_TABLES = ("gold.dim_movie_history", "gold.fct_movie_attribute_changes")
 # Values of a run rather than of the data: each run has its own id and fetch times.
@@ -73,9 +75,7 @@ def run_day(settings: Settings, day: str):
 def spark_run(tmp_path_factory: pytest.TempPathFactory, spark_master: str, sample_run: SampleRun) -> dict:
     """The whole graph for :data:`DAY` with the Spark engine on the cluster, into a fresh root."""
     root = tmp_path_factory.mktemp("spark_run")
-    settings = make_settings(
-        root, engine="spark", spark_master=spark_master, spark_warehouse=root / "spark-warehouse", spark_driver_memory="1g"
-    )
+    settings = make_settings(root, engine="spark", spark_master=spark_master, spark_warehouse=root / "spark-warehouse", spark_driver_memory="1g")
     prepare_manifest(build_dbt_project(settings), settings)
     result = run_day(settings, DAY)
     assert result.success, "the Spark run failed; see the step failures above"
@@ -83,10 +83,7 @@ def spark_run(tmp_path_factory: pytest.TempPathFactory, spark_master: str, sampl
 
 
 def check_outcomes(result) -> dict[tuple[str, str], bool]:
-    return {
-        ("/".join(evaluation.asset_key.path), evaluation.check_name): evaluation.passed
-        for evaluation in result.get_asset_check_evaluations()
-    }
+    return {("/".join(evaluation.asset_key.path), evaluation.check_name): evaluation.passed for evaluation in result.get_asset_check_evaluations()}
 
 
 def compare_snapshots(duckdb_snapshot: Path, spark_snapshot: Path) -> duckdb.DuckDBPyConnection:
@@ -111,7 +108,8 @@ def exact_columns(columns: dict[str, str]) -> list[str]:
     """The quoted names of the columns of one table that both engines must give exactly: all but
     the run's own values, fetch times and floating-point or decimal values."""
     return [
-        f'"{name}"' for name, data_type in columns.items()
+        f'"{name}"'
+        for name, data_type in columns.items()
         if name not in RUN_COLUMNS and not data_type.startswith(INEXACT_TYPES) and name != "fetched_at"
     ]
 
@@ -160,7 +158,7 @@ def test_inexact_columns_agree_within_tolerance(spark_run: dict, sample_run: Sam
             assert rows == distinct == paired, f"gold.{table}: {rows} rows, {distinct} distinct keys, {paired} paired"
             for name in inexact:
                 mismatches = conn.execute(
-                    f'SELECT count(*) FROM d.gold.{table} AS a JOIN s.gold.{table} AS b ON {on} '
+                    f"SELECT count(*) FROM d.gold.{table} AS a JOIN s.gold.{table} AS b ON {on} "
                     f'WHERE (a."{name}" IS NULL) <> (b."{name}" IS NULL) '
                     f'OR abs(a."{name}"::DOUBLE - b."{name}"::DOUBLE) > ? * greatest(abs(a."{name}"::DOUBLE), abs(b."{name}"::DOUBLE))',
                     [RELATIVE_TOLERANCE],
@@ -182,9 +180,7 @@ def fact_days(settings: Settings) -> dict[int, tuple[int, int, object]]:
     """Rows, movies and the newest fetch per day of the fact as copied from Spark into the build
     file; the snapshots of each day hold the same rows."""
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
-        rows = conn.execute(
-            "SELECT date_id, count(*), count(DISTINCT movie_id), max(fetched_at) FROM gold.fact_movie_daily GROUP BY 1"
-        ).fetchall()
+        rows = conn.execute("SELECT date_id, count(*), count(DISTINCT movie_id), max(fetched_at) FROM gold.fact_movie_daily GROUP BY 1").fetchall()
         snapshots = conn.execute(
             "SELECT strftime(snapshot_date, '%Y%m%d')::INTEGER, count(*), count(DISTINCT movie_id), max(fetched_at) "
             "FROM silver.tmdb_movie_snapshots GROUP BY 1"
@@ -219,8 +215,16 @@ def test_history_of_two_days_on_spark_equals_duckdbs(spark_run: dict, tmp_path: 
     on_duckdb = make_settings(tmp_path, lake_dir=settings.lake_dir)
     on_duckdb.build_duckdb_path.parent.mkdir(parents=True)
     shutil.copyfile(settings.build_duckdb_path, on_duckdb.build_duckdb_path)
-    dbt(on_duckdb, tmp_path / "dbt", "run", "--full-refresh", "--select",
-        "tmdb_movie_attribute_snapshots", "dim_movie_history", "fct_movie_attribute_changes")
+    dbt(
+        on_duckdb,
+        tmp_path / "dbt",
+        "run",
+        "--full-refresh",
+        "--select",
+        "tmdb_movie_attribute_snapshots",
+        "dim_movie_history",
+        "fct_movie_attribute_changes",
+    )
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         conn.execute(f"ATTACH '{on_duckdb.build_duckdb_path}' AS d (READ_ONLY)")
         changes = conn.execute("SELECT count(*) FROM gold.fct_movie_attribute_changes").fetchone()[0]

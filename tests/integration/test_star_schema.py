@@ -8,9 +8,9 @@ Expected values are computed here from the raw JSON, independently of the SQL.
 """
 
 import csv
-import shutil
 import gzip
 import json
+import shutil
 import statistics
 from datetime import date
 from pathlib import Path
@@ -20,7 +20,7 @@ import pytest
 from dagster import AssetKey, AssetSelection, Definitions
 
 from conftest import DAY, SampleRun, copy_run, make_settings
-from graph import GOLD_TMDB_MODELS, LATER_FILE, TMDB_CHAIN, later_snapshot, run_selection
+from graph import LATER_FILE, TMDB_CHAIN, later_snapshot, run_selection
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
 from movie_assets.warehouse.lake import Lake
@@ -80,9 +80,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) -
 
     def fact_counts() -> dict[int, tuple[int, int]]:
         with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
-            rows = conn.execute(
-                "SELECT date_id, count(*), count(DISTINCT movie_id) FROM gold.fact_movie_daily GROUP BY date_id"
-            ).fetchall()
+            rows = conn.execute("SELECT date_id, count(*), count(DISTINCT movie_id) FROM gold.fact_movie_daily GROUP BY date_id").fetchall()
         return {date_id: (rows_, movies) for date_id, rows_, movies in rows}
 
     # Keyed by step too: a test failing on day 1 must not be hidden by its pass on day 2.
@@ -180,8 +178,7 @@ def test_silver_keeps_the_latest_fetch_with_unknown_money_as_null(warehouse: dic
     latest = expected["latest"]
     rows = query(warehouse, "SELECT movie_id, vote_count, budget_usd, revenue_usd FROM silver.tmdb_movies")
     assert {row[0]: row[1:] for row in rows} == {
-        movie_id: (raw["vote_count"], raw["budget"] or None, raw["revenue"] or None)
-        for movie_id, raw in latest.items()
+        movie_id: (raw["vote_count"], raw["budget"] or None, raw["revenue"] or None) for movie_id, raw in latest.items()
     }
 
 
@@ -198,12 +195,12 @@ def test_avatar_roi_and_attributes(warehouse: dict, expected: dict):
 
 
 def test_genre_roi_mart_matches_raw_json(warehouse: dict, expected: dict):
-    action = [movie for movie in expected["latest"].values()
-              if roi(movie) is not None and any(genre["name"] == "Action" for genre in movie["genres"])]
+    action = [
+        movie for movie in expected["latest"].values() if roi(movie) is not None and any(genre["name"] == "Action" for genre in movie["genres"])
+    ]
     row = query(
         warehouse,
-        "SELECT total_movies, median_roi, portfolio_roi, pct_profitable, total_budget "
-        "FROM gold.mart_genre_roi WHERE genre_name = 'Action'",
+        "SELECT total_movies, median_roi, portfolio_roi, pct_profitable, total_budget FROM gold.mart_genre_roi WHERE genre_name = 'Action'",
     )[0]
     budget = sum(movie["budget"] for movie in action)
     revenue = sum(movie["revenue"] for movie in action)
@@ -226,8 +223,9 @@ def test_kpis_match_raw_json(warehouse: dict, expected: dict):
     best_roi = max(eligible, key=roi)
     assert first["highest_roi"][0] == best_roi["id"]
     assert first["highest_roi"][1] == pytest.approx(roi(best_roi))
-    worst_rated = min((movie for movie in latest if movie["vote_count"] >= 10),
-                      key=lambda movie: (movie["vote_average"], -movie["vote_count"], movie["id"]))
+    worst_rated = min(
+        (movie for movie in latest if movie["vote_count"] >= 10), key=lambda movie: (movie["vote_average"], -movie["vote_count"], movie["id"])
+    )
     assert first["lowest_rated"] == (worst_rated["id"], worst_rated["vote_average"])
     # One long table: (kpi, rank, metric) is its key.
     assert query(warehouse, "SELECT count(*) - count(DISTINCT (kpi, rank, metric)) FROM gold.kpi_summary") == [(0,)]
@@ -236,15 +234,14 @@ def test_kpis_match_raw_json(warehouse: dict, expected: dict):
 def test_popularity_views_use_the_latest_day_only(warehouse: dict, expected: dict):
     later = expected["later"].values()
     action_today = [movie for movie in later if any(genre["name"] == "Action" for genre in movie["genres"])]
-    assert query(warehouse, "SELECT movie_count FROM gold.vw_genre_popularity WHERE genre_name = 'Action'") == [
-        (len(action_today),)
-    ]
+    assert query(warehouse, "SELECT movie_count FROM gold.vw_genre_popularity WHERE genre_name = 'Action'") == [(len(action_today),)]
     top = max(later, key=lambda movie: movie["popularity"])
     assert query(warehouse, "SELECT movie_id FROM gold.vw_top_movies WHERE popularity_rank = 1") == [(top["id"],)]
 
 
 def test_dim_date_covers_facts_and_releases(warehouse: dict, expected: dict):
-    assert query(warehouse, "SELECT year, quarter, month, iso_week, weekday FROM gold.dim_date WHERE date_id = ?",
-                 [DAY_2_ID]) == [(2026, 4, 11, 47, 6)]
+    assert query(warehouse, "SELECT year, quarter, month, iso_week, weekday FROM gold.dim_date WHERE date_id = ?", [DAY_2_ID]) == [
+        (2026, 4, 11, 47, 6)
+    ]
     earliest_release = min(date.fromisoformat(m["release_date"]) for m in expected["latest"].values() if m["release_date"])
     assert query(warehouse, "SELECT min(date_day) <= ? FROM gold.dim_date", [earliest_release]) == [(True,)]

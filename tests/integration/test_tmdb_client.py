@@ -42,7 +42,7 @@ def holds_sliding_window(limiter: SlidingWindowRateLimiter) -> bool:
     every grant is at least ``window`` after the grant ``capacity`` before it (the same
     arithmetic as the limiter's, on the clock readings it granted by)."""
     grants, capacity = limiter.grant_times, limiter.capacity
-    return all(later - earlier >= limiter.window for earlier, later in zip(grants, grants[capacity:]))
+    return all(later - earlier >= limiter.window for earlier, later in zip(grants, grants[capacity:], strict=False))
 
 
 def test_limiter_never_exceeds_the_rate_in_any_second():

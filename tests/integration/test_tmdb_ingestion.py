@@ -60,7 +60,11 @@ def resources(server: TMDBReplayServer, settings: Settings) -> dict:
     # by accident is one more fault, and can exhaust an id the test expects to land.
     return {
         "tmdb": TMDBResource(
-            base_url=server.base_url, rate_limit=1000, max_concurrency=8, timeout=1.5, max_retries=3,
+            base_url=server.base_url,
+            rate_limit=1000,
+            max_concurrency=8,
+            timeout=1.5,
+            max_retries=3,
             backoff_factor=0.05,
         ),
         "lake": LakeResource(root=str(settings.lake_dir)),
@@ -115,9 +119,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         expected_movies = set(listed) - MISSING - {malformed, idless, failing}
         assert len(expected_movies) == 297
         assert {row[0] for row in query(tmp_path, f"SELECT movie_id FROM {TMDB_MOVIES_TABLE}")} == expected_movies
-        fetch_letters = query(
-            tmp_path, f"SELECT movie_id, reason, http_status, attempts FROM {DEAD_LETTER_TABLE} WHERE source = 'fetch'"
-        )
+        fetch_letters = query(tmp_path, f"SELECT movie_id, reason, http_status, attempts FROM {DEAD_LETTER_TABLE} WHERE source = 'fetch'")
         # The always-503 id's last retry can land inside the server-wide 429 burst: either
         # status is its final answer, and it is retries-exhausted either way.
         final_status = {row[0]: row[2] for row in fetch_letters}
@@ -130,9 +132,7 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         attempts = {row[0]: row[3] for row in fetch_letters}
         assert attempts[failing] == 4
         assert all(1 + faults.flaky(i) <= attempts[i] <= 2 + faults.flaky(i) for i in MISSING | {malformed, idless})
-        file_letters = Counter(
-            row[0] for row in query(tmp_path, f"SELECT reason FROM {DEAD_LETTER_TABLE} WHERE source = 'ids-file'")
-        )
+        file_letters = Counter(row[0] for row in query(tmp_path, f"SELECT reason FROM {DEAD_LETTER_TABLE} WHERE source = 'ids-file'"))
         assert file_letters == {"blank": 3, "non-numeric": 4, "non-positive": 2, "duplicate": 5}
         movies = metadata["tmdb_movies"]
         assert (movies["requested"], movies["fetched"], movies["not_found"], movies["failed"]) == (310, 297, 10, 3)
@@ -151,13 +151,17 @@ def test_faulty_api_lands_every_valid_movie_and_dead_letters_exactly_the_rest(sn
         assert job_result.success
     # DAY is long past: the recovered movies are late observations of the day they failed on.
     assert {
-        event.asset_key.path[-1]: event.materialization.metadata["observation"].value
-        for event in job_result.get_asset_materialization_events()
+        event.asset_key.path[-1]: event.materialization.metadata["observation"].value for event in job_result.get_asset_materialization_events()
     } == {"tmdb_movies": "late", "tmdb_dead_letter": "late"}
     assert query(tmp_path, f"SELECT count(*), count(DISTINCT movie_id) FROM {TMDB_MOVIES_TABLE}") == [(300, 300)]
     remaining = query(tmp_path, f"SELECT source, reason, count(*) FROM {DEAD_LETTER_TABLE} GROUP BY ALL ORDER BY ALL")
-    assert remaining == [("fetch", "not-found", 10), ("ids-file", "blank", 3), ("ids-file", "duplicate", 5),
-                         ("ids-file", "non-numeric", 4), ("ids-file", "non-positive", 2)]
+    assert remaining == [
+        ("fetch", "not-found", 10),
+        ("ids-file", "blank", 3),
+        ("ids-file", "duplicate", 5),
+        ("ids-file", "non-numeric", 4),
+        ("ids-file", "non-positive", 2),
+    ]
     with open(tmp_path / "reports" / "dead_letter_queue.csv", newline="", encoding="utf-8") as handle:
         exported = list(csv.DictReader(handle))
     assert len(exported) == 24
@@ -170,9 +174,7 @@ def test_discover_reads_only_the_configured_pages(snapshot, tmp_path, settings):
     with FaultyReplayServer(snapshot, api_key=KEY) as server:
         metadata = run_tmdb(server, settings, id_sources=["discover"], discover_pages=2)
         pages = [entry.path for entry in server.request_log if entry.path.startswith("/3/discover/movie")]
-    assert pages == [
-        f"/3/discover/movie?sort_by=popularity.desc&include_adult=false&page={page}" for page in (1, 2)
-    ]
+    assert pages == [f"/3/discover/movie?sort_by=popularity.desc&include_adult=false&page={page}" for page in (1, 2)]
     expected = [i for i in snapshot.discover_order if i not in snapshot.adult][:40]
     assert sorted(row[0] for row in query(tmp_path, f"SELECT movie_id FROM {TMDB_MOVIES_TABLE}")) == sorted(expected)
     assert metadata["tmdb_movies"]["skipped_from_input"] == 0

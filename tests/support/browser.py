@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from movie_assets.settings import REPO_ROOT
 
@@ -63,10 +64,7 @@ def find_browser() -> tuple[str, str]:
     chromium = next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
     driver = next(filter(None, map(shutil.which, CHROMEDRIVER_NAMES)), None)
     if chromium is None or driver is None:
-        raise BrowserUnavailable(
-            "headless Chromium needs the Debian packages chromium and chromium-driver: "
-            "apt-get install chromium chromium-driver"
-        )
+        raise BrowserUnavailable("headless Chromium needs the Debian packages chromium and chromium-driver: apt-get install chromium chromium-driver")
     return chromium, driver
 
 

@@ -97,7 +97,7 @@ class FaultyHandler(ReplayHandler):
     a 429 burst, and for ``/3/movie/{id}`` the stall, the always-failing and flaky ids, and the
     malformed and id-less bodies."""
 
-    server: "FaultyReplayServer"
+    server: FaultyReplayServer
 
     def do_GET(self) -> None:
         self.arrived = time.monotonic()

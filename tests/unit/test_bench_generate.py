@@ -37,6 +37,7 @@ def test_same_seed_same_files_other_seed_other_files(generate_module, catalogue:
     make(generate_module, tmp_path / "again", sample_data)
     make(generate_module, tmp_path / "other", sample_data, seed=8)
     with duckdb.connect() as conn:
+
         def rows(folder: Path, name: str):
             return conn.execute(f"SELECT * FROM read_parquet('{folder / name}') ORDER BY ALL").fetchall()
 
@@ -72,8 +73,8 @@ def test_history_walks_back_consistently(catalogue: Path):
             "SELECT count(*) FROM daily AS older JOIN daily AS newer USING (movie_id) "
             "WHERE newer.partition_date = older.partition_date + 1 AND newer.vote_count < older.vote_count"
         ).fetchone()[0]
-        beyond_newest = conn.execute(
-            "SELECT count(*) FROM daily JOIN newest USING (movie_id) WHERE daily.vote_count > newest.vote_count"
-        ).fetchone()[0]
+        beyond_newest = conn.execute("SELECT count(*) FROM daily JOIN newest USING (movie_id) WHERE daily.vote_count > newest.vote_count").fetchone()[
+            0
+        ]
         out_of_range = conn.execute("SELECT count(*) FROM daily WHERE vote_average NOT BETWEEN 0 AND 10").fetchone()[0]
     assert (growing, beyond_newest, out_of_range) == (0, 0, 0)

@@ -1,7 +1,7 @@
 """Each bronze table's schema is declared once, as an Arrow schema in Python; the Parquet
 writers, the DuckDB DDL of a first run's empty tables and dbt's bronze sources all follow it."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ SCHEMAS = {
     **{delivery.name: delivery.schema for delivery in DELIVERIES},
 }
 DAY = "2026-11-20"
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def duckdb_types(schema: pa.Schema) -> list[tuple[str, str, bool]]:
@@ -47,7 +47,9 @@ def test_the_dbt_sources_list_exactly_the_declared_columns_and_types():
 
 def test_the_ddl_follows_the_schema():
     assert duckdb_types(TMDB_MOVIES_SCHEMA)[:3] == [
-        ("movie_id", "bigint", False), ("payload", "varchar", False), ("fetched_at", "timestamp with time zone", False)
+        ("movie_id", "bigint", False),
+        ("payload", "varchar", False),
+        ("fetched_at", "timestamp with time zone", False),
     ]
     assert ("raw_value", "varchar", True) in duckdb_types(DEAD_LETTER_SCHEMA)
     assert duckdb_types(CRITIC_AGG.schema)[0] == ("Movie Title", "varchar", True)

@@ -25,21 +25,31 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("charts")
     return {
         "revenue_vs_budget": charts.plot_revenue_vs_budget(
-            [237e6, 30e6, 5e6, None, 0], [2.78e9, 10e6, 60e6, 1e6, 5e6], folder / "revenue_vs_budget.png"),
+            [237e6, 30e6, 5e6, None, 0], [2.78e9, 10e6, 60e6, 1e6, 5e6], folder / "revenue_vs_budget.png"
+        ),
         "roi_by_genre": charts.plot_roi_by_genre(
-            ["Action", "Drama", "Horror"], [1.5, 0.8, 3.0], [1.7, 0.5, 2.2], [140, 88, 15],
-            folder / "roi_by_genre.png"),
+            ["Action", "Drama", "Horror"], [1.5, 0.8, 3.0], [1.7, 0.5, 2.2], [140, 88, 15], folder / "roi_by_genre.png"
+        ),
         "popularity_vs_rating": charts.plot_popularity_vs_rating(
-            [7.2, 6.1, 8.3, 5.0], [150.4, 60.2, 875.6, 1.0], [11800, 2000, 9000, 0],
-            folder / "popularity_vs_rating.png"),
-        "yearly_revenue": charts.plot_yearly_revenue(
-            [1997, 2009, 2015], [1.8e9, 9.0e9, 1.6e10], [3, 14, 36], folder / "yearly_revenue.png"),
+            [7.2, 6.1, 8.3, 5.0], [150.4, 60.2, 875.6, 1.0], [11800, 2000, 9000, 0], folder / "popularity_vs_rating.png"
+        ),
+        "yearly_revenue": charts.plot_yearly_revenue([1997, 2009, 2015], [1.8e9, 9.0e9, 1.6e10], [3, 14, 36], folder / "yearly_revenue.png"),
         "franchise_vs_standalone": charts.plot_franchise_vs_standalone(
-            ["Franchise", "Standalone", "Unknown"], [40, 120, 140], [8e8, 2.5e8, None], [3.2, 1.4, 2.0],
-            [7.1, 6.8, 6.5], folder / "franchise_vs_standalone.png"),
+            ["Franchise", "Standalone", "Unknown"],
+            [40, 120, 140],
+            [8e8, 2.5e8, None],
+            [3.2, 1.4, 2.0],
+            [7.1, 6.8, 6.5],
+            folder / "franchise_vs_standalone.png",
+        ),
         "top_directors_by_revenue": charts.plot_top_directors_by_revenue(
-            ["James Cameron", "Joss Whedon", "Christopher Nolan"], [4.63e9, 2.92e9, 2.36e9], [2, 2, 3], 101, 300,
-            folder / "top_directors_by_revenue.png"),
+            ["James Cameron", "Joss Whedon", "Christopher Nolan"],
+            [4.63e9, 2.92e9, 2.36e9],
+            [2, 2, 3],
+            101,
+            300,
+            folder / "top_directors_by_revenue.png",
+        ),
     }
 
 
@@ -54,17 +64,26 @@ def test_every_chart_is_a_1200_by_800_png(drawn: dict[str, Path]):
 
 # Per chart: its function, empty inputs, the title drawn and the text saying there is no data.
 EMPTY = {
-    "revenue_vs_budget": (charts.plot_revenue_vs_budget, ([], []),
-                          "Revenue vs budget (0 movies with both known)", "No movies with both budget and revenue"),
-    "roi_by_genre": (charts.plot_roi_by_genre, ([], [], [], []),
-                     "Return on investment by genre", "No genre has enough films with budget and revenue"),
-    "popularity_vs_rating": (charts.plot_popularity_vs_rating, ([], [], []),
-                             "Popularity vs rating (0 movies with votes)", "No movies with votes"),
-    "yearly_revenue": (charts.plot_yearly_revenue, ([], [], []),
-                       "Worldwide revenue and films released per year", "No release years"),
-    "top_directors_by_revenue": (charts.plot_top_directors_by_revenue, ([], [], [], None, None),
-                                 "Top directors by total worldwide revenue",
-                                 "No director has enough films with known revenue and credits"),
+    "revenue_vs_budget": (
+        charts.plot_revenue_vs_budget,
+        ([], []),
+        "Revenue vs budget (0 movies with both known)",
+        "No movies with both budget and revenue",
+    ),
+    "roi_by_genre": (
+        charts.plot_roi_by_genre,
+        ([], [], [], []),
+        "Return on investment by genre",
+        "No genre has enough films with budget and revenue",
+    ),
+    "popularity_vs_rating": (charts.plot_popularity_vs_rating, ([], [], []), "Popularity vs rating (0 movies with votes)", "No movies with votes"),
+    "yearly_revenue": (charts.plot_yearly_revenue, ([], [], []), "Worldwide revenue and films released per year", "No release years"),
+    "top_directors_by_revenue": (
+        charts.plot_top_directors_by_revenue,
+        ([], [], [], None, None),
+        "Top directors by total worldwide revenue",
+        "No director has enough films with known revenue and credits",
+    ),
 }
 
 
@@ -78,8 +97,9 @@ def test_empty_inputs_still_draw_a_labelled_chart(name: str, tmp_path: Path, mon
         # The figure is closed once saved: read what it shows before that.
         axes = figure.axes[0]
         # A chart with a subtitle has its title above the axes (the figure's suptitle).
-        figures.append((figure.get_suptitle() or axes.get_title(), axes.get_xlabel(), axes.get_ylabel(),
-                        [text.get_text() for text in figure.findobj(Text)]))
+        figures.append(
+            (figure.get_suptitle() or axes.get_title(), axes.get_xlabel(), axes.get_ylabel(), [text.get_text() for text in figure.findobj(Text)])
+        )
         return save(figure, path)
 
     monkeypatch.setattr(charts, "_save", recording_save)
@@ -97,9 +117,7 @@ def test_png_size_rejects_other_files(tmp_path: Path):
         charts.png_size(fake)
 
 
-@pytest.mark.parametrize(
-    ("value", "text"), [(2.5e9, "$2.5B"), (1e6, "$1M"), (150_000, "$150K"), (999, "$999"), (0, "$0")]
-)
+@pytest.mark.parametrize(("value", "text"), [(2.5e9, "$2.5B"), (1e6, "$1M"), (150_000, "$150K"), (999, "$999"), (0, "$0")])
 def test_usd_label(value: float, text: str):
     assert charts.usd_label(value) == text
 
@@ -116,10 +134,13 @@ def test_franchise_chart_reads_the_gold_pivot(tmp_path: Path):
             "('unknown', 'Unknown', 3, 140, NULL, NULL, NULL)) AS t(segment, segment_label, segment_rank, "
             "film_count, mean_revenue_usd, mean_roi, mean_vote_average)"
         )
-    resources = {"duckdb": DuckDBResource(database=str(database)),
-                 "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports"))}
-    result = materialize([charts.franchise_vs_standalone_png, *report_checks.chart_png_checks], resources=resources,
-                         selection=[charts.franchise_vs_standalone_png.key])
+    resources = {
+        "duckdb": DuckDBResource(database=str(database)),
+        "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports")),
+    }
+    result = materialize(
+        [charts.franchise_vs_standalone_png, *report_checks.chart_png_checks], resources=resources, selection=[charts.franchise_vs_standalone_png.key]
+    )
     assert result.success
     metadata = result.asset_materializations_for_node("reports__charts__franchise_vs_standalone_png")[0].metadata
     assert metadata["plotted_points"].value == 3
@@ -150,25 +171,32 @@ def _materialize_directors_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         return plot(names, revenue, films, movies_with_credits, movies_total, path)
 
     monkeypatch.setattr(charts, "plot_top_directors_by_revenue", recording_plot)
-    resources = {"duckdb": DuckDBResource(database=str(tmp_path / "gold_only.duckdb")),
-                 "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports"))}
-    result = materialize([charts.top_directors_by_revenue_png, *report_checks.chart_png_checks], resources=resources,
-                         selection=[charts.top_directors_by_revenue_png.key])
+    resources = {
+        "duckdb": DuckDBResource(database=str(tmp_path / "gold_only.duckdb")),
+        "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports")),
+    }
+    result = materialize(
+        [charts.top_directors_by_revenue_png, *report_checks.chart_png_checks],
+        resources=resources,
+        selection=[charts.top_directors_by_revenue_png.key],
+    )
     return result, calls
 
 
 def test_top_directors_chart_reads_the_gold_ranking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """One bar per row of gold.rpt_top_directors_by_revenue, best rank first whatever the
     table's order, with the coverage of its rows (no other schema exists)."""
-    _directors_warehouse(tmp_path / "gold_only.duckdb", [
-        (2, 12891, "Joss Whedon", 2.92e9, 2, 101, 300),
-        (1, 2710, "James Cameron", 4.63e9, 2, 101, 300),
-        (3, 525, "Christopher Nolan", 2.36e9, 3, 101, 300),
-    ])
+    _directors_warehouse(
+        tmp_path / "gold_only.duckdb",
+        [
+            (2, 12891, "Joss Whedon", 2.92e9, 2, 101, 300),
+            (1, 2710, "James Cameron", 4.63e9, 2, 101, 300),
+            (3, 525, "Christopher Nolan", 2.36e9, 3, 101, 300),
+        ],
+    )
     result, calls = _materialize_directors_chart(tmp_path, monkeypatch)
     assert result.success
-    assert calls == [(["James Cameron", "Joss Whedon", "Christopher Nolan"], [4.63e9, 2.92e9, 2.36e9], [2, 2, 3],
-                      101, 300)]
+    assert calls == [(["James Cameron", "Joss Whedon", "Christopher Nolan"], [4.63e9, 2.92e9, 2.36e9], [2, 2, 3], 101, 300)]
     metadata = result.asset_materializations_for_node("reports__charts__top_directors_by_revenue_png")[0].metadata
     assert metadata["plotted_points"].value == 3
     path = tmp_path / "reports" / "charts" / "top_directors_by_revenue.png"
@@ -194,21 +222,24 @@ def test_top_directors_chart_says_what_it_covers(tmp_path: Path, monkeypatch: py
 
     def recording_save(figure: Figure, path: Path) -> Path:
         axes = figure.axes[0]
-        drawn.append({
-            "title": figure.get_suptitle(),
-            "subtitle": axes.get_title(),
-            "names": [label.get_text() for label in axes.get_yticklabels()],
-            "widths": [bar.get_width() for bar in axes.patches],
-            "tops": [bar.get_y() for bar in axes.patches],
-            "y_inverted": axes.yaxis_inverted(),
-            "texts": [text.get_text() for text in figure.findobj(Text)],
-            "x_ticks": [axes.xaxis.get_major_formatter()(tick, 0) for tick in (0, 2e9)],
-        })
+        drawn.append(
+            {
+                "title": figure.get_suptitle(),
+                "subtitle": axes.get_title(),
+                "names": [label.get_text() for label in axes.get_yticklabels()],
+                "widths": [bar.get_width() for bar in axes.patches],
+                "tops": [bar.get_y() for bar in axes.patches],
+                "y_inverted": axes.yaxis_inverted(),
+                "texts": [text.get_text() for text in figure.findobj(Text)],
+                "x_ticks": [axes.xaxis.get_major_formatter()(tick, 0) for tick in (0, 2e9)],
+            }
+        )
         return save(figure, path)
 
     monkeypatch.setattr(charts, "_save", recording_save)
-    charts.plot_top_directors_by_revenue(["James Cameron", "Joss Whedon"], [4.63e9, 2.92e9], [2, 3], 1101, 3000,
-                                         tmp_path / "top_directors_by_revenue.png")
+    charts.plot_top_directors_by_revenue(
+        ["James Cameron", "Joss Whedon"], [4.63e9, 2.92e9], [2, 3], 1101, 3000, tmp_path / "top_directors_by_revenue.png"
+    )
     [chart] = drawn
     assert chart["title"] == "Top directors by total worldwide revenue"
     assert chart["subtitle"] == "covers 1,101 of 3,000 movies with known credits"
@@ -226,5 +257,5 @@ def test_chart_metadata_embeds_the_image(drawn: dict[str, Path]):
     markdown = result.metadata["chart"].value
     prefix = "![ROI by genre](data:image/png;base64,"
     assert markdown.startswith(prefix) and markdown.endswith(")")
-    assert base64.b64decode(markdown[len(prefix):-1]) == path.read_bytes()
+    assert base64.b64decode(markdown[len(prefix) : -1]) == path.read_bytes()
     assert result.metadata["plotted_points"] == 3

@@ -36,9 +36,7 @@ def test_a_column_gone_null_and_lost_rows_and_volume_block_with_the_numbers():
     results = evaluate_gates(gold(100, budget_known=0.0), gold(300), GateLimits())
     assert results["gold_column_profiles"].lines[0] == "gold.dim_movie.budget_usd non-null share 0.00, published 0.60"
     assert results["gold_row_counts"].lines == ["gold.dim_movie rows 100, published 300 (lost 67%, limit 50%)"]
-    assert results["tmdb_landed_volume"].lines == [
-        "bronze.tmdb_movies landed 100 movies for 2026-11-21, 0.33 of 300 on 2026-11-20 (limit 0.50)"
-    ]
+    assert results["tmdb_landed_volume"].lines == ["bronze.tmdb_movies landed 100 movies for 2026-11-21, 0.33 of 300 on 2026-11-20 (limit 0.50)"]
 
 
 def test_a_rescaled_measure_only_warns():

@@ -57,9 +57,7 @@ def test_importing_definitions_does_no_work():
     # The parent's environment (PYTHONPATH naming the checkout under test included).
     env = {**os.environ, "PATH": path_without_dbt()}
     before = manifest_stamp()
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD, str(TARGET_DIR)], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
-    )
+    completed = subprocess.run([sys.executable, "-c", CHILD, str(TARGET_DIR)], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     seen = json.loads(completed.stdout.strip().splitlines()[-1])
     assert seen["processes"] == []

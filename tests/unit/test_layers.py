@@ -124,11 +124,7 @@ def test_no_import_from_a_layer_above(module: str):
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_the_product_imports_no_tool(module: str):
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    tools = [
-        f"line {line}: {target}"
-        for line, target in imported_modules(module, tree)
-        if target.split(".")[0] in TOOL_MODULES
-    ]
+    tools = [f"line {line}: {target}" for line, target in imported_modules(module, tree) if target.split(".")[0] in TOOL_MODULES]
     assert tools == []
 
 

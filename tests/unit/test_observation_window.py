@@ -1,7 +1,7 @@
 """The observation rule (movie_assets/tmdb/observation.py) at exact instants, and what the
 run summary and the command line make of it."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ DAY = date(2026, 12, 3)
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def test_the_deadline_is_the_end_of_the_day_plus_the_grace_hours():
@@ -59,8 +59,7 @@ def test_the_summary_says_when_a_day_has_no_observation():
     summary = RunSummary(run_id="r1", partition="2026-12-02", succeeded=True, observation="missing")
     lines = format_summary(summary, {}, {}, "live", {}).splitlines()
     assert lines[1] == (
-        "  no TMDB observation for 2026-12-02: TMDB serves only current values; "
-        "run with refetch to store today's values as that day's"
+        "  no TMDB observation for 2026-12-02: TMDB serves only current values; run with refetch to store today's values as that day's"
     )
     assert lines[1].strip() == missing_observation_message("2026-12-02")
     assert "observed_late" in observation_line("2026-12-02", "late")

@@ -12,6 +12,7 @@ from dagster import materialize
 
 from movie_assets.paths import PipelinePaths
 from movie_assets.providers.assets import critic_agg
+from movie_assets.providers.contract import load_provider_contract
 from movie_assets.providers.deliveries import (
     AUDIENCE_PULSE,
     BOX_OFFICE_FINANCIALS,
@@ -22,7 +23,6 @@ from movie_assets.providers.deliveries import (
     DeliveryError,
     land_delivery,
 )
-from movie_assets.providers.contract import load_provider_contract
 from movie_assets.warehouse.lake import Lake, LakeResource
 
 EXPECTED_ROWS = {
@@ -72,18 +72,14 @@ def snapshot(lake: Lake, delivery: Delivery):
     """What a refused delivery must leave alone: the current sha256, the delivery folders,
     and the row count, sha256 and load time of the current file."""
     folders = sorted(p.name for p in lake.table_dir(delivery.name).glob("delivery=*"))
-    return lake.current_delivery(delivery.name), folders, query(
-        lake, f"SELECT count(*), min(file_sha256), max(loaded_at) FROM {delivery.table}"
-    )[0]
+    return lake.current_delivery(delivery.name), folders, query(lake, f"SELECT count(*), min(file_sha256), max(loaded_at) FROM {delivery.table}")[0]
 
 
 def test_every_delivery_loads_with_audit_columns(lake: Lake, providers_dir: Path):
     for delivery in DELIVERIES:
         result = land_delivery(lake, delivery, providers_dir)
         assert (result.status, result.rows) == ("loaded", EXPECTED_ROWS[delivery.table])
-        assert lake.current_file(delivery.name).resolve() == (
-            lake.table_dir(delivery.name) / f"delivery={result.sha256}" / "data.parquet"
-        )
+        assert lake.current_file(delivery.name).resolve() == (lake.table_dir(delivery.name) / f"delivery={result.sha256}" / "data.parquet")
     first = query(
         lake,
         'SELECT "Movie Title", "Release Year", "Box Office (USD)", source_file, source_row_number '
@@ -94,16 +90,13 @@ def test_every_delivery_loads_with_audit_columns(lake: Lake, providers_dir: Path
     assert query(lake, 'SELECT "Metascore" FROM bronze.critic_agg WHERE source_row_number = 1') == [(None,)]
     avatar = query(
         lake,
-        "SELECT imdb_votes, ratings -> '$[1]' ->> '$.value', json_valid(ratings) "
-        "FROM bronze.audience_pulse WHERE title = 'Avatar'",
+        "SELECT imdb_votes, ratings -> '$[1]' ->> '$.value', json_valid(ratings) FROM bronze.audience_pulse WHERE title = 'Avatar'",
     )
     assert avatar == [("1,064,516", "82%", True)]
     international = 'SELECT count(*) FROM bronze.box_office_international WHERE "International Gross" IS NOT NULL'
     assert query(lake, international) == [(0,)]
     types = dict(query(lake, "SELECT column_name, column_type FROM (DESCRIBE bronze.critic_agg)"))
-    assert (types["Tomatometer"], types["source_row_number"], types["loaded_at"]) == (
-        "VARCHAR", "BIGINT", "TIMESTAMP WITH TIME ZONE"
-    )
+    assert (types["Tomatometer"], types["source_row_number"], types["loaded_at"]) == ("VARCHAR", "BIGINT", "TIMESTAMP WITH TIME ZONE")
 
 
 def test_source_row_number_follows_the_file_order(lake: Lake, providers_dir: Path, sample_data: Path):
@@ -141,9 +134,7 @@ def test_a_new_delivery_replaces_the_previous_one(lake: Lake, providers_dir: Pat
     assert (result.status, result.rows) == ("loaded", 10)
     assert result.sha256 != first.sha256
     assert lake.current_delivery(CRITIC_AGG.name) == result.sha256
-    assert query(lake, "SELECT count(*), min(file_sha256), max(file_sha256) FROM bronze.critic_agg") == [
-        (10, result.sha256, result.sha256)
-    ]
+    assert query(lake, "SELECT count(*), min(file_sha256), max(file_sha256) FROM bronze.critic_agg") == [(10, result.sha256, result.sha256)]
     # The previous delivery stays on disk beside the new one.
     assert (lake.table_dir(CRITIC_AGG.name) / f"delivery={first.sha256}" / "data.parquet").is_file()
 
@@ -215,9 +206,7 @@ def test_bad_csv_delivery_is_refused_and_the_previous_load_stays(lake: Lake, pro
     assert before[2][0] == 17472
 
 
-def test_an_unterminated_quote_near_the_end_of_a_large_file_is_refused(
-    lake: Lake, providers_dir: Path, sample_data: Path
-):
+def test_an_unterminated_quote_near_the_end_of_a_large_file_is_refused(lake: Lake, providers_dir: Path, sample_data: Path):
     # The line is counted across the whole file, not within the reader's chunk of rows.
     lines = (sample_data / "providers" / CRITIC_AGG.relative_path).read_bytes().splitlines(keepends=True)
     lines[17468] = b'"' + lines[17468]
@@ -263,9 +252,7 @@ def test_bad_json_delivery_is_refused_and_the_previous_load_stays(lake: Lake, pr
     assert before[2][0] == 988
 
 
-def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(
-    lake: Lake, tmp_path: Path, providers_dir: Path
-):
+def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(lake: Lake, tmp_path: Path, providers_dir: Path):
     resources = {
         "lake": LakeResource(root=str(lake.root)),
         "paths": PipelinePaths(input_dir=str(providers_dir.parent), reports_dir=str(tmp_path / "reports")),
@@ -276,9 +263,10 @@ def test_asset_run_fails_with_the_file_named_and_keeps_the_previous_load(
     assert (metadata["status"].value, metadata["dagster/row_count"].value) == ("loaded", 17472)
     sha256 = lake.current_delivery(CRITIC_AGG.name)
     assert metadata["file_sha256"].value == sha256
-    assert materialize([critic_agg], resources=resources).asset_materializations_for_node(
-        "bronze__critic_agg"
-    )[0].metadata["status"].value == "unchanged"
+    assert (
+        materialize([critic_agg], resources=resources).asset_materializations_for_node("bronze__critic_agg")[0].metadata["status"].value
+        == "unchanged"
+    )
 
     deliver(providers_dir, CRITIC_AGG, b"Movie Title\nAlien\n")
     failed = materialize([critic_agg], resources=resources, raise_on_error=False)
@@ -321,9 +309,7 @@ def test_every_declared_column_is_a_column_of_its_delivery():
     assert 0 < contract.max_failed_share < 1
 
 
-def test_a_score_delivered_on_another_scale_is_refused_and_the_previous_kept(
-    lake: Lake, providers_dir: Path, sample_data: Path
-):
+def test_a_score_delivered_on_another_scale_is_refused_and_the_previous_kept(lake: Lake, providers_dir: Path, sample_data: Path):
     land_delivery(lake, CRITIC_AGG, providers_dir)
     before = snapshot(lake, CRITIC_AGG)
 
@@ -346,9 +332,7 @@ def test_a_score_delivered_on_another_scale_is_refused_and_the_previous_kept(
     assert snapshot(lake, CRITIC_AGG) == before
 
 
-def test_unreadable_values_above_the_share_are_refused_with_examples(
-    lake: Lake, providers_dir: Path, sample_data: Path
-):
+def test_unreadable_values_above_the_share_are_refused_with_examples(lake: Lake, providers_dir: Path, sample_data: Path):
     def text_runtime(row: dict, index: int) -> None:
         if index % 10 == 0 and row["Running Time min"]:
             row["Running Time min"] = f"{row['Running Time min']} min"

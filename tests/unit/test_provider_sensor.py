@@ -62,9 +62,7 @@ def evaluate(input_dir: Path, cursor: str | None):
         "paths": PipelinePaths(input_dir=str(input_dir), reports_dir=str(input_dir / "reports")),
         "lake": LakeResource(root=str(input_dir / "lake")),
     }
-    definitions = Definitions(
-        assets=[*load_assets_from_modules([provider_assets]), *STAND_INS], sensors=[provider_files_sensor], resources=resources
-    )
+    definitions = Definitions(assets=[*load_assets_from_modules([provider_assets]), *STAND_INS], sensors=[provider_files_sensor], resources=resources)
     context = build_sensor_context(cursor=cursor, definitions=definitions, resources=resources)
     return provider_files_sensor(context)
 
@@ -78,8 +76,11 @@ def test_first_evaluation_requests_every_provider_and_records_hashes(input_dir: 
     by_provider = {r.tags["provider"]: r for r in result.run_requests}
     assert set(by_provider) == {"critic", "audience", "box_office"}
     assert keys(by_provider["box_office"]) == {
-        "bronze/box_office_domestic", "bronze/box_office_international", "bronze/box_office_financials",
-        "silver/box_office", "gold/movies_unified",
+        "bronze/box_office_domestic",
+        "bronze/box_office_international",
+        "bronze/box_office_financials",
+        "silver/box_office",
+        "gold/movies_unified",
     }
     assert set(json.loads(result.cursor)) == EVERY_FILE
 

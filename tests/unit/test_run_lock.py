@@ -70,7 +70,7 @@ def test_second_command_waits_for_the_holder_naming_it(build_file: Path, instanc
         # The holder has gone: its lock and its note went with it.
         assert holder.wait(timeout=30) == 0
         slot.starting("run-b", "2026-11-21")
-        assert f'"run_id": "run-b"' in holder_path(build_file).read_text()
+        assert '"run_id": "run-b"' in holder_path(build_file).read_text()
     assert len(said) == 1
     assert said[0].startswith(f"waiting for run run-a for 2026-11-20 (make run, PID {holder.pid}, since ")
     assert said[0].endswith(f"to finish: it holds {build_file} (at most 60 s, MOVIES_RUN_WAIT_TIMEOUT)")

@@ -4,7 +4,7 @@ each tick targets, and the first partition from ``Settings.partition_start``.
 Built from the job and partitions alone (no dbt manifest), as ``build_definitions`` does.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from dagster import DefaultScheduleStatus, RunRequest, build_schedule_context
@@ -31,7 +31,7 @@ def test_runs_daily_at_six_utc_and_is_on_by_default():
 
 def test_tick_requests_that_days_partition():
     schedule = schedule_for(Settings(_env_file=None, partition_start=date(2026, 1, 1)))
-    tick_time = datetime(2026, 11, 21, 6, 0, tzinfo=timezone.utc)
+    tick_time = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)
     with build_schedule_context(scheduled_execution_time=tick_time) as context:
         result = schedule.evaluate_tick(context)
     assert [request.partition_key for request in result.run_requests] == ["2026-11-21"]

@@ -114,7 +114,10 @@ def test_variables_set_every_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert (settings.partition_start, settings.schedule_enabled) == (date(2026, 3, 1), False)
     assert (settings.duckdb_lock_timeout, settings.duckdb_memory_limit) == (0.0, "1GB")
     assert (settings.engine, settings.spark_master, settings.spark_warehouse, settings.spark_driver_memory) == (
-        "spark", "spark://10.0.0.5:7077", tmp_path / "sw", "6g"
+        "spark",
+        "spark://10.0.0.5:7077",
+        tmp_path / "sw",
+        "6g",
     )
     assert settings.dbt_artifacts_keep == 5
     assert settings.observation_grace_hours == 0

@@ -25,16 +25,15 @@ def write_table(warehouse: Path, relation: str, select: str, partition_by: str |
 def test_a_partitioned_table_keeps_its_rows_with_the_partition_column_first(tmp_path: Path):
     warehouse = tmp_path / "sw"
     write_table(
-        warehouse, "gold.fact_movie_daily",
+        warehouse,
+        "gold.fact_movie_daily",
         "SELECT 20261100 + range % 3 AS date_id, range AS movie_id, range * 1.5 AS popularity FROM range(10)",
         partition_by="date_id",
     )
     with duckdb.connect(str(tmp_path / "build.duckdb")) as conn:
         copy_spark_table(conn, warehouse, "gold.fact_movie_daily")
         assert [row[0] for row in conn.execute("DESCRIBE gold.fact_movie_daily").fetchall()] == ["date_id", "movie_id", "popularity"]
-        assert conn.execute("SELECT sum(date_id), sum(movie_id), sum(popularity) FROM gold.fact_movie_daily").fetchone() == (
-            202611000 + 9, 45, 67.5
-        )
+        assert conn.execute("SELECT sum(date_id), sum(movie_id), sum(popularity) FROM gold.fact_movie_daily").fetchone() == (202611000 + 9, 45, 67.5)
 
 
 def test_a_second_copy_replaces_the_first_and_an_empty_partitioned_table_keeps_its_columns(tmp_path: Path):

@@ -7,7 +7,7 @@ tables. The workbook of the real sample run is tested in tests/integration/test_
 
 import gc
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from movie_assets.reports import workbook as report_workbook
 
 MOVIES = [
     (1, "Plain Drama", 6.5, "Drama", date(2001, 2, 3), 1_000_000, 3_000_000, 2.0),
-    (2, "=HYPERLINK(\"http://evil\")", 7.25, "Action, Thriller", date(2010, 1, 1), None, None, None),
+    (2, '=HYPERLINK("http://evil")', 7.25, "Action, Thriller", date(2010, 1, 1), None, None, None),
     (3, "+1-2", 0.0, "Adventure, Fantasy", None, 5, 0, -1.0),
     (4, "@SUM(A1)", 10.0, "Action", date(1999, 12, 31), 10, 20, 1.0),
     (5, "-12", 5.0, "", date(2020, 6, 1), None, 7, None),
@@ -39,23 +39,25 @@ KPIS = [
     ("highest_revenue", 1, "Avatar", "movie", "revenue_usd", 2_787_965_087.0, "USD", None, 300),
     ("highest_revenue", 2, "Titanic", "movie", "revenue_usd", 1_845_034_188.0, "USD", None, 300),
     ("highest_roi", 1, "=cmd|' /C calc'!A0", "movie", "roi", 12.5, "ratio", None, 300),
-    ("top_director_by_revenue", 1, "James Cameron", "director", "total_revenue_usd", 4_632_999_275.0, "USD",
-     101, 300),
-    ("top_director_by_revenue", 2, "Joss Whedon", "director", "total_revenue_usd", 2_924_957_045.0, "USD",
-     101, 300),
+    ("top_director_by_revenue", 1, "James Cameron", "director", "total_revenue_usd", 4_632_999_275.0, "USD", 101, 300),
+    ("top_director_by_revenue", 2, "Joss Whedon", "director", "total_revenue_usd", 2_924_957_045.0, "USD", 101, 300),
     ("top_director_by_median_roi", 1, "Sam Raimi", "director", "median_roi", 3.25, "ratio", 101, 300),
     ("top_actor_by_revenue", 1, "Zoe Saldaña", "actor", "total_revenue_usd", 7_000_000_000.0, "USD", 101, 300),
     ("franchise_vs_standalone", 1, "franchise", "segment", "movie_count", 32.0, "movies", None, 300),
 ]
 # gold.kpi_summary's kpi_order of these KPIs (its reading order).
-KPI_ORDER = {"highest_revenue": 1, "highest_roi": 4, "top_director_by_revenue": 9, "top_director_by_median_roi": 10,
-             "top_actor_by_revenue": 12, "franchise_vs_standalone": 14}
+KPI_ORDER = {
+    "highest_revenue": 1,
+    "highest_roi": 4,
+    "top_director_by_revenue": 9,
+    "top_director_by_median_roi": 10,
+    "top_actor_by_revenue": 12,
+    "franchise_vs_standalone": 14,
+}
 CREDIT_KPIS = {"top_director_by_revenue", "top_director_by_median_roi", "top_actor_by_revenue"}
 DEAD_LETTERS = [
-    ("ids-file", "-12", None, 221, "non-positive", None, 0, None, date(2026, 11, 20), "run-1",
-     datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)),
-    ("fetch", "9000013", 9000013, None, "not-found", 404, 1, "HTTP 404", date(2026, 11, 20), "run-1",
-     datetime(2026, 11, 20, 6, 1, tzinfo=timezone.utc)),
+    ("ids-file", "-12", None, 221, "non-positive", None, 0, None, date(2026, 11, 20), "run-1", datetime(2026, 11, 20, 6, 0, tzinfo=UTC)),
+    ("fetch", "9000013", 9000013, None, "not-found", 404, 1, "HTTP 404", date(2026, 11, 20), "run-1", datetime(2026, 11, 20, 6, 1, tzinfo=UTC)),
 ]
 
 
@@ -86,8 +88,19 @@ def test_excel_value(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "formula_like"),
-    [("=1+1", True), ("+1", True), ("-12", True), ("@SUM(A1)", True), ("\tx", True), ("\rx", True),
-     ("Avatar", False), ("1-2", False), ("", False), (-12, False), (None, False)],
+    [
+        ("=1+1", True),
+        ("+1", True),
+        ("-12", True),
+        ("@SUM(A1)", True),
+        ("\tx", True),
+        ("\rx", True),
+        ("Avatar", False),
+        ("1-2", False),
+        ("", False),
+        (-12, False),
+        (None, False),
+    ],
 )
 def test_is_formula_like(value, formula_like: bool):
     assert report_workbook.is_formula_like(value) is formula_like
@@ -97,8 +110,13 @@ def test_is_formula_like(value, formula_like: bool):
 def workbook_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("reports") / report_workbook.WORKBOOK_NAME
     counts = report_workbook.write_report_workbook(
-        path, iter(MOVIES), GENRE_ROI, KPIS, DEAD_LETTERS,
-        about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")], movie_count=len(MOVIES),
+        path,
+        iter(MOVIES),
+        GENRE_ROI,
+        KPIS,
+        DEAD_LETTERS,
+        about=[("Dagster run id", "run-1"), ("Partition", "2026-11-20")],
+        movie_count=len(MOVIES),
     )
     assert counts == {"Movies": 6, "Genre ROI": 2, "KPIs": len(KPIS), "Dead letters": 2, "Changes": 0}
     return path
@@ -168,8 +186,14 @@ def _kpi_titles(sheet) -> list[str]:
 
 def test_kpi_sheet_has_one_table_per_kpi(workbook: openpyxl.Workbook):
     sheet = workbook["KPIs"]
-    assert _kpi_titles(sheet) == ["Highest revenue", "Highest roi", "Top director by revenue",
-                                  "Top director by median roi", "Top actor by revenue", "Franchise vs standalone"]
+    assert _kpi_titles(sheet) == [
+        "Highest revenue",
+        "Highest roi",
+        "Top director by revenue",
+        "Top director by median roi",
+        "Top actor by revenue",
+        "Franchise vs standalone",
+    ]
     rows = list(sheet.iter_rows(values_only=True))
     assert sum(1 for row in rows if row[:2] == ("Rank", "Subject")) == 6
     avatar = next(row for row in sheet.iter_rows() if row[1].value == "Avatar")
@@ -296,8 +320,11 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
         "duckdb": DuckDBResource(database=str(tmp_path / "gold_only.duckdb")),
         "paths": PipelinePaths(input_dir=str(tmp_path), reports_dir=str(tmp_path / "reports")),
     }
-    result = materialize([report_workbook.movie_data_xlsx, report_checks.movie_data_xlsx_matches_dim_movie],
-                         resources=resources, tags={"dagster/partition": "2026-11-01"})
+    result = materialize(
+        [report_workbook.movie_data_xlsx, report_checks.movie_data_xlsx_matches_dim_movie],
+        resources=resources,
+        tags={"dagster/partition": "2026-11-01"},
+    )
     assert result.success
     metadata = result.asset_materializations_for_node("reports__movie_data_xlsx")[0].metadata
     assert metadata["partition"].value == "2026-11-20" and metadata["rows_dead_letters"].value == 2
@@ -314,8 +341,10 @@ def test_asset_reads_only_gold_and_reports_the_gold_partition(tmp_path: Path):
     assert about["Rows: Movies"] == 6 and about["Rows: Genre ROI"] == 2 and about["Rows: KPIs"] == len(KPIS)
     # The day's changes, sorted by movie; the KPI sheet says its money figures are current values.
     changes = list(workbook["Changes"].iter_rows(min_row=2, values_only=True))
-    assert [row[:6] for row in changes] == [(1, "One", "status", "Post Production", "Released", "revised"),
-                                           (2, "Two", "revenue_usd", "100", "120", "revised")]
+    assert [row[:6] for row in changes] == [
+        (1, "One", "status", "Post Production", "Released", "revised"),
+        (2, "Two", "revenue_usd", "100", "120", "revised"),
+    ]
     assert about["Rows: Changes"] == 2
     assert next(workbook["KPIs"].iter_rows(values_only=True))[0] == report_workbook.KPI_CURRENT_VALUES_NOTE
     # The coverage columns are read from gold.kpi_summary, not only passed in by hand.
@@ -361,4 +390,3 @@ def test_crash_while_saving_leaves_no_half_written_file(tmp_path: Path, monkeypa
     # The abandoned write-only workbook's row generators complain when finalized; collect them
     # here, where the filterwarnings mark applies, rather than during some later test.
     gc.collect()
-

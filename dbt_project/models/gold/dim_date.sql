@@ -3,12 +3,16 @@
 -- date and every fact date (including the partitions built after this table) has a row.
 -- It reads silver's snapshot days and release dates, not the fact, so the daily fact can depend on it.
 with snapshot_dates as (
-    select min(snapshot_date) as first_day, max(snapshot_date) as last_day
+    select
+        min(snapshot_date) as first_day,
+        max(snapshot_date) as last_day
     from {{ ref('tmdb_movie_snapshots') }}
 ),
 
 release_dates as (
-    select min(release_date) as first_day, max(release_date) as last_day
+    select
+        min(release_date) as first_day,
+        max(release_date) as last_day
     from {{ ref('tmdb_movies') }}
 ),
 

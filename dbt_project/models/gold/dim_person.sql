@@ -2,15 +2,26 @@
 with credits as (
     -- Every credit with the department it counts for: a cast credit is 'Acting', as TMDB's
     -- own known_for_department files actors.
-    select person_id, person_name, gender, 'Acting' as department
+    select
+        person_id,
+        person_name,
+        gender,
+        'Acting' as department
     from {{ ref('tmdb_movie_cast') }}
     union all
-    select person_id, person_name, gender, department
+    select
+        person_id,
+        person_name,
+        gender,
+        department
     from {{ ref('tmdb_movie_crew') }}
 ),
 
 department_credits as (
-    select person_id, department, count(*) as credit_count
+    select
+        person_id,
+        department,
+        count(*) as credit_count
     from credits
     group by person_id, department
 ),
@@ -21,7 +32,7 @@ known_for as (
         person_id,
         department as known_for_department
     from department_credits
-    qualify row_number() over (partition by person_id order by credit_count desc, department nulls last) = 1
+    qualify row_number() over (partition by person_id order by credit_count desc, department asc nulls last) = 1
 ),
 
 people as (

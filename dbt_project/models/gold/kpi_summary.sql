@@ -31,14 +31,18 @@ people as (
 
 -- A movie with two directors counts in full for each.
 directors as (
-    select distinct movie_id, person_id
+    select distinct
+        movie_id,
+        person_id
     from {{ ref('bridge_movie_crew') }}
     where job = 'Director'
 ),
 
 -- A movie counts once for an actor billed twice in its top positions.
 top_billed_actors as (
-    select distinct movie_id, person_id
+    select distinct
+        movie_id,
+        person_id
     from {{ ref('bridge_movie_cast') }}
     where cast_order < {{ var('top_cast_size') }}
 ),
@@ -130,45 +134,47 @@ segments as (
 ] %}
 franchise_vs_standalone as (
     {%- for metric, value, unit in segment_measures %}
-    select
-        'franchise_vs_standalone' as kpi,
-        case franchise_segment when 'franchise' then 1 when 'standalone' then 2 else 3 end as rank,
-        'segment' as subject_type,
-        cast(null as bigint) as subject_id,
-        franchise_segment as subject_name,
-        '{{ metric }}' as metric,
-        {{ value }} as value,
-        '{{ unit }}' as unit
-    from segments
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            'franchise_vs_standalone' as kpi,
+            case franchise_segment when 'franchise' then 1 when 'standalone' then 2 else 3 end as rank,
+            'segment' as subject_type,
+            cast(null as bigint) as subject_id,
+            franchise_segment as subject_name,
+            '{{ metric }}' as metric,
+            {{ value }} as value,
+            '{{ unit }}' as unit
+        from segments
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 all_kpis as (
     {%- for name in kpi_reading_order %}
-    {% if not loop.first %}union all {% endif %}select * from {{ name }}
+        {% if not loop.first %}
+            union all
+        {% endif %}select * from {{ name }}
     {%- endfor %}
 )
 
 select
-    cast(kpi as {{ dbt.type_string() }}) as kpi,
-    cast(rank as integer) as rank,
-    cast(subject_type as {{ dbt.type_string() }}) as subject_type,
-    cast(subject_id as bigint) as subject_id,
-    cast(subject_name as {{ dbt.type_string() }}) as subject_name,
-    cast(metric as {{ dbt.type_string() }}) as metric,
-    cast(value as double) as value,
-    cast(unit as {{ dbt.type_string() }}) as unit,
+    cast(all_kpis.kpi as {{ dbt.type_string() }}) as kpi,
+    cast(all_kpis.rank as integer) as rank,
+    cast(all_kpis.subject_type as {{ dbt.type_string() }}) as subject_type,
+    cast(all_kpis.subject_id as bigint) as subject_id,
+    cast(all_kpis.subject_name as {{ dbt.type_string() }}) as subject_name,
+    cast(all_kpis.metric as {{ dbt.type_string() }}) as metric,
+    cast(all_kpis.value as double) as value,
+    cast(all_kpis.unit as {{ dbt.type_string() }}) as unit,
     -- Credit-based KPIs rank people, and only movies with known credits have any.
-    cast(case when subject_type in ('director', 'actor') then coverage.movies_with_credits end as bigint)
+    cast(case when all_kpis.subject_type in ('director', 'actor') then coverage.movies_with_credits end as bigint)
         as movies_with_credits,
     cast(coverage.movies_total as bigint) as movies_total,
-    subject_type in ('director', 'actor') as credit_based,
-    cast(case kpi
+    all_kpis.subject_type in ('director', 'actor') as credit_based,
+    cast(case all_kpis.kpi
         {%- for name in kpi_reading_order %}
-        when '{{ name }}' then {{ loop.index }}
+            when '{{ name }}' then {{ loop.index }}
         {%- endfor %}
     end as integer) as kpi_order
 from all_kpis

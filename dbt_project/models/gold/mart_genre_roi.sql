@@ -15,7 +15,10 @@ genres as (
 ),
 
 genre_movies as (
-    select genres.genre_id, genres.genre_name, movies.*
+    select
+        genres.genre_id,
+        genres.genre_name,
+        movies.*
     from movie_genres
     inner join movies on movie_genres.movie_id = movies.movie_id
     inner join genres on movie_genres.genre_id = genres.genre_id

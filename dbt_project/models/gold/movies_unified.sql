@@ -7,19 +7,28 @@ with tmdb as (
 ),
 
 critic as (
-    select critic.*, matched.match_method, coalesce(matched.film_key, 'critic:' || critic.critic_row_id) as film_key
+    select
+        critic.*,
+        matched.match_method,
+        coalesce(matched.film_key, 'critic:' || critic.critic_row_id) as film_key
     from {{ ref('critic_scores') }} as critic
     inner join {{ ref('movies_unified_critic_matches') }} as matched on critic.critic_row_id = matched.row_id
 ),
 
 audience as (
-    select audience.*, matched.match_method, coalesce(matched.film_key, 'audience:' || audience.audience_row_id) as film_key
+    select
+        audience.*,
+        matched.match_method,
+        coalesce(matched.film_key, 'audience:' || audience.audience_row_id) as film_key
     from {{ ref('audience_ratings') }} as audience
     inner join {{ ref('movies_unified_audience_matches') }} as matched on audience.audience_row_id = matched.row_id
 ),
 
 box_office as (
-    select box_office.*, matched.match_method, coalesce(matched.film_key, 'box_office:' || box_office.box_office_id) as film_key
+    select
+        box_office.*,
+        matched.match_method,
+        coalesce(matched.film_key, 'box_office:' || box_office.box_office_id) as film_key
     from {{ ref('box_office') }} as box_office
     inner join {{ ref('movies_unified_box_office_matches') }} as matched on box_office.box_office_id = matched.row_id
 ),
@@ -27,11 +36,14 @@ box_office as (
 films as (
     select 'tmdb:' || movie_id as film_key from tmdb
     union all
-    select film_key from critic where match_method = 'unmatched'
+    select film_key from critic
+    where match_method = 'unmatched'
     union all
-    select film_key from audience where match_method = 'unmatched'
+    select film_key from audience
+    where match_method = 'unmatched'
     union all
-    select film_key from box_office where match_method = 'unmatched'
+    select film_key from box_office
+    where match_method = 'unmatched'
 )
 
 select
@@ -47,7 +59,7 @@ select
     audience.match_method as audience_match,
     box_office.match_method as box_office_match,
     (tmdb.movie_id is not null)::integer + (critic.critic_row_id is not null)::integer
-        + (audience.audience_row_id is not null)::integer + (box_office.box_office_id is not null)::integer as source_count,
+    + (audience.audience_row_id is not null)::integer + (box_office.box_office_id is not null)::integer as source_count,
     tmdb.vote_average as tmdb_vote_average,
     tmdb.vote_count as tmdb_vote_count,
     tmdb.popularity as tmdb_popularity,

@@ -5,14 +5,23 @@ with critic_only_films as (
 ),
 
 spine as (
-    select film_key, imdb_id, title_key, release_year, title_rank
+    select
+        film_key,
+        imdb_id,
+        title_key,
+        release_year,
+        title_rank
     from {{ ref('movies_unified_tmdb_titles') }}
     union all
     select * from critic_only_films
 ),
 
 candidates as (
-    select audience_row_id as row_id, imdb_id, title_key, release_year
+    select
+        audience_row_id as row_id,
+        imdb_id,
+        title_key,
+        release_year
     from {{ ref('audience_ratings') }}
 ),
 

@@ -9,7 +9,12 @@ audience_only_films as (
 ),
 
 spine as (
-    select film_key, imdb_id, title_key, release_year, title_rank
+    select
+        film_key,
+        imdb_id,
+        title_key,
+        release_year,
+        title_rank
     from {{ ref('movies_unified_tmdb_titles') }}
     union all
     select * from critic_only_films
@@ -18,7 +23,11 @@ spine as (
 ),
 
 candidates as (
-    select box_office_id as row_id, cast(null as {{ dbt.type_string() }}) as imdb_id, title_key, release_year
+    select
+        box_office_id as row_id,
+        cast(null as {{ dbt.type_string() }}) as imdb_id,
+        title_key,
+        release_year
     from {{ ref('box_office') }}
 ),
 

@@ -14,12 +14,16 @@ with films as (
 
 present as (
     {%- for source, match_method in sources %}
-    select film_key, '{{ source }}' as source, {{ loop.index0 }} as position, {{ match_method }} as match_method
-    from films
-    where {{ match_method }} is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            film_key,
+            '{{ source }}' as source,
+            {{ loop.index0 }} as position,
+            {{ match_method }} as match_method
+        from films
+        where {{ match_method }} is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -30,11 +34,16 @@ source_pairs as (
         later.match_method
     from present as earlier
     inner join present as later
-        on earlier.film_key = later.film_key
-        and earlier.position < later.position
+        on
+            earlier.film_key = later.film_key
+            and earlier.position < later.position
 )
 
-select source_a, source_b, match_method, count(*) as films
+select
+    source_a,
+    source_b,
+    match_method,
+    count(*) as films
 from source_pairs
 group by source_a, source_b, match_method
 order by source_a, source_b, match_method

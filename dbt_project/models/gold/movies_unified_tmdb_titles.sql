@@ -1,15 +1,30 @@
 -- The TMDB films every provider is matched against: one row per (movie, title key), for
 -- its title and, when it normalizes differently, its original title.
 with movies as (
-    select movie_id, imdb_id, title, original_title, release_date
+    select
+        movie_id,
+        imdb_id,
+        title,
+        original_title,
+        release_date
     from {{ ref('tmdb_movies') }}
 ),
 
 titles as (
-    select movie_id, imdb_id, {{ normalize_title('title') }} as title_key, release_date, 0 as title_rank
+    select
+        movie_id,
+        imdb_id,
+        {{ normalize_title('title') }} as title_key,
+        release_date,
+        0 as title_rank
     from movies
     union all
-    select movie_id, imdb_id, {{ normalize_title('original_title') }} as title_key, release_date, 1 as title_rank
+    select
+        movie_id,
+        imdb_id,
+        {{ normalize_title('original_title') }} as title_key,
+        release_date,
+        1 as title_rank
     from movies
     -- An original title equal to the title gives the same key: skip its (costly) normalizing.
     where original_title is distinct from title

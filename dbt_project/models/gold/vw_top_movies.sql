@@ -4,8 +4,9 @@
 -- because TMDB's popularity scale changes over time.
 select
     row_number() over (
-        order by popularity desc nulls last, vote_average desc nulls last,
-            vote_count desc nulls last, movie_id
+        order by
+            popularity desc nulls last, vote_average desc nulls last,
+            vote_count desc nulls last, movie_id asc
     ) as popularity_rank,
     movie_id,
     title,

@@ -8,12 +8,25 @@
     The three files share one Release Date declaration. #}
 {%- set release_date = provider_bounded('box_office_domestic', 'Release Date', 'release_date', 'raw_release_date', 'parsed_release_date') %}
 {%- set us_gross_usd = provider_bounded('box_office_domestic', 'US Gross', 'us_gross_usd', 'raw_us_gross', 'parsed_us_gross_usd') %}
-{%- set worldwide_gross_usd = provider_bounded('box_office_international', 'Worldwide Gross', 'worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd') %}
-{%- set international_gross_usd = provider_bounded('box_office_international', 'International Gross', 'international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd') %}
-{%- set production_budget_usd = provider_bounded('box_office_financials', 'Production Budget', 'production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd') %}
-{%- set us_dvd_sales_usd = provider_bounded('box_office_financials', 'US DVD Sales', 'us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd') %}
-{%- set running_time_minutes = provider_bounded('box_office_financials', 'Running Time min', 'running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes') %}
-{%- set occurrence_in_file = 'row_number() over (partition by ' ~ adapter.quote('Title') ~ ', ' ~ adapter.quote('Release Date') ~ ' order by source_row_number)' %}
+{%- set worldwide_gross_usd = provider_bounded(
+    'box_office_international', 'Worldwide Gross', 'worldwide_gross_usd', 'raw_worldwide_gross', 'parsed_worldwide_gross_usd'
+) %}
+{%- set international_gross_usd = provider_bounded(
+    'box_office_international', 'International Gross', 'international_gross_usd', 'raw_international_gross', 'parsed_reported_international_gross_usd'
+) %}
+{%- set production_budget_usd = provider_bounded(
+    'box_office_financials', 'Production Budget', 'production_budget_usd', 'raw_production_budget', 'parsed_production_budget_usd'
+) %}
+{%- set us_dvd_sales_usd = provider_bounded(
+    'box_office_financials', 'US DVD Sales', 'us_dvd_sales_usd', 'raw_us_dvd_sales', 'parsed_us_dvd_sales_usd'
+) %}
+{%- set running_time_minutes = provider_bounded(
+    'box_office_financials', 'Running Time min', 'running_time_minutes', 'raw_running_time', 'parsed_running_time_minutes'
+) %}
+{%- set occurrence_in_file = (
+    'row_number() over (partition by ' ~ adapter.quote('Title') ~ ', ' ~ adapter.quote('Release Date')
+    ~ ' order by source_row_number)'
+) %}
 with domestic as (
     select
         source_row_number,
@@ -34,7 +47,8 @@ international as (
         {{ adapter.quote('Worldwide Gross') }} as raw_worldwide_gross,
         {{ adapter.quote('International Gross') }} as raw_international_gross,
         {{ provider_parse('box_office_international', 'Worldwide Gross', adapter.quote('Worldwide Gross')) }} as parsed_worldwide_gross_usd,
-        {{ provider_parse('box_office_international', 'International Gross', adapter.quote('International Gross')) }} as parsed_reported_international_gross_usd,
+        {{ provider_parse('box_office_international', 'International Gross', adapter.quote('International Gross')) }}
+            as parsed_reported_international_gross_usd,
         loaded_at,
         {{ occurrence_in_file }} as occurrence
     from {{ source('bronze', 'box_office_international') }}
@@ -91,13 +105,15 @@ paired as (
         greatest(domestic.loaded_at, international.loaded_at, financials.loaded_at) as loaded_at
     from domestic
     full outer join international
-        on domestic.title is not distinct from international.title
-        and domestic.release_date_text is not distinct from international.release_date_text
-        and domestic.occurrence = international.occurrence
+        on
+            domestic.title is not distinct from international.title
+            and domestic.release_date_text is not distinct from international.release_date_text
+            and domestic.occurrence = international.occurrence
     full outer join financials
-        on coalesce(domestic.title, international.title) is not distinct from financials.title
-        and coalesce(domestic.release_date_text, international.release_date_text) is not distinct from financials.release_date_text
-        and coalesce(domestic.occurrence, international.occurrence) = financials.occurrence
+        on
+            coalesce(domestic.title, international.title) is not distinct from financials.title
+            and coalesce(domestic.release_date_text, international.release_date_text) is not distinct from financials.release_date_text
+            and coalesce(domestic.occurrence, international.occurrence) = financials.occurrence
 ),
 
 parsed as (
@@ -157,7 +173,7 @@ checked as (
 
 select
     coalesce(title_key, '') || '|' || coalesce(cast(release_date as {{ dbt.type_string() }}), release_date_as_delivered, '')
-        || case when occurrence > 1 then '|' || occurrence else '' end as box_office_id,
+    || case when occurrence > 1 then '|' || occurrence else '' end as box_office_id,
     year(release_date) as release_year,
     title_key,
     title,

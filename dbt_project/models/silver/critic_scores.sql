@@ -4,10 +4,14 @@
 {%- set imdb_id = provider_bounded('critic_agg', 'IMDb ID', 'imdb_id', 'raw_imdb_id', 'parsed_imdb_id') %}
 {%- set release_year = provider_bounded('critic_agg', 'Release Year', 'release_year', 'raw_release_year', 'parsed_release_year') %}
 {%- set tomatometer_pct = provider_bounded('critic_agg', 'Tomatometer', 'tomatometer_pct', 'raw_tomatometer', 'parsed_tomatometer_pct') %}
-{%- set critic_review_count = provider_bounded('critic_agg', 'Critic Reviews', 'critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count') %}
+{%- set critic_review_count = provider_bounded(
+    'critic_agg', 'Critic Reviews', 'critic_review_count', 'raw_critic_reviews', 'parsed_critic_review_count'
+) %}
 {%- set fresh_review_count = provider_bounded('critic_agg', 'Fresh', 'fresh_review_count', 'raw_fresh', 'parsed_fresh_review_count') %}
 {%- set rotten_review_count = provider_bounded('critic_agg', 'Rotten', 'rotten_review_count', 'raw_rotten', 'parsed_rotten_review_count') %}
-{%- set average_critic_score = provider_bounded('critic_agg', 'Average Critic Score', 'average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score') %}
+{%- set average_critic_score = provider_bounded(
+    'critic_agg', 'Average Critic Score', 'average_critic_score', 'raw_average_critic_score', 'parsed_average_critic_score'
+) %}
 {%- set metascore = provider_bounded('critic_agg', 'Metascore', 'metascore', 'raw_metascore', 'parsed_metascore') %}
 {%- set box_office_usd = provider_bounded('critic_agg', 'Box Office (USD)', 'box_office_usd', 'raw_box_office', 'parsed_box_office_usd') %}
 with delivered as (

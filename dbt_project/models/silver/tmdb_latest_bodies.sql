@@ -22,17 +22,24 @@ with latest_days as (
     -- (snapshot_date, movie_id) is unique in silver.tmdb_movie_snapshots (tested), so a
     -- movie's newest day names exactly one fetch. max() per movie, not a window: a window
     -- over 30M rows spilled at 1M movies x 30 days (bench/README.md, Transform).
-    select movie_id, max(snapshot_date) as snapshot_date
+    select
+        movie_id,
+        max(snapshot_date) as snapshot_date
     from {{ ref('tmdb_movie_snapshots') }}
     group by movie_id
 ),
 
 latest_fetches as (
-    select bronze.movie_id, bronze.partition_date, bronze.fetched_at, bronze.payload
+    select
+        bronze.movie_id,
+        bronze.partition_date,
+        bronze.fetched_at,
+        bronze.payload
     from {{ source('bronze', 'tmdb_movies') }} as bronze
     inner join latest_days
-        on bronze.movie_id = latest_days.movie_id
-        and bronze.partition_date = latest_days.snapshot_date
+        on
+            bronze.movie_id = latest_days.movie_id
+            and bronze.partition_date = latest_days.snapshot_date
     where bronze.http_status = 200
 )
 

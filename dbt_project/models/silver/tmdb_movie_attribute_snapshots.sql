@@ -17,7 +17,10 @@
     "genres": [{"id": "BIGINT", "name": "VARCHAR"}]
 } %}
 with successful_fetches as (
-    select movie_id, payload, partition_date
+    select
+        movie_id,
+        payload,
+        partition_date
     from {{ source('bronze', 'tmdb_movies') }}
     where http_status = 200
     {%- if is_incremental() %}
@@ -26,15 +29,18 @@ with successful_fetches as (
 ),
 
 parsed as (
-    select partition_date, movie_id, {{ from_json('payload', attributes_shape) }} as body
+    select
+        partition_date,
+        movie_id,
+        {{ from_json('payload', attributes_shape) }} as body
     from successful_fetches
 )
 
 select
-    partition_date as snapshot_date,
-    movie_id,
-    body.title as title,
-    body.original_title as original_title,
+    parsed.partition_date as snapshot_date,
+    parsed.movie_id,
+    body.title,
+    body.original_title,
     nullif(body.status, '') as status,
     try_cast(nullif(body.release_date, '') as date) as release_date,
     -- TMDB reports an unknown runtime, budget or revenue as 0.

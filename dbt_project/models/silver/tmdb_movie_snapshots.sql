@@ -18,7 +18,13 @@
 {# The body fields read below, as a from_json shape (macro from_json) with their SQL types. #}
 {% set measures_shape = {"budget": "BIGINT", "revenue": "BIGINT", "popularity": "DOUBLE", "vote_count": "BIGINT", "vote_average": "DOUBLE"} %}
 with successful_fetches as (
-    select movie_id, payload, fetched_at, partition_date, run_id, tmdb_source
+    select
+        movie_id,
+        payload,
+        fetched_at,
+        partition_date,
+        run_id,
+        tmdb_source
     from {{ source('bronze', 'tmdb_movies') }}
     where http_status = 200
     {%- if is_incremental() %}
@@ -39,21 +45,21 @@ parsed as (
 )
 
 select
-    partition_date as snapshot_date,
-    movie_id,
-    fetched_at,
+    parsed.partition_date as snapshot_date,
+    parsed.movie_id,
+    parsed.fetched_at,
     -- TMDB reports an unknown budget or revenue as 0.
     nullif(measures.budget, 0) as budget_usd,
     nullif(measures.revenue, 0) as revenue_usd,
-    measures.popularity as popularity,
+    measures.popularity,
     -- TMDB shows 0.0 for a film nobody has rated yet: that is no rating, not a bad one.
     case
         when measures.vote_count > 0
             then measures.vote_average
     end as vote_average,
-    measures.vote_count as vote_count,
-    run_id as fetched_by_run_id,
-    tmdb_source,
+    measures.vote_count,
+    parsed.run_id as fetched_by_run_id,
+    parsed.tmdb_source,
     cast({{ utc_timestamp('fetched_at') }} as date) as observed_date,
     {{ observed_late('fetched_at', 'partition_date') }} as observed_late
 from parsed

@@ -12,8 +12,8 @@ latest_fetch as (
     select
         latest_bodies.movie_id,
         nullif(latest_bodies.body.imdb_id, '') as imdb_id,
-        latest_bodies.body.title as title,
-        latest_bodies.body.original_title as original_title,
+        latest_bodies.body.title,
+        latest_bodies.body.original_title,
         nullif(latest_bodies.body.original_language, '') as original_language,
         nullif(latest_bodies.body.status, '') as status,
         try_cast(nullif(latest_bodies.body.release_date, '') as date) as release_date,
@@ -32,8 +32,9 @@ latest_fetch as (
         latest_bodies.fetched_at
     from latest_bodies
     inner join snapshots
-        on latest_bodies.movie_id = snapshots.movie_id
-        and latest_bodies.snapshot_date = snapshots.snapshot_date
+        on
+            latest_bodies.movie_id = snapshots.movie_id
+            and latest_bodies.snapshot_date = snapshots.snapshot_date
 )
 
 select
@@ -47,10 +48,14 @@ select
     runtime_minutes,
     budget_usd,
     revenue_usd,
-    case when budget_usd is not null and revenue_usd is not null
-        then revenue_usd - budget_usd end as profit_usd,
-    case when budget_usd is not null and revenue_usd is not null
-        then (revenue_usd - budget_usd) / budget_usd end as roi,
+    case
+        when budget_usd is not null and revenue_usd is not null
+            then revenue_usd - budget_usd
+    end as profit_usd,
+    case
+        when budget_usd is not null and revenue_usd is not null
+            then (revenue_usd - budget_usd) / budget_usd
+    end as roi,
     popularity,
     vote_average,
     vote_count,

@@ -6,7 +6,10 @@ with changes as (
 ),
 
 current_versions as (
-    select movie_id, title from {{ ref('dim_movie_history') }}
+    select
+        movie_id,
+        title
+    from {{ ref('dim_movie_history') }}
     where is_current
 ),
 

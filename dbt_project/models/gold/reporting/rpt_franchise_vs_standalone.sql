@@ -6,7 +6,11 @@ with kpis as (
 ),
 
 segment_metrics as (
-    select rank, subject_name, metric, value
+    select
+        rank,
+        subject_name,
+        metric,
+        value
     from kpis
     where kpi = 'franchise_vs_standalone'
 )
