@@ -39,6 +39,18 @@ def test_a_column_gone_null_and_lost_rows_and_volume_block_with_the_numbers():
     assert results["tmdb_landed_volume"].lines == ["bronze.tmdb_movies landed 100 movies for 2026-11-21, 0.33 of 300 on 2026-11-20 (limit 0.50)"]
 
 
+def test_a_day_without_changes_after_a_day_with_many_publishes():
+    """gold.rpt_changes_of_the_day holds the reported day's revisions only: none today after
+    thousands yesterday is a quiet day, not lost data; the history they come from is gated."""
+    published, today = gold(300), gold(300)
+    published["tables"]["gold.rpt_changes_of_the_day"] = 5_000
+    today["tables"]["gold.rpt_changes_of_the_day"] = 0
+    published["tables"]["gold.fct_movie_attribute_changes"] = 5_000
+    today["tables"]["gold.fct_movie_attribute_changes"] = 1_000
+    results = evaluate_gates(today, published, GateLimits())
+    assert results["gold_row_counts"].lines == ["gold.fct_movie_attribute_changes rows 1,000, published 5,000 (lost 80%, limit 50%)"]
+
+
 def test_a_rescaled_measure_only_warns():
     results = evaluate_gates(gold(300, popularity_scale=10.0), gold(300), GateLimits())
     assert not any(results[name].lines for name in ("gold_row_counts", "gold_column_profiles", "tmdb_landed_volume"))
