@@ -2,7 +2,8 @@
 day where most ids answer 404 and a rescaled provider column are stopped before publication
 (the readers' path keeps naming the previous snapshot, byte-identical; the rescaled provider
 file is refused at landing, its previous delivery kept); the real second observation
-publishes; an operator's acceptance publishes once and is recorded.
+publishes; an operator's acceptance publishes once and is recorded; a gold model whose type
+changes fails its dbt build on the enforced contract.
 
 Each test starts from a copy of the session's sample run (day 1 published) and runs day 2
 with the TMDB snapshot server over a changed copy of the sample's ``tmdb`` folder.
@@ -15,6 +16,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -29,8 +31,9 @@ from movie_assets.acceptance import ACCEPT_TAG
 from movie_assets.automation.run_summary import FRESHNESS_PARAMS, format_summary, summarize_events
 from movie_assets.providers.contract import ProviderContract, column_failures, load_provider_contract
 from movie_assets.providers.deliveries import AUDIENCE_PULSE, CRITIC_AGG, parse_delivery
-from movie_assets.settings import Settings
+from movie_assets.settings import REPO_ROOT, Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
+from movie_assets.transform.project import dbt_executable
 from movie_assets.warehouse.lake import Lake
 
 DAY_2 = "2026-11-21"
@@ -231,3 +234,30 @@ def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sa
         )
     assert landed == flagged
     assert landed["critic_agg"] > 0
+
+
+def test_a_gold_type_change_fails_the_build_and_leaves_the_table(sample_run: SampleRun, tmp_path: Path):
+    """dbt's enforced model contract on gold: a model whose SQL changes a column's type fails
+    its build, naming the column and both types, and the table in the build file keeps its
+    rows and type (dbt checks the contract before it replaces the table). A failed dbt step
+    stops the run before ``serving/warehouse_snapshot``, so readers keep their snapshot."""
+    settings = copy_run(sample_run, tmp_path / "run")
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models" / "gold" / "dim_movie.sql"
+    source = model.read_text(encoding="utf-8")
+    assert "\n    budget_usd,\n" in source
+    model.write_text(source.replace("\n    budget_usd,\n", "\n    cast(budget_usd as varchar) as budget_usd,\n"), encoding="utf-8")
+    build = settings.build_duckdb_path
+    with duckdb.connect(str(build), read_only=True) as conn:
+        before = conn.execute("SELECT count(*), typeof(any_value(budget_usd)) FROM gold.dim_movie").fetchone()
+    done = subprocess.run(
+        [dbt_executable(), "build", "--select", "dim_movie", "--vars", json.dumps(settings.dbt_profile_vars()), "--profiles-dir", str(project)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "budget_usd" in done.stdout and "VARCHAR" in done.stdout and "BIGINT" in done.stdout and "data type mismatch" in done.stdout
+    with duckdb.connect(str(build), read_only=True) as conn:
+        assert conn.execute("SELECT count(*), typeof(any_value(budget_usd)) FROM gold.dim_movie").fetchone() == before
