@@ -29,11 +29,18 @@
 -- (the same rows).
 {% set columns = movie_tracked_columns() %}
 {% set windowed = is_incremental() and var('min_date') %}
-with observations as (
-    select movie_id, snapshot_date, {{ columns | join(', ') }}
-    from {{ ref('tmdb_movie_attribute_snapshots') }}
-),
-
+-- The daily fetches are read where each select needs them, not through one import CTE: DuckDB
+-- materializes a CTE that is read more than once, which copied every day's fetches (30M rows
+-- at 100k movies x 300 days) in each daily run.
+{% set observations = ref('tmdb_movie_attribute_snapshots') %}
+-- The segments are selected twice, narrow (the values' fingerprint, for the window that tells
+-- where versions start) and wide (the values, read for the versions' first segments only): a
+-- window carrying every tracked column over every daily fetch took several times as long.
+{% set segment_shapes = {
+    'segment_fingerprints': values_fingerprint(columns) ~ ' as fingerprint',
+    'segment_values': columns | join(', '),
+} %}
+with
 {% if windowed %}
 previous as (
     select * from {{ this }}
@@ -46,7 +53,7 @@ previous_spans as (
 ),
 
 affected as (
-    select movie_id from observations where {{ in_partition_window('snapshot_date') }}
+    select movie_id from {{ observations }} where {{ in_partition_window('snapshot_date') }}
     union
     select movie_id from previous_spans
     where first_day < cast('{{ var("max_date") }}' as date) and last_day >= cast('{{ var("min_date") }}' as date)
@@ -60,66 +67,76 @@ extended as (
     where previous_spans.last_day < cast('{{ var("min_date") }}' as date)
 ),
 
-segments as (
-    select movie_id, valid_from as first_seen_date, last_seen_date, {{ columns | join(', ') }}
+{% endif %}
+{% for name, select_list in segment_shapes.items() %}
+{{ name }} as (
+    {%- if windowed %}
+    select movie_id, valid_from as first_seen_date, last_seen_date, {{ select_list }}
     from previous
     where movie_id in (select movie_id from extended)
     union all
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ columns | join(', ') }}
-    from observations
+    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
+    from {{ observations }}
     where {{ in_partition_window('snapshot_date') }} and movie_id in (select movie_id from extended)
     union all
     -- Two selects rather than one with an OR, so that the window's days are pruned by date.
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ columns | join(', ') }}
-    from observations
+    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
+    from {{ observations }}
     where movie_id in (select movie_id from affected except select movie_id from extended)
+    {%- else %}
+    -- Each observation is a segment of one day.
+    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
+    from {{ observations }}
+    {%- endif %}
 ),
-{% else %}
--- Each observation is a segment of one day.
-segments as (
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ columns | join(', ') }}
-    from observations
-),
-{% endif %}
+{% endfor %}
 
-segments_with_previous as (
+fingerprints_with_previous as (
     select
-        segments.*,
-        lag(first_seen_date) over by_day as previous_first_seen_date,
-        {%- for column in columns %}
-        lag({{ column }}) over by_day as previous_{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from segments
-    window by_day as (partition by movie_id order by first_seen_date)
+        movie_id,
+        first_seen_date,
+        last_seen_date,
+        fingerprint,
+        lag(fingerprint) over (partition by movie_id order by first_seen_date) as previous_fingerprint
+    from segment_fingerprints
 ),
 
--- A segment starts a version when it is the movie's first or any tracked value differs from
--- the segment before; the running count of starts numbers the versions.
+-- A segment starts a version when it is the movie's first or its values' fingerprint differs
+-- from the segment before; the running count of starts numbers the versions.
 numbered as (
     select
-        *,
+        movie_id,
+        first_seen_date,
+        last_seen_date,
         cast(sum(
-            case when previous_first_seen_date is null
-                {%- for attribute in movie_tracked_attributes() %}
-                or {{ attribute_differs(attribute, 'previous_') }}
-                {%- endfor %}
-                then 1 else 0 end
+            case when previous_fingerprint is null or previous_fingerprint <> fingerprint then 1 else 0 end
         ) over (partition by movie_id order by first_seen_date rows between unbounded preceding and current row) as integer) as version_number
-    from segments_with_previous
+    from fingerprints_with_previous
 ),
 
-versions as (
-    -- The values are equal within a version, so max() picks them.
+version_spans as (
     select
         movie_id,
         version_number,
         min(first_seen_date) as valid_from,
-        max(last_seen_date) as last_seen_date,
-        {%- for column in columns %}
-        max({{ column }}) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        max(last_seen_date) as last_seen_date
     from numbered
     group by movie_id, version_number
+),
+
+-- The values are equal within a version: those of its first segment.
+versions as (
+    select
+        version_spans.movie_id,
+        version_spans.version_number,
+        version_spans.valid_from,
+        version_spans.last_seen_date,
+        {%- for column in columns %}
+        segment_values.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from version_spans
+    inner join segment_values
+        on version_spans.movie_id = segment_values.movie_id and version_spans.valid_from = segment_values.first_seen_date
 ),
 
 versions_with_previous as (

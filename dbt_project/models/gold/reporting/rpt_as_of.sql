@@ -4,8 +4,13 @@
 -- the day before.
 -- The day's fetches come from the typed snapshots (one row per movie and day), not from bronze:
 -- a join on the newest day does not prune the lake's day files, so bronze would be read for
--- every day of history in every daily run.
-with snapshots as (
+-- every day of history in every daily run. The snapshots are imported twice, once per use:
+-- DuckDB materializes a CTE that is read more than once, which copied every day's snapshots.
+with snapshot_days as (
+    select snapshot_date from {{ ref('tmdb_movie_snapshots') }}
+),
+
+snapshots as (
     select * from {{ ref('tmdb_movie_snapshots') }}
 ),
 
@@ -14,7 +19,7 @@ dead_letters as (
 ),
 
 landed_days as (
-    select snapshot_date as partition_date from snapshots
+    select snapshot_date as partition_date from snapshot_days
     union all
     select partition_date from dead_letters
 ),
