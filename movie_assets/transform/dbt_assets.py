@@ -55,14 +55,20 @@ def partition_vars(context: AssetExecutionContext) -> dict[str, str] | None:
 
     ``max_date`` is exclusive (the day after the last partition), so a one-day run of
     ``2026-11-20`` gives ``min_date=2026-11-20, max_date=2026-11-21``; a single-run backfill
-    of several days gives the whole range. Read from the run's partition tags (keys are the
-    daily partitions' ISO days), so it also serves the unpartitioned models of a partitioned
-    run. None for a run of checks alone (dbt tests over whole tables) and for a run without a
-    partition, which builds every day.
+    of several days gives the whole range. The daily (partitioned) models read it from
+    ``context.partition_time_window``. The unpartitioned models of a partitioned run have no
+    partition of their own, so they read the run's partition tags
+    (:func:`movie_assets.transform.project.run_window`, also read by the dbt resource's
+    background parse, so that parse is made with exactly these vars). None for a run of checks
+    alone (dbt tests over whole tables) and for a run without a partition, which builds every
+    day.
     """
-    # The same reading of the tags as the dbt resource's background parse, so that parse is
-    # made with exactly these vars.
-    return run_window(context.run.tags) if context.selected_asset_keys else None
+    if not context.selected_asset_keys:
+        return None
+    if context.assets_def.partitions_def is not None:
+        window = context.partition_time_window
+        return {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+    return run_window(context.run.tags)
 
 
 def build_and_describe(
