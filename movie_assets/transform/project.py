@@ -109,7 +109,7 @@ def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = F
 
 
 def run_window(tags: Mapping[str, str]) -> dict[str, str] | None:
-    """The partition window of a run with these tags, as the daily dbt models get it
+    """The partition window of a run with these tags, as the dbt models get it
     (:func:`movie_assets.transform.dbt_assets.partition_vars`): ``{"min_date": first day,
     "max_date": day after the last}``, ISO dates; None for a run without a daily partition.
     """

@@ -33,8 +33,8 @@ from movie_assets.providers.contract import ProviderContract, column_failures, l
 from movie_assets.providers.deliveries import AUDIENCE_PULSE, CRITIC_AGG, parse_delivery
 from movie_assets.settings import REPO_ROOT, Settings
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
-from movie_assets.transform.project import dbt_executable
 from movie_assets.warehouse.lake import Lake
+from support.dbt_cli import dbt
 
 DAY_2 = "2026-11-21"
 PUBLISH = AssetKey(["serving", "warehouse_snapshot"])
@@ -239,8 +239,9 @@ def test_the_landing_check_reads_values_as_silver_does(sample_run: SampleRun, sa
 def test_a_gold_type_change_fails_the_build_and_leaves_the_table(sample_run: SampleRun, tmp_path: Path):
     """dbt's enforced model contract on gold: a model whose SQL changes a column's type fails
     its build, naming the column and both types, and the table in the build file keeps its
-    rows and type (dbt checks the contract before it replaces the table). A failed dbt step
-    stops the run before ``serving/warehouse_snapshot``, so readers keep their snapshot."""
+    rows and type (dbt checks the contract before it replaces the table). The build runs
+    outside the graph, because the graph builds the repository's project; in the graph,
+    ``serving/warehouse_snapshot`` depends on the dbt step, so a failed build publishes nothing."""
     settings = copy_run(sample_run, tmp_path / "run")
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
@@ -251,13 +252,9 @@ def test_a_gold_type_change_fails_the_build_and_leaves_the_table(sample_run: Sam
     build = settings.build_duckdb_path
     with duckdb.connect(str(build), read_only=True) as conn:
         before = conn.execute("SELECT count(*), typeof(any_value(budget_usd)) FROM gold.dim_movie").fetchone()
-    done = subprocess.run(
-        [dbt_executable(), "build", "--select", "dim_movie", "--vars", json.dumps(settings.dbt_profile_vars()), "--profiles-dir", str(project)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1, done.stdout[-2000:]
-    assert "budget_usd" in done.stdout and "VARCHAR" in done.stdout and "BIGINT" in done.stdout and "data type mismatch" in done.stdout
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        dbt(settings, tmp_path / "dbt", "build", "--select", "dim_movie", project_dir=project)
+    log = failed.value.stdout
+    assert "budget_usd" in log and "VARCHAR" in log and "BIGINT" in log and "data type mismatch" in log
     with duckdb.connect(str(build), read_only=True) as conn:
         assert conn.execute("SELECT count(*), typeof(any_value(budget_usd)) FROM gold.dim_movie").fetchone() == before

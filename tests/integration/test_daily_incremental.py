@@ -11,7 +11,6 @@ build file without window vars. Day 1's typed snapshots carry a sentinel before 
 so that run is seen to leave the other days alone.
 """
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,43 +24,14 @@ from movie_assets.automation.jobs import FULL_TABLE_TESTS
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
-from movie_assets.transform.project import DBT_PROJECT_DIR, dbt_executable
 from movie_assets.warehouse.lake import Lake
+from support.dbt_cli import dbt
 from test_star_schema import DAY_1, DAY_2, TMDB_CHAIN, expected, later_snapshot  # noqa: F401 (expected: a fixture)
 
 DAY_BY_DAY = {"silver.tmdb_movie_snapshots": "snapshot_date", "gold.fact_movie_daily": "date_id"}
 # A value no fetch gives, written over day 1's typed rows: still there after day 2's run means
 # that run did not re-type day 1.
 SENTINEL_POPULARITY = -1.0
-
-
-def dbt(settings: Settings, work: Path, *args: str, window: dict[str, str] | None = None) -> None:
-    """``dbt <args>`` on ``settings``' build file and lake, with ``window`` vars if given; target
-    and logs under ``work`` (the project's own target holds the manifest Dagster reads).
-
-    Raises:
-        subprocess.CalledProcessError: dbt failed.
-    """
-    dbt_vars = json.dumps({**settings.dbt_profile_vars(), **(window or {})})
-    subprocess.run(
-        [
-            dbt_executable(),
-            *args,
-            "--vars",
-            dbt_vars,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        check=True,
-        capture_output=True,
-    )
 
 
 def differences_from_full_refresh(settings: Settings, work: Path) -> dict[str, tuple[int, int]]:

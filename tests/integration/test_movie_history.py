@@ -25,7 +25,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection
-from test_daily_incremental import dbt
 
 from conftest import SAMPLE_DATA, make_settings
 from graph import LATER_FILE, later_snapshot, run_selection
@@ -33,6 +32,7 @@ from movie_assets.serving.publish import publish_snapshot
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
 from movie_assets.warehouse.lake import Lake
+from support.dbt_cli import dbt
 from test_star_schema import DAY_1, DAY_2, DAY_2_ID
 
 DAY_3 = "2026-11-22"

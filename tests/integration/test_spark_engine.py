@@ -17,7 +17,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, AssetSelection, DagsterInstance
-from test_daily_incremental import dbt
 
 from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
@@ -25,6 +24,7 @@ from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
 from movie_assets.transform.spark_cluster import StandaloneCluster
+from support.dbt_cli import dbt
 from support.ports import free_port
 
 DAY_2 = (date.fromisoformat(DAY) + timedelta(days=1)).isoformat()
