@@ -16,7 +16,11 @@ For each history length (``--history 30,300`` days of ``--movies`` movies) it
    does not depend on the data); the peak RSS is the dbt process tree's.
 
 5. times what the run adds before publication on the same day: the TMDB body contract over
-   the day's partition and the drift gates (:func:`time_contract_and_gates`).
+   the day's partition and the drift gates (:func:`time_contract_and_gates`);
+6. with ``--publish``, publishes the build (:func:`publish_snapshot`, not timed) before the day
+   and after it into ``serving/`` of the work folder, and records both snapshots' paths and the
+   day (``snapshot_before``, ``snapshot_after``, ``day``): the pair ``bench/postgres_publish.py
+   --base`` publishes as a full load and then as a daily run.
 
 Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``,
 ``contract_seconds``, ``gates_seconds``, ...)
@@ -43,12 +47,13 @@ from pathlib import Path
 
 import duckdb
 from generate import parse_size
-from transform import DBT_EXCLUDE, DBT_PROJECT, DBT_SELECT, RUN_ID, day_rows_sql, gib, landed_catalogue, node_stats, run_dbt
+from transform import DBT_EXCLUDE, DBT_PROJECT, DBT_SELECT, RUN_ID, TMDB_SOURCE, day_rows_sql, gib, landed_catalogue, node_stats, run_dbt
 
 from _common import REPO_ROOT, RESULTS_DIR, machine_info, save_json
 
 sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.gates import GateLimits, build_profile, evaluate_gates, landed_volume  # noqa: E402
+from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE, tmdb_lake  # noqa: E402
 from movie_assets.tmdb.contract import measure_partition  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
@@ -104,8 +109,21 @@ def time_contract_and_gates(lake: Lake, build_path: Path, day: str, published: d
     }
 
 
-def bench_history(movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str) -> dict:
-    """Land (once), build in full, then time one daily run on ``movies`` x ``days`` of history.
+def publish(build_path: Path, lake: Lake, work: Path, day: str) -> str:
+    """Publish ``build_path`` as the snapshot of ``day`` into ``work/serving`` (keeping the
+    previous one) and return the snapshot's path."""
+    serving = work / "serving"
+    publication = publish_snapshot(
+        build_path, lake, serving, serving / "warehouse.duckdb", keep=2, run_id=RUN_ID, partition_date=day, tmdb_source=TMDB_SOURCE
+    )
+    return str(publication.snapshot)
+
+
+def bench_history(
+    movies: int, days: int, history: str, data_dir: Path, out_dir: Path, seed: int, project: Path, memory_limit: str, publish_snapshots: bool = False
+) -> dict:
+    """Land (once), build in full, then time one daily run on ``movies`` x ``days`` of history;
+    with ``publish_snapshots``, publish the build before and after the day (not timed).
 
     Returns:
         ``history_days``, ``daily_seconds`` (wall seconds of the two dbt builds), ``peak_rss_gib``
@@ -131,6 +149,8 @@ def bench_history(movies: int, days: int, history: str, data_dir: Path, out_dir:
     # The profile the last publication would hold (not timed: it is read from meta, one row).
     with duckdb.connect(str(build_path), read_only=True) as conn:
         published = build_profile(conn)
+    newest = json.loads((catalogue / "catalogue.json").read_text())["end_date"]
+    snapshots = {"snapshot_before": publish(build_path, lake, work, newest)} if publish_snapshots else {}
     day = land_next_day(lake, catalogue, history)
     window = {**profile_vars, "min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
     print(f"[{label}x{days}] daily run of {day}", flush=True)
@@ -142,8 +162,11 @@ def bench_history(movies: int, days: int, history: str, data_dir: Path, out_dir:
         peak = max(peak, result["peak_rss_bytes"])
         nodes[name] = sorted(node_stats(build_path, work / name / "target"), key=lambda node: -node["seconds"])
     checks = time_contract_and_gates(lake, build_path, day, published)
+    if publish_snapshots:
+        snapshots.update(snapshot_after=publish(build_path, lake, work, day), day=day)
     return {
         **checks,
+        **snapshots,
         "history_days": days,
         "daily_seconds": round(seconds, 3),
         "peak_rss_gib": gib(peak),
@@ -165,11 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daily")
     parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of dbt (the product's default)")
+    parser.add_argument("--publish", action="store_true", help="publish a snapshot before and after the day (for postgres_publish.py --base)")
     args = parser.parse_args(argv)
     args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
     result = {"machine": machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
     for days in (int(text) for text in args.history.split(",") if text.strip()):
-        run = bench_history(args.movies, days, args.bodies, args.data, args.out, args.seed, args.project_dir, args.memory_limit)
+        run = bench_history(args.movies, days, args.bodies, args.data, args.out, args.seed, args.project_dir, args.memory_limit, args.publish)
         result["runs"].append(run)
         save_json(args.out / "daily.json", result)
         print(json.dumps({key: value for key, value in run.items() if key != "nodes"}), flush=True)

@@ -9,7 +9,10 @@ the tests' cluster), then:
    window (every table, every day of ``gold.fact_movie_daily``): wall seconds, rows loaded,
    rows per second;
 2. **daily**: the same snapshot again with the window of its last day, as a daily run does:
-   that day's fact partition is loaded, every other day's partition is kept;
+   that day's fact partition is loaded, every other day's partition is kept. With ``--base``
+   the full load publishes ``--base`` and the daily one ``--snapshot``: the snapshots before
+   and after one daily run (``bench/daily.py --publish`` writes the pair), so the daily
+   publication meets what a real next day changes, not a republication of the same build;
 3. **queries**: what the dashboard runs (``movie_assets/serving/dashboard_queries.py``), each
    ``--rounds`` times through psycopg against PostgreSQL (as ``movies_reader``) and through
    DuckDB against the snapshot (read-only), median wall seconds including fetching every row.
@@ -20,12 +23,18 @@ Run (after a build with a snapshot, e.g. ``bench/transform.py --keep``)::
     ../.venv/bin/python transform.py --sizes 100k --days 30 --keep --out results/transform-pg
     ../.venv/bin/python postgres_publish.py --snapshot "$(ls results/transform-pg/100kx30-slim/serving/*.duckdb)"
 
+At 1M movies with 30 days there, a real daily pair::
+
+    ../.venv/bin/python daily.py --movies 1M --history 30 --publish --out results/daily-pg
+    ../.venv/bin/python postgres_publish.py --pair results/daily-pg/daily.json
+
 Writes ``bench/results/postgres_publish.json`` and prints a Markdown table for bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -67,15 +76,23 @@ def last_day(snapshot: Path) -> date:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--snapshot", type=Path, required=True, help="a published DuckDB snapshot")
+    parser.add_argument("--snapshot", type=Path, help="a published DuckDB snapshot")
+    parser.add_argument("--base", type=Path, help="the snapshot before --snapshot's day, published in full first (default: --snapshot)")
+    parser.add_argument("--pair", type=Path, help="daily.py --publish's daily.json: its first run's snapshots as --base and --snapshot")
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="dbt's manifest.json (keys and comments)")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each query per engine")
     args = parser.parse_args(argv)
+    if args.pair:
+        run = json.loads(args.pair.read_text())["runs"][0]
+        args.base, args.snapshot = Path(run["snapshot_before"]), Path(run["snapshot_after"])
+    if args.snapshot is None:
+        parser.error("give --snapshot or --pair")
 
-    figures: dict = {"machine": machine_info(), "snapshot": str(args.snapshot)}
+    base = args.base or args.snapshot
+    figures: dict = {"machine": machine_info(), "snapshot": str(args.snapshot), "base": str(base)}
     with running_postgres() as server:
         url = server.create_database("movies_bench")
-        seconds, full = timed(lambda: publish_postgres(args.snapshot, url, args.manifest, None, reader_password="bench"))
+        seconds, full = timed(lambda: publish_postgres(base, url, args.manifest, None, reader_password="bench"))
         figures["full"] = {"seconds": round(seconds, 2), "rows": full.loaded_rows, "rows_per_second": round(full.loaded_rows / seconds)}
         day = last_day(args.snapshot)
         seconds, daily = timed(lambda: publish_postgres(args.snapshot, url, args.manifest, [day]))
