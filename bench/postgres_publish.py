@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
             "rows": daily.loaded_rows,
             "days_loaded": len(daily.loaded_days),
             "days_kept": len(daily.reused_days),
+            "tables_kept": len(daily.kept_tables),
+            "partitions_kept": daily.kept_partitions,
+            "validate_seconds": round(daily.validate_seconds, 3),
             "swap_seconds": round(daily.swap_seconds, 3),
         }
         reader_url = server.url("movies_bench", READER_ROLE)

@@ -6,16 +6,25 @@ are frozen as tables there, and so here), the window's ``bronze.tmdb_dead_letter
 ``meta.publication``.
 
 Atomic for readers: every published schema is loaded as ``<schema>__staging`` (invisible to
-the reader role), then one transaction locks the published tables, moves the reused day
-partitions of ``gold.fact_movie_daily`` into the staging fact, renames ``<schema>`` away and
-``<schema>__staging`` in its place and drops the old one. PostgreSQL's DDL is transactional:
-a reader sees the old schemas or the new ones. A reader statement waits while the swap runs;
-the swap gives way (``lock_timeout``) rather than deadlock a reader that already holds an old
-table, and retries.
+the reader role), then one transaction locks the published tables, moves what this
+publication keeps from the previous one into the staging schemas, renames ``<schema>`` away
+and ``<schema>__staging`` in its place and drops the old one. PostgreSQL's DDL is
+transactional: a reader sees the old schemas or the new ones. A reader statement waits while
+the swap runs; the swap gives way (``lock_timeout``) rather than deadlock a reader that
+already holds an old table, and retries.
 
-``gold.fact_movie_daily`` is LIST-partitioned by ``date_id``, one partition a day. A daily
-run loads the days of its window and every day whose row count differs from the published
-partition's; the other days' partitions are re-attached as they are.
+``gold.fact_movie_daily`` and ``gold.fct_movie_attribute_changes`` are LIST-partitioned by
+``date_id``, one partition a day (:data:`DAY_PARTITIONED`).
+
+What a daily run (a publication with a window) loads: the window's days, and every other day
+and every other gold table whose content fingerprint differs from the one recorded at the
+previous publication (:func:`content_fingerprints`, kept in the loader's schema
+:data:`STATE_SCHEMA`, which readers cannot see). What is unchanged is kept as it is: a day's
+partition is re-attached to the new partitioned table, a whole table is moved into the new
+schema. A kept table or partition whose foreign key points at a reloaded table gets its
+foreign key to the new table added and validated before the swap, while readers still read
+(PostgreSQL then attaches that constraint instead of validating it under the swap's locks).
+A publication without a window loads everything.
 
 Bulk load: DuckDB streams each table as Arrow batches, written as CSV into psycopg's
 ``COPY ... FROM STDIN``. Keys and comments come from the dbt manifest (``unique``,
@@ -25,6 +34,7 @@ descriptions).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
@@ -45,12 +55,24 @@ PUBLISHED_SCHEMAS = ("gold", "bronze", "meta")
 STAGING_SUFFIX = "__staging"
 OLD_SUFFIX = "__old"
 FACT_TABLE = "fact_movie_daily"
+#: Gold tables published LIST-partitioned by :data:`PARTITION_COLUMN`, one partition a day.
+DAY_PARTITIONED = (FACT_TABLE, "fct_movie_attribute_changes")
 PARTITION_COLUMN = "date_id"
+#: The loader's own schema (never granted to readers): the fingerprints of the last publication.
+STATE_SCHEMA = "publication_state"
+STATE_TABLE = "published_parts"
 DEAD_LETTER_TABLE = "tmdb_dead_letter"
 #: Any constant: the advisory lock that makes publications to one database take turns.
 ADVISORY_LOCK_KEY = 726_026
 SWAP_LOCK_TIMEOUT = "200ms"
 SWAP_ATTEMPTS = 100
+#: Storage parameters of every loaded table and partition. A published table is never written
+#: again and the loader ANALYZEs it, so autovacuum has nothing to do there; left on, its
+#: workers on freshly loaded tables hold locks that the next swap must wait for, longer than
+#: the swap's ``lock_timeout`` and longer than the ``deadlock_timeout`` after which PostgreSQL
+#: would cancel them (measured: a daily publication minutes after a full load at 1M movies
+#: failed its 100 swap attempts).
+LOADED_TABLE_OPTIONS = " WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
 BATCH_ROWS = 200_000
 
 _SCALAR_TYPES = {
@@ -240,16 +262,23 @@ def served_tables(conn: duckdb.DuckDBPyConnection, window: list[date] | None) ->
     return list(tables.values())
 
 
-def _column_definitions(table: ServedTable, keys: Keys) -> sql.Composed:
-    key_columns = set(keys.primary_keys.get(table.name, [])) if table.schema == "gold" else set()
-    parts = []
+def _pg_columns(table: ServedTable) -> list[tuple[str, str]]:
+    """``(column, PostgreSQL type)`` of ``table``; raises :class:`UnsupportedType` naming the column."""
+    columns = []
     for column, data_type in table.columns:
         try:
-            mapped = pg_type(data_type)
+            columns.append((column, pg_type(data_type)))
         except UnsupportedType as error:
             raise UnsupportedType(f"{table.schema}.{table.name}.{column}: {error}") from None
-        parts.append(sql.SQL("{} {}{}").format(sql.Identifier(column), sql.SQL(mapped), sql.SQL(" NOT NULL" if column in key_columns else "")))
-    return sql.SQL(", ").join(parts)
+    return columns
+
+
+def _column_definitions(table: ServedTable, keys: Keys) -> sql.Composed:
+    key_columns = set(keys.primary_keys.get(table.name, [])) if table.schema == "gold" else set()
+    return sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(sql.Identifier(column), sql.SQL(mapped), sql.SQL(" NOT NULL" if column in key_columns else ""))
+        for column, mapped in _pg_columns(table)
+    )
 
 
 def copy_table(
@@ -286,8 +315,8 @@ def _date_id(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
-def _partition_name(date_id: int) -> str:
-    return f"{FACT_TABLE}_p{date_id}"
+def _partition_name(table: str, date_id: int) -> str:
+    return f"{table}_p{date_id}"
 
 
 def _exists(conn: psycopg.Connection, schema: str, table: str | None = None) -> bool:
@@ -296,22 +325,114 @@ def _exists(conn: psycopg.Connection, schema: str, table: str | None = None) -> 
     return conn.execute("SELECT to_regclass(%s)", [f'"{schema}"."{table}"']).fetchone()[0] is not None
 
 
-def published_day_counts(conn: psycopg.Connection) -> dict[int, int]:
-    """``date_id`` → rows of each published partition of ``gold.fact_movie_daily`` ({} when none)."""
-    if not _exists(conn, "gold", FACT_TABLE):
+#: A part of a publication: ``(gold table, None)`` for a whole table, ``(gold table, date_id)``
+#: for one day of a :data:`DAY_PARTITIONED` table.
+Part = tuple[str, int | None]
+
+
+def _definition(table: ServedTable, keys: Keys) -> str:
+    """sha256 of everything PostgreSQL is told about a gold table besides its rows: columns and
+    their PostgreSQL types, partitioning, keys, comments."""
+    spec = {
+        "columns": _pg_columns(table),
+        "partitioned": table.name in DAY_PARTITIONED,
+        "primary_key": keys.primary_keys.get(table.name),
+        "foreign_keys": [list(key) for key in keys.foreign_keys if key[0] == table.name],
+        "comment": keys.table_comments.get(table.name),
+        "column_comments": keys.column_comments.get(table.name, {}),
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def content_fingerprints(source: duckdb.DuckDBPyConnection, tables: list[ServedTable], keys: Keys) -> dict[Part, str]:
+    """The fingerprint of each gold table of ``tables``, and of each day of the
+    :data:`DAY_PARTITIONED` ones, in the snapshot open on ``source``:
+    ``<definition sha256>:<rows>:<sum of DuckDB's 64-bit hash of each row>``.
+
+    Equal fingerprints mean equal content: the sum does not depend on row order, and two
+    different contents meet with a probability of about 2^-64. DuckDB's hash may change with
+    a DuckDB release; then every fingerprint differs once and the next publication loads
+    everything, the safe side.
+
+    Raises:
+        UnsupportedType: a column has no PostgreSQL type.
+        PostgresPublicationError: a day-partitioned table has rows without a ``date_id``.
+    """
+    fingerprints: dict[Part, str] = {}
+    for table in tables:
+        if table.schema != "gold":
+            continue
+        definition = _definition(table, keys)
+        # The alias is the row as a struct; hash() of it covers every column.
+        hashed = f'count(*), CAST(sum(CAST(hash(published_row) AS HUGEINT)) AS VARCHAR) FROM gold."{table.name}" AS published_row'
+        if table.name in DAY_PARTITIONED:
+            for day, rows, total in source.execute(f"SELECT {PARTITION_COLUMN}, {hashed} GROUP BY 1").fetchall():
+                if day is None:
+                    raise PostgresPublicationError(f"gold.{table.name} has {rows} rows without a {PARTITION_COLUMN}: no partition can hold them")
+                fingerprints[(table.name, int(day))] = f"{definition}:{rows}:{total}"
+        else:
+            rows, total = source.execute(f"SELECT {hashed}").fetchall()[0]
+            fingerprints[(table.name, None)] = f"{definition}:{rows}:{total}"
+    return fingerprints
+
+
+def published_fingerprints(conn: psycopg.Connection) -> dict[Part, str]:
+    """The fingerprints recorded by the last publication that reached readers, restricted to
+    the gold tables and day partitions that still exist ({} before the first one)."""
+    if not _exists(conn, STATE_SCHEMA, STATE_TABLE):
         return {}
-    rows = conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-        "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace "
-        "WHERE n.nspname = 'gold' AND p.relname = %s",
-        [FACT_TABLE],
-    ).fetchall()
-    counts = {}
-    for (name,) in rows:
-        match = re.fullmatch(rf"{FACT_TABLE}_p(\d+)", name)
-        if match:
-            counts[int(match.group(1))] = conn.execute(sql.SQL("SELECT count(*) FROM gold.{}").format(sql.Identifier(name))).fetchone()[0]
-    return counts
+    present_tables = {table for schema, table in _published_tables(conn) if schema == "gold"}
+    present_days = {
+        (parent, int(match.group(1)))
+        for parent, child in conn.execute(
+            "SELECT p.relname, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace WHERE n.nspname = 'gold'"
+        ).fetchall()
+        if (match := re.fullmatch(rf"{re.escape(parent)}_p(\d+)", child))
+    }
+    recorded = conn.execute(
+        sql.SQL("SELECT table_name, date_id, fingerprint FROM {}.{}").format(sql.Identifier(STATE_SCHEMA), sql.Identifier(STATE_TABLE))
+    )
+    return {
+        (table, day): fingerprint
+        for table, day, fingerprint in recorded.fetchall()
+        if (day is None and table in present_tables) or (day is not None and (table, day) in present_days)
+    }
+
+
+@dataclass(frozen=True)
+class PublicationPlan:
+    """What a publication loads and what it keeps from the previous one.
+
+    Attributes:
+        kept_tables: gold tables moved whole into the new publication.
+        load_days: day-partitioned table → ``date_id`` of the partitions to load.
+        kept_days: day-partitioned table → ``date_id`` of the partitions to re-attach.
+    """
+
+    kept_tables: list[str]
+    load_days: dict[str, list[int]]
+    kept_days: dict[str, list[int]]
+
+
+def plan_publication(current: dict[Part, str], previous: dict[Part, str], window_ids: set[int] | None) -> PublicationPlan:
+    """Keep every gold table and day partition whose fingerprint in ``current`` (the snapshot,
+    :func:`content_fingerprints`) equals the one in ``previous`` (PostgreSQL,
+    :func:`published_fingerprints`), except the days of ``window_ids`` (always loaded); load
+    the rest. ``window_ids`` None (a full publication) keeps nothing."""
+    kept_tables: list[str] = []
+    load_days: dict[str, list[int]] = {table: [] for table, day in current if day is not None}
+    kept_days: dict[str, list[int]] = {table: [] for table in load_days}
+    for (table, day), fingerprint in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+        unchanged = window_ids is not None and previous.get((table, day)) == fingerprint
+        if day is None:
+            if unchanged:
+                kept_tables.append(table)
+        elif unchanged and day not in window_ids:
+            kept_days[table].append(day)
+        else:
+            load_days[table].append(day)
+    return PublicationPlan(kept_tables, load_days, kept_days)
 
 
 @dataclass(frozen=True)
@@ -321,9 +442,15 @@ class PgPublication:
     Attributes:
         row_counts: rows per published table (``schema.table``), as PostgreSQL holds them.
         loaded_rows: rows copied by this publication.
-        loaded_days: ``date_id`` of the fact partitions loaded.
-        reused_days: ``date_id`` of the fact partitions kept from the previous publication.
+        loaded_days: ``date_id`` of the ``gold.fact_movie_daily`` partitions loaded.
+        reused_days: ``date_id`` of the ``gold.fact_movie_daily`` partitions kept from the
+            previous publication.
+        kept_tables: gold tables kept whole from the previous publication (their content
+            fingerprint unchanged).
+        kept_partitions: day partitions of every :data:`DAY_PARTITIONED` table kept.
         seconds: wall seconds, from connecting to the swap's commit.
+        validate_seconds: wall seconds of adding the foreign keys of kept tables and
+            partitions to reloaded ones, before the swap (readers still read).
         swap_seconds: wall seconds of the swap transaction (readers wait at most this long).
     """
 
@@ -331,7 +458,10 @@ class PgPublication:
     loaded_rows: int
     loaded_days: list[int]
     reused_days: list[int]
+    kept_tables: list[str]
+    kept_partitions: int
     seconds: float
+    validate_seconds: float
     swap_seconds: float
 
 
@@ -356,31 +486,33 @@ def ensure_reader_role(conn: psycopg.Connection, reader_password: str | None) ->
     conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
 
-def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, load_days: list[int]) -> None:
+def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, plan: PublicationPlan) -> None:
     for schema in PUBLISHED_SCHEMAS:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema + STAGING_SUFFIX)))
     for table in tables:
+        if table.schema == "gold" and table.name in plan.kept_tables:
+            continue
         staging = sql.Identifier(table.schema + STAGING_SUFFIX)
-        partitioned = table.schema == "gold" and table.name == FACT_TABLE
+        partitioned = table.schema == "gold" and table.name in DAY_PARTITIONED
         conn.execute(
             sql.SQL("CREATE TABLE {}.{} ({}){}").format(
                 staging,
                 sql.Identifier(table.name),
                 _column_definitions(table, keys),
-                sql.SQL(" PARTITION BY LIST ({})").format(sql.Identifier(PARTITION_COLUMN)) if partitioned else sql.SQL(""),
+                sql.SQL(" PARTITION BY LIST ({})").format(sql.Identifier(PARTITION_COLUMN)) if partitioned else sql.SQL(LOADED_TABLE_OPTIONS),
             )
         )
         if partitioned:
-            for date_id in load_days:
-                _create_partition(conn, table.schema + STAGING_SUFFIX, date_id)
+            for date_id in plan.load_days.get(table.name, []):
+                _create_partition(conn, table.schema + STAGING_SUFFIX, table.name, date_id)
 
 
-def _create_partition(conn: psycopg.Connection, schema: str, date_id: int) -> None:
-    name = _partition_name(date_id)
+def _create_partition(conn: psycopg.Connection, schema: str, table: str, date_id: int) -> None:
+    name = _partition_name(table, date_id)
     conn.execute(
-        sql.SQL("CREATE TABLE {}.{} PARTITION OF {}.{} FOR VALUES IN ({})").format(
-            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(schema), sql.Identifier(FACT_TABLE), sql.Literal(date_id)
+        sql.SQL("CREATE TABLE {}.{} PARTITION OF {}.{} FOR VALUES IN ({})" + LOADED_TABLE_OPTIONS).format(
+            sql.Identifier(schema), sql.Identifier(name), sql.Identifier(schema), sql.Identifier(table), sql.Literal(date_id)
         )
     )
     # The partition carries its bound as a CHECK too: a later publication re-attaches it
@@ -396,24 +528,40 @@ def _create_partition(conn: psycopg.Connection, schema: str, date_id: int) -> No
     )
 
 
-def _declare_keys_and_comments(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys) -> None:
-    staging = sql.Identifier("gold" + STAGING_SUFFIX)
-    gold = {table.name: table for table in tables if table.schema == "gold"}
+def _declare_keys_and_comments(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, plan: PublicationPlan) -> float:
+    """Keys and comments of the loaded gold tables, and the foreign keys of kept tables and
+    partitions to reloaded tables (validated now, while readers still read the published
+    schema). Returns the seconds spent on the latter."""
+    staging, gold = sql.Identifier("gold" + STAGING_SUFFIX), sql.Identifier("gold")
+    kept = set(plan.kept_tables)
+    loaded = {table.name: table for table in tables if table.schema == "gold" and table.name not in kept}
     for name, columns in keys.primary_keys.items():
-        if name in gold:
+        if name in loaded:
             conn.execute(
                 sql.SQL("ALTER TABLE {}.{} ADD PRIMARY KEY ({})").format(
                     staging, sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
                 )
             )
+    validating = 0.0
     for table, column, target, target_column in keys.foreign_keys:
-        if table in gold and target in gold:
-            conn.execute(
-                sql.SQL("ALTER TABLE {}.{} ADD FOREIGN KEY ({}) REFERENCES {}.{} ({})").format(
-                    staging, sql.Identifier(table), sql.Identifier(column), staging, sql.Identifier(target), sql.Identifier(target_column)
-                )
-            )
-    for name, table in gold.items():
+        if target not in loaded and target not in kept:
+            continue
+        references = sql.SQL("FOREIGN KEY ({}) REFERENCES {}.{} ({})").format(
+            sql.Identifier(column), staging if target in loaded else gold, sql.Identifier(target), sql.Identifier(target_column)
+        )
+        if table in loaded:
+            # A kept target is referenced where it is published; the swap moves it, the key follows.
+            conn.execute(sql.SQL("ALTER TABLE {}.{} ADD {}").format(staging, sql.Identifier(table), references))
+        if target not in loaded:
+            continue
+        # What is kept and points at a reloaded table needs the key to the new table; a kept
+        # partition with that key validated attaches without a scan under the swap's locks.
+        started = time.monotonic()
+        relations = [table] if table in kept else [_partition_name(table, day) for day in plan.kept_days.get(table, [])]
+        for relation in relations:
+            conn.execute(sql.SQL("ALTER TABLE {}.{} ADD {}").format(gold, sql.Identifier(relation), references))
+        validating += time.monotonic() - started
+    for name, table in loaded.items():
         if name in keys.table_comments:
             conn.execute(sql.SQL("COMMENT ON TABLE {}.{} IS {}").format(staging, sql.Identifier(name), sql.Literal(keys.table_comments[name])))
         present = {column for column, _ in table.columns}
@@ -422,6 +570,7 @@ def _declare_keys_and_comments(conn: psycopg.Connection, tables: list[ServedTabl
                 conn.execute(
                     sql.SQL("COMMENT ON COLUMN {}.{}.{} IS {}").format(staging, sql.Identifier(name), sql.Identifier(column), sql.Literal(text))
                 )
+    return validating
 
 
 def _published_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
@@ -432,10 +581,33 @@ def _published_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def _swap(conn: psycopg.Connection, reused_days: list[int], log: Callable[[str], None]) -> None:
-    """One transaction: lock the published tables, move the reused partitions, swap the schemas,
-    grant the reader, drop the old schemas. Retried when it would wait on a reader."""
+def _ensure_state(conn: psycopg.Connection) -> None:
+    state = sql.Identifier(STATE_SCHEMA)
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(state))
+    conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(state))
+    conn.execute(
+        sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} (table_name text NOT NULL, date_id integer, fingerprint text NOT NULL)").format(
+            state, sql.Identifier(STATE_TABLE)
+        )
+    )
+
+
+def _other_sessions(conn: psycopg.Connection) -> str:
+    """The database's other active sessions (process id, type, first 80 characters of the
+    statement), for the error of a swap that could not get its locks."""
+    rows = conn.execute(
+        "SELECT pid, backend_type, left(query, 80) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'"
+    ).fetchall()
+    return "; ".join(f"{pid} {kind}: {query}" for pid, kind, query in rows) or "none"
+
+
+def _swap(conn: psycopg.Connection, plan: PublicationPlan, fingerprints: dict[Part, str], log: Callable[[str], None]) -> None:
+    """One transaction: lock the published tables, move the kept tables and partitions, swap
+    the schemas, grant the reader, drop the old schemas, record the fingerprints. Retried
+    when it would wait on a reader."""
     reader = sql.Identifier(READER_ROLE)
+    staging = sql.Identifier("gold" + STAGING_SUFFIX)
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction():
@@ -447,19 +619,19 @@ def _swap(conn: psycopg.Connection, reused_days: list[int], log: Callable[[str],
                             sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in old)
                         )
                     )
-                for date_id in reused_days:
-                    name = sql.Identifier(_partition_name(date_id))
-                    conn.execute(sql.SQL("ALTER TABLE gold.{} DETACH PARTITION gold.{}").format(sql.Identifier(FACT_TABLE), name))
-                    conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, sql.Identifier("gold" + STAGING_SUFFIX)))
-                    conn.execute(
-                        sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
-                            sql.Identifier("gold" + STAGING_SUFFIX),
-                            sql.Identifier(FACT_TABLE),
-                            sql.Identifier("gold" + STAGING_SUFFIX),
-                            name,
-                            sql.Literal(date_id),
+                for table, days in plan.kept_days.items():
+                    parent = sql.Identifier(table)
+                    for date_id in days:
+                        name = sql.Identifier(_partition_name(table, date_id))
+                        conn.execute(sql.SQL("ALTER TABLE gold.{} DETACH PARTITION gold.{}").format(parent, name))
+                        conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, staging))
+                        conn.execute(
+                            sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
+                                staging, parent, staging, name, sql.Literal(date_id)
+                            )
                         )
-                    )
+                for table in plan.kept_tables:
+                    conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(sql.Identifier(table), staging))
                 for schema in PUBLISHED_SCHEMAS:
                     if _exists(conn, schema):
                         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
@@ -468,12 +640,21 @@ def _swap(conn: psycopg.Connection, reused_days: list[int], log: Callable[[str],
                     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
                     conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
                     conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
+                state = sql.Identifier(STATE_SCHEMA, STATE_TABLE)
+                conn.execute(sql.SQL("DELETE FROM {}").format(state))
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        sql.SQL("INSERT INTO {} (table_name, date_id, fingerprint) VALUES (%s, %s, %s)").format(state),
+                        [(table, day, fingerprint) for (table, day), fingerprint in fingerprints.items()],
+                    )
             return
         except psycopg.errors.LockNotAvailable:
             # A reader holds an old table this transaction waits for, and may wait for one it
             # holds: give way, let the reader finish, try again.
             if attempt == SWAP_ATTEMPTS:
-                raise PostgresPublicationError(f"the schema swap did not get its locks in {SWAP_ATTEMPTS} attempts") from None
+                raise PostgresPublicationError(
+                    f"the schema swap did not get its locks in {SWAP_ATTEMPTS} attempts; other sessions: {_other_sessions(conn)}"
+                ) from None
             if attempt % 10 == 0:
                 log(f"schema swap waiting for readers (attempt {attempt})")
             time.sleep(random.uniform(0.02, 0.2))
@@ -494,8 +675,10 @@ def publish_postgres(
         snapshot: a published snapshot file (schemas ``gold``, ``bronze``, ``meta``).
         url: ``postgresql://loader[:password]@host:port/database``; a secret, never logged.
         manifest_path: dbt's ``manifest.json`` (keys and comments).
-        window: the run's days; the fact partitions of these days are always loaded and the
-            dead letters are those of these days. None: every day is loaded, every dead letter.
+        window: the run's days; the day partitions of these days are always loaded, and the
+            dead letters are those of these days; other days and gold tables are kept when
+            unchanged since the previous publication. None: everything is loaded, every dead
+            letter.
         reader_password: password to set on :data:`READER_ROLE`, or None to leave it.
         log: receives progress lines (no secret in them).
 
@@ -506,7 +689,8 @@ def publish_postgres(
         psycopg.OperationalError: PostgreSQL cannot be reached or refused the login (the
             message is libpq's, without the password).
         UnsupportedType: a column has no PostgreSQL type.
-        PostgresPublicationError: the swap could not take its locks.
+        PostgresPublicationError: the swap could not take its locks, or a day-partitioned
+            table has rows without a day.
     """
     started = time.monotonic()
     keys = manifest_keys(manifest_path)
@@ -517,33 +701,48 @@ def publish_postgres(
         # Publications to one database take turns; the lock ends with the session, even a killed one.
         conn.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
         ensure_reader_role(conn, reader_password)
+        _ensure_state(conn)
         tables = served_tables(source, window)
-        fact = next((table for table in tables if table.schema == "gold" and table.name == FACT_TABLE), None)
-        days = dict(source.execute(f"SELECT {PARTITION_COLUMN}, count(*) FROM gold.{FACT_TABLE} GROUP BY 1").fetchall()) if fact else {}
-        published = published_day_counts(conn) if window_ids is not None else {}
-        reused = sorted(day for day, rows in days.items() if day not in window_ids and published.get(day) == rows) if window_ids is not None else []
-        load_days = sorted(day for day in days if day not in reused)
-        log(f"loading {len(tables)} tables into staging; fact days: {len(load_days)} to load, {len(reused)} kept")
-        _create_staging(conn, tables, keys, load_days)
+        fingerprints = content_fingerprints(source, tables, keys)
+        plan = plan_publication(fingerprints, published_fingerprints(conn) if window_ids is not None else {}, window_ids)
+        fact_loaded, fact_kept = plan.load_days.get(FACT_TABLE, []), plan.kept_days.get(FACT_TABLE, [])
+        log(
+            f"loading {len(tables) - len(plan.kept_tables)} tables into staging, keeping {len(plan.kept_tables)}; "
+            f"fact days: {len(fact_loaded)} to load, {len(fact_kept)} kept"
+        )
+        _create_staging(conn, tables, keys, plan)
         loaded = 0
         for table in tables:
             where = None
-            if table is fact:
-                if not load_days:
+            if table.schema == "gold" and table.name in plan.kept_tables:
+                continue
+            if table.schema == "gold" and table.name in DAY_PARTITIONED:
+                days = plan.load_days.get(table.name, [])
+                if not days:
                     continue
-                where = f"{PARTITION_COLUMN} IN ({', '.join(str(day) for day in load_days)})" if reused else None
+                where = f"{PARTITION_COLUMN} IN ({', '.join(str(day) for day in days)})" if plan.kept_days.get(table.name) else None
             loaded += copy_table(source, conn, table, table.schema + STAGING_SUFFIX, where)
-        _declare_keys_and_comments(conn, tables, keys)
-        conn.execute("ANALYZE")
+            conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(table.schema + STAGING_SUFFIX), sql.Identifier(table.name)))
+        validate_seconds = _declare_keys_and_comments(conn, tables, keys, plan)
         swap_started = time.monotonic()
-        _swap(conn, reused, log)
+        _swap(conn, plan, fingerprints, log)
         swap_seconds = time.monotonic() - swap_started
         counts = {
             f"{schema}.{table}": conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table))).fetchone()[0]
             for schema, table in _published_tables(conn)
         }
         conn.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
-    return PgPublication(counts, loaded, load_days, reused, time.monotonic() - started, swap_seconds)
+    return PgPublication(
+        row_counts=counts,
+        loaded_rows=loaded,
+        loaded_days=fact_loaded,
+        reused_days=fact_kept,
+        kept_tables=plan.kept_tables,
+        kept_partitions=sum(len(days) for days in plan.kept_days.values()),
+        seconds=time.monotonic() - started,
+        validate_seconds=validate_seconds,
+        swap_seconds=swap_seconds,
+    )
 
 
 def window_days(window: dict[str, str] | None) -> list[date] | None:

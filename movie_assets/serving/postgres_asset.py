@@ -54,7 +54,8 @@ class PostgresServingResource(ConfigurableResource):
         "The published snapshot's gold tables (gold views frozen as tables, as in the snapshot), the run's "
         "dead letters (bronze.tmdb_dead_letter) and meta.publication in the PostgreSQL database "
         "MOVIES_SERVING_PG_URL, loaded into staging schemas and swapped in one transaction; "
-        "gold.fact_movie_daily partitioned by date_id, a daily run loading only its window's days. "
+        "gold.fact_movie_daily and gold.fct_movie_attribute_changes partitioned by date_id; a daily run loads its "
+        "window's days and what changed since the last publication, and keeps the rest. "
         f"Primary and foreign keys and comments from the dbt manifest; role {READER_ROLE} may only "
         "connect and select. Skipped when MOVIES_SERVING_PG_URL is unset."
     ),
@@ -91,7 +92,8 @@ def postgres_publication(context: AssetExecutionContext, postgres_serving: Postg
         ) from None
     context.log.info(
         f"published {snapshot.name} to PostgreSQL in {publication.seconds:.1f} s (swap {publication.swap_seconds:.2f} s): "
-        f"{publication.loaded_rows} rows loaded, fact days loaded {len(publication.loaded_days)}, kept {len(publication.reused_days)}"
+        f"{publication.loaded_rows} rows loaded, fact days loaded {len(publication.loaded_days)}, kept {len(publication.reused_days)}; "
+        f"gold tables kept unchanged {len(publication.kept_tables)}"
     )
     yield MaterializeResult(
         metadata={
@@ -101,6 +103,9 @@ def postgres_publication(context: AssetExecutionContext, postgres_serving: Postg
             "loaded_rows": publication.loaded_rows,
             "loaded_days": MetadataValue.json(publication.loaded_days),
             "kept_days": len(publication.reused_days),
+            "kept_tables": MetadataValue.json(publication.kept_tables),
+            "kept_partitions": publication.kept_partitions,
+            "validate_seconds": round(publication.validate_seconds, 3),
             "seconds": round(publication.seconds, 2),
             "swap_seconds": round(publication.swap_seconds, 3),
         }

@@ -26,7 +26,7 @@ from dagster import AssetKey, AssetSelection, DagsterInstance
 from conftest import DAY, PostgresServer, SampleRun, copy_run
 from graph import LATER_FILE, TMDB_CHAIN, run_selection
 from movie_assets.acceptance import ACCEPT_TAG
-from movie_assets.serving.postgres import FACT_TABLE, READER_ROLE, publish_postgres, served_tables
+from movie_assets.serving.postgres import DAY_PARTITIONED, FACT_TABLE, READER_ROLE, STATE_SCHEMA, STATE_TABLE, publish_postgres, served_tables
 from movie_assets.settings import REPO_ROOT
 from movie_assets.tmdb.resources import SnapshotTMDBResource, build_tmdb_resource
 
@@ -160,6 +160,11 @@ def test_every_published_table_equals_the_snapshot(sample_run: SampleRun, dbt_ma
         }
         partitioned = conn.execute("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'gold.fact_movie_daily'::regclass").fetchone()
         comment = conn.execute("SELECT col_description('gold.fact_movie_daily'::regclass, 1)").fetchone()[0]
+        # Published tables are never written again: autovacuum stays off them, so its workers
+        # never hold the locks the next swap needs.
+        options = conn.execute(
+            "SELECT reloptions FROM pg_class WHERE oid IN ('gold.dim_movie'::regclass, %s::regclass)", [f"gold.fact_movie_daily_p{DAY_1_ID}"]
+        ).fetchall()
     assert types["fact_movie_daily.date_id"] == "integer" and types["fact_movie_daily.movie_id"] == "bigint"
     assert types["dim_movie.release_date"] == "date" and types["dim_movie.budget_usd"] == "bigint"
     assert types["fact_movie_daily.popularity"] == "double precision"
@@ -169,6 +174,7 @@ def test_every_published_table_equals_the_snapshot(sample_run: SampleRun, dbt_ma
         "FOREIGN KEY (date_id) REFERENCES gold.dim_date(date_id)",
     } <= keys
     assert partitioned == ("l",)
+    assert len(options) == 2 and all("autovacuum_enabled=false" in (reloptions or []) for (reloptions,) in options)
     assert comment == "Snapshot day as yyyymmdd (key to gold.dim_date)."
     assert list(fact_partitions(database)) == [f"fact_movie_daily_p{DAY_1_ID}"]
 
@@ -236,6 +242,7 @@ def test_the_reader_role_may_only_read_the_published_schemas(
             "CREATE SCHEMA mine",
             "CREATE TEMP TABLE mine (id int)",
             "SELECT count(*) FROM gold__staging.dim_genre",
+            f"SELECT count(*) FROM {STATE_SCHEMA}.{STATE_TABLE}",
         ]:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(statement)
@@ -281,6 +288,62 @@ def test_a_killed_load_leaves_the_old_schema_and_the_rerun_succeeds(
     publish_postgres(two_days, database, dbt_manifest, None)
     duck, pg = table_checksums(two_days, database)
     assert_same(duck, pg)
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%%\\_\\_staging' OR nspname LIKE '%%\\_\\_old'").fetchone()[0] == 0
+
+
+def storage(url: str, relations: list[str]) -> dict[str, int]:
+    """Relation (``schema.name``) → its relfilenode: a kept table keeps it, a reloaded one gets a new one."""
+    with psycopg.connect(url) as conn:
+        return {
+            relation: conn.execute("SELECT relfilenode FROM pg_class WHERE oid = %s::regclass", [relation]).fetchone()[0] for relation in relations
+        }
+
+
+def foreign_keys(url: str, relation: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {
+            row[0]
+            for row in conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [relation])
+        }
+
+
+def test_a_daily_publication_keeps_what_did_not_change_and_reloads_what_did(sample_run: SampleRun, dbt_manifest: Path, database: str, tmp_path: Path):
+    one_day = snapshot_of(sample_run)
+    publish_postgres(one_day, database, dbt_manifest, None)
+    day_1 = f"gold.fact_movie_daily_p{DAY_1_ID}"
+    relations = ["gold.dim_movie", "gold.dim_date", "gold.bridge_movie_genre", day_1]
+    first = storage(database, relations)
+
+    two_days = two_day_snapshot(sample_run, tmp_path / "two_days.duckdb")
+    window = [date.fromisoformat(DAY_2)]
+    daily = publish_postgres(two_days, database, dbt_manifest, window)
+    with duckdb.connect(str(two_days), read_only=True) as conn:
+        gold = {table.name for table in served_tables(conn, window) if table.schema == "gold"}
+    assert daily.kept_tables == sorted(gold - set(DAY_PARTITIONED))
+    assert daily.loaded_days == [DAY_2_ID] and daily.reused_days == [DAY_1_ID]
+    assert storage(database, relations) == first
+    assert_same(*table_checksums(two_days, database, window))
+
+    # One movie's title changes: dim_movie (and what is built on it) is reloaded, both fact days
+    # are kept, and the kept days' foreign key now points at the new dim_movie.
+    retitled = tmp_path / "retitled.duckdb"
+    shutil.copyfile(two_days, retitled)
+    with duckdb.connect(str(retitled)) as conn:
+        conn.execute("UPDATE gold.dim_movie SET title = title || ' (restored)' WHERE movie_id = (SELECT min(movie_id) FROM gold.dim_movie)")
+    again = publish_postgres(retitled, database, dbt_manifest, window)
+    assert "dim_movie" not in again.kept_tables and {"dim_date", "bridge_movie_genre"} <= set(again.kept_tables)
+    assert again.reused_days == [DAY_1_ID] and again.loaded_days == [DAY_2_ID]
+    after = storage(database, relations)
+    assert after["gold.dim_movie"] != first["gold.dim_movie"]
+    assert {relation: after[relation] for relation in relations[1:]} == {relation: first[relation] for relation in relations[1:]}
+    assert again.validate_seconds > 0
+    for relation in (day_1, "gold.bridge_movie_genre"):
+        assert "FOREIGN KEY (movie_id) REFERENCES gold.dim_movie(movie_id)" in foreign_keys(database, relation)
+    assert {"FOREIGN KEY (movie_id) REFERENCES gold.dim_movie(movie_id)", "FOREIGN KEY (date_id) REFERENCES gold.dim_date(date_id)"} <= (
+        foreign_keys(database, "gold.fact_movie_daily")
+    )
+    assert_same(*table_checksums(retitled, database, window))
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%%\\_\\_staging' OR nspname LIKE '%%\\_\\_old'").fetchone()[0] == 0
 
