@@ -58,6 +58,9 @@ FACT_TABLE = "fact_movie_daily"
 #: Gold tables published LIST-partitioned by :data:`PARTITION_COLUMN`, one partition a day.
 DAY_PARTITIONED = (FACT_TABLE, "fct_movie_attribute_changes")
 PARTITION_COLUMN = "date_id"
+#: Bumped when the loader creates tables differently (options, constraints): every
+#: fingerprint then differs once, and the next publication reloads what it would have kept.
+PUBLISHED_LAYOUT = 2
 #: The loader's own schema (never granted to readers): the fingerprints of the last publication.
 STATE_SCHEMA = "publication_state"
 STATE_TABLE = "published_parts"
@@ -275,6 +278,9 @@ def _pg_columns(table: ServedTable) -> list[tuple[str, str]]:
 
 def _column_definitions(table: ServedTable, keys: Keys) -> sql.Composed:
     key_columns = set(keys.primary_keys.get(table.name, [])) if table.schema == "gold" else set()
+    if table.schema == "gold" and table.name in DAY_PARTITIONED:
+        # NOT NULL with the partition's CHECK lets ATTACH skip scanning a kept partition.
+        key_columns.add(PARTITION_COLUMN)
     return sql.SQL(", ").join(
         sql.SQL("{} {}{}").format(sql.Identifier(column), sql.SQL(mapped), sql.SQL(" NOT NULL" if column in key_columns else ""))
         for column, mapped in _pg_columns(table)
@@ -334,6 +340,7 @@ def _definition(table: ServedTable, keys: Keys) -> str:
     """sha256 of everything PostgreSQL is told about a gold table besides its rows: columns and
     their PostgreSQL types, partitioning, keys, comments."""
     spec = {
+        "layout": PUBLISHED_LAYOUT,
         "columns": _pg_columns(table),
         "partitioned": table.name in DAY_PARTITIONED,
         "primary_key": keys.primary_keys.get(table.name),
@@ -486,9 +493,29 @@ def ensure_reader_role(conn: psycopg.Connection, reader_password: str | None) ->
     conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
 
+def _drop_stale_staging(conn: psycopg.Connection) -> None:
+    """Drop a failed publication's staging schemas. Its foreign keys from published tables to
+    staging tables go with them, which locks those published tables: like the swap, give way
+    to readers (``lock_timeout``) and retry."""
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+                for schema in PUBLISHED_SCHEMAS:
+                    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
+            return
+        except psycopg.errors.LockNotAvailable:
+            if attempt == SWAP_ATTEMPTS:
+                raise PostgresPublicationError(
+                    f"a failed publication's staging schemas could not be dropped in {SWAP_ATTEMPTS} attempts; "
+                    f"other sessions: {_other_sessions(conn)}"
+                ) from None
+            time.sleep(random.uniform(0.02, 0.2))
+
+
 def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, plan: PublicationPlan) -> None:
+    _drop_stale_staging(conn)
     for schema in PUBLISHED_SCHEMAS:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema + STAGING_SUFFIX)))
     for table in tables:
         if table.schema == "gold" and table.name in plan.kept_tables:
