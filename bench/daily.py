@@ -19,8 +19,8 @@ For each history length (``--history 30,300`` days of ``--movies`` movies) it
    the day's partition and the drift gates (:func:`time_contract_and_gates`);
 6. with ``--publish``, publishes the build (:func:`publish_snapshot`, not timed) before the day
    and after it into ``serving/`` of the work folder, and records both snapshots' paths and the
-   day (``snapshot_before``, ``snapshot_after``, ``day``): the pair ``bench/postgres_publish.py
-   --base`` publishes as a full load and then as a daily run.
+   day (``snapshot_before``, ``snapshot_after``, ``day``): the pair that ``bench/postgres_publish.py
+   --pair`` publishes as a full load and then as a daily run.
 
 Prints one JSON line per history (``history_days``, ``daily_seconds``, ``peak_rss_gib``,
 ``contract_seconds``, ``gates_seconds``, ...)
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daily")
     parser.add_argument("--project-dir", type=Path, default=DBT_PROJECT, help="dbt project to build (default: the repo's)")
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of dbt (the product's default)")
-    parser.add_argument("--publish", action="store_true", help="publish a snapshot before and after the day (for postgres_publish.py --base)")
+    parser.add_argument("--publish", action="store_true", help="publish a snapshot before and after the day (for postgres_publish.py --pair)")
     args = parser.parse_args(argv)
     args.out, args.data, args.project_dir = args.out.resolve(), args.data.resolve(), args.project_dir.resolve()
     result = {"machine": machine_info(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": []}
