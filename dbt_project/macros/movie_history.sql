@@ -43,7 +43,7 @@
     the history of movies that no longer have any fetch in silver.tmdb_movie_attribute_snapshots
     (every day they were fetched was re-fetched without them), which delete+insert cannot
     remove since such a movie gives no new row. With the window vars only movies whose history
-    overlaps the window are looked at. -#}
+    reaches the window (last_seen_date on or after min_date) are looked at. -#}
 {% macro delete_vanished_movie_history() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
@@ -51,8 +51,7 @@
         select movie_id from {{ this }}
         {%- if var('min_date') %}
         group by movie_id
-        having min(valid_from) < cast('{{ var("max_date") }}' as date)
-            and max(last_seen_date) >= cast('{{ var("min_date") }}' as date)
+        having max(last_seen_date) >= cast('{{ var("min_date") }}' as date)
         {%- endif %}
         except
         select movie_id from {{ ref('tmdb_movie_attribute_snapshots') }}

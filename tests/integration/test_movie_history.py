@@ -8,9 +8,14 @@ Dagster runs of the TMDB chain (local TMDB server, bronze, dbt build), then publ
 publish asset does. Expected
 changes are counted here from the two raw files with plain Python, independently of the SQL.
 
+The history counts a fetch on the day it observed (a late fetch on the day it was made), so
+the two Dagster days are yesterday and today, both on time with 24 grace hours: fixed past
+days would be refetches, both made today.
+
 Order independence runs dbt itself on lakes assembled from those two days' bronze partitions:
 re-running day 2, and days 1, 3 then 2 (day 3 a copy of day 1's fetches, so the backfill of
-day 2 splits a version), give the rows of a full rebuild.
+day 2 splits a version), give the rows of a full rebuild. Late fetches are tested the same
+way, on partitions whose ``fetched_at`` the test sets.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ import gzip
 import json
 import shutil
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, AssetSelection
 
@@ -31,11 +38,12 @@ from graph import LATER_FILE, later_snapshot, run_selection
 from movie_assets.serving.publish import publish_snapshot
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
+from movie_assets.tmdb.observation import utc_now
 from movie_assets.warehouse.lake import Lake
 from support.dbt_cli import dbt
-from test_star_schema import DAY_1, DAY_2, DAY_2_ID
 
-DAY_3 = "2026-11-22"
+#: Yesterday's fetch, made today, still observes yesterday (MOVIES_OBSERVATION_GRACE_HOURS at its maximum).
+GRACE_HOURS = 24
 HISTORY_TABLES = ("gold.dim_movie_history", "gold.fct_movie_attribute_changes")
 HISTORY_MODELS = ("tmdb_movie_attribute_snapshots", "dim_movie_history", "fct_movie_attribute_changes")
 # The TMDB chain with the history and its report.
@@ -115,11 +123,19 @@ def rows_of(path: Path, tables=HISTORY_TABLES) -> dict[str, Counter]:
         }
 
 
+def date_id(day: str) -> int:
+    return int(day.replace("-", ""))
+
+
+def next_day(day: str, days: int = 1) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
 def full_rebuild(settings: Settings, work: Path) -> dict[str, Counter]:
     """The history tables of a ``dbt run --full-refresh`` (no window) on a copy of the build
     file over the same lake; the build file itself is left as it was."""
     shutil.rmtree(work, ignore_errors=True)
-    rebuilt = make_settings(work, lake_dir=settings.lake_dir, input_dir=settings.input_dir)
+    rebuilt = make_settings(work, lake_dir=settings.lake_dir, input_dir=settings.input_dir, observation_grace_hours=settings.observation_grace_hours)
     rebuilt.build_duckdb_path.parent.mkdir(parents=True)
     shutil.copyfile(settings.build_duckdb_path, rebuilt.build_duckdb_path)
     dbt(rebuilt, work, "run", "--full-refresh", "--select", *HISTORY_MODELS)
@@ -138,12 +154,15 @@ def history_input(tmp_path_factory: pytest.TempPathFactory, raw: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path) -> dict:
-    """Day 1 and day 2 through Dagster, then day 2 again. Returns the settings, day 1's
-    gold.dim_movie, and the history rows after day 2, after its re-run and of full rebuilds."""
+def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path, dbt_manifest: Path) -> dict:
+    """Day 1 (yesterday) and day 2 (today) through Dagster, then day 2 again. Returns the
+    days, the settings, day 1's gold.dim_movie, and the history rows after day 2, after its
+    re-run and of full rebuilds."""
     root = tmp_path_factory.mktemp("history")
-    settings = make_settings(root / "run", input_dir=history_input)
-    result = run_selection(settings, HISTORY_CHAIN, partition_key=DAY_1)
+    settings = make_settings(root / "run", input_dir=history_input, observation_grace_hours=GRACE_HOURS)
+    today = utc_now().date()
+    day_1, day_2 = (today - timedelta(days=1)).isoformat(), today.isoformat()
+    result = run_selection(settings, HISTORY_CHAIN, partition_key=day_1)
     assert result.success
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         day_1_movies = conn.execute(
@@ -151,9 +170,9 @@ def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path) -> d
             "nullif(genres, ''), collection_id, collection_name, imdb_id FROM gold.dim_movie"
         ).fetchall()
     later = {"tmdb": later_snapshot(settings)}
-    observed = {"settings": settings, "day_1_movies": day_1_movies}
-    for step in ("day_2", "day_2_again"):
-        result = run_selection(settings, HISTORY_CHAIN, resources=later, partition_key=DAY_2)
+    observed = {"day_1": day_1, "day_2": day_2, "settings": settings, "day_1_movies": day_1_movies}
+    for step in ("after_day_2", "day_2_again"):
+        result = run_selection(settings, HISTORY_CHAIN, resources=later, partition_key=day_2)
         assert result.success, step
         observed[step] = rows_of(settings.build_duckdb_path)
         observed[f"{step}_rebuilt"] = full_rebuild(settings, root / f"{step}_rebuilt")
@@ -165,7 +184,7 @@ def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path) -> d
         settings.duckdb_path,
         keep=3,
         run_id="history-test",
-        partition_date=DAY_2,
+        partition_date=day_2,
         tmdb_source="snapshot",
     )
     return observed
@@ -177,7 +196,7 @@ def test_changes_per_attribute_equal_a_count_from_the_raw_files(two_days: dict, 
         query(
             two_days["settings"].build_duckdb_path,
             "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes WHERE date_id = ? GROUP BY attribute",
-            [DAY_2_ID],
+            [date_id(two_days["day_2"])],
         )
     )
     assert found == dict(expected)
@@ -197,7 +216,7 @@ def test_each_changed_movie_has_a_second_version_naming_its_changes(two_days: di
         "SELECT movie_id, list_sort(changed_attributes), valid_from FROM gold.dim_movie_history WHERE version_number = 2",
     )
     assert {movie_id: changed for movie_id, changed, _ in found} == expected
-    assert {valid_from for _, _, valid_from in found} == {date.fromisoformat(DAY_2)}
+    assert {valid_from for _, _, valid_from in found} == {date.fromisoformat(two_days["day_2"])}
 
 
 def test_change_kinds_and_values(two_days: dict, raw: dict):
@@ -264,49 +283,97 @@ def test_published_movies_as_of_day_1_is_day_1s_dim_movie(two_days: dict):
             f"""
         SELECT movie_id, title, original_title, status, release_date, runtime_minutes, budget_usd, revenue_usd,
                genres, collection_id, collection_name, imdb_id
-        FROM gold.movies_as_of(DATE '{DAY_1}')
+        FROM gold.movies_as_of(DATE '{two_days["day_1"]}')
     """,
         )
     )
     assert as_of == sorted(two_days["day_1_movies"]) and len(as_of) == 3086
     # On day 2 the movies are their current versions; before day 1 there is no movie.
-    ((current,),) = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{DAY_2}') WHERE NOT is_current")
-    ((before,),) = query(readers, "SELECT count(*) FROM gold.movies_as_of(DATE '2026-11-19')")
+    ((current,),) = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{two_days['day_2']}') WHERE NOT is_current")
+    ((before,),) = query(readers, f"SELECT count(*) FROM gold.movies_as_of(DATE '{next_day(two_days['day_1'], -1)}')")
     assert current == 0 and before == 0
 
 
 def test_changes_of_the_day_report_is_day_2s_changes(two_days: dict):
     path = two_days["settings"].build_duckdb_path
     report = query(path, "SELECT movie_id, attribute, old_value, new_value FROM gold.rpt_changes_of_the_day")
-    changes = query(path, f"SELECT movie_id, attribute, old_value, new_value FROM gold.fct_movie_attribute_changes WHERE date_id = {DAY_2_ID}")
+    changes = query(
+        path, f"SELECT movie_id, attribute, old_value, new_value FROM gold.fct_movie_attribute_changes WHERE date_id = {date_id(two_days['day_2'])}"
+    )
     assert sorted(report, key=str) == sorted(changes, key=str) and len(report) > 0
 
 
-@pytest.mark.parametrize("step", ["day_2", "day_2_again"])
+@pytest.mark.parametrize("step", ["after_day_2", "day_2_again"])
 def test_daily_runs_equal_a_full_rebuild(two_days: dict, step: str):
     assert two_days[step] == two_days[f"{step}_rebuilt"]
 
 
 def test_rerunning_day_2_changes_nothing(two_days: dict):
-    assert two_days["day_2_again"] == two_days["day_2"]
+    assert two_days["day_2_again"] == two_days["after_day_2"]
+
+
+def noon(day: str, hour: int = 12) -> datetime:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC) + timedelta(hours=hour)
+
+
+def lake_of_fetches(two_days: dict, root: Path, steps: list[tuple[str, str, datetime]]) -> Settings:
+    """A fresh build over a lake assembled from the Dagster days' bronze: each step files
+    ``two_days``' fetches of ``served`` ("day_1" or "day_2") under ``day``, as made at
+    ``fetched_at``, then runs the history models for that day's window, in the steps' order."""
+    source = Lake(two_days["settings"].lake_dir)
+    settings = make_settings(root / "run", input_dir=two_days["settings"].input_dir, observation_grace_hours=GRACE_HOURS)
+    settings.build_duckdb_path.parent.mkdir(parents=True)
+    lake = Lake(settings.lake_dir)
+    shutil.copytree(source.table_dir("tmdb_dead_letter"), lake.table_dir("tmdb_dead_letter"))
+    for day, served, fetched_at in steps:
+        rows = pq.read_table(source.partition_file(TMDB_MOVIES_TABLE, two_days[served]))
+        column = rows.schema.get_field_index("fetched_at")
+        field = rows.schema.field(column)
+        lake.write_partition(TMDB_MOVIES_TABLE, day, rows.set_column(column, field, pa.array([fetched_at] * rows.num_rows, field.type)))
+        dbt(settings, root / day, "run", "--select", *HISTORY_MODELS, window={"min_date": day, "max_date": next_day(day)})
+    return settings
 
 
 def test_days_1_3_then_2_equal_a_full_rebuild(two_days: dict, tmp_path: Path):
     """Day 3 repeats day 1's fetches; day 2 (the later file) arrives last, as a backfill older
     than the newest day: the movies that changed get three versions, as a full rebuild gives."""
-    source = Lake(two_days["settings"].lake_dir)
-    settings = make_settings(tmp_path / "run", input_dir=two_days["settings"].input_dir)
-    settings.build_duckdb_path.parent.mkdir(parents=True)
-    lake = Lake(settings.lake_dir)
-    shutil.copytree(source.table_dir("tmdb_dead_letter"), lake.table_dir("tmdb_dead_letter"))
-    steps = [(DAY_1, DAY_1), (DAY_3, DAY_1), (DAY_2, DAY_2)]
-    for day, served in steps:
-        target = lake.partition_file(TMDB_MOVIES_TABLE, day)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source.partition_file(TMDB_MOVIES_TABLE, served), target)
-        window = {"min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
-        dbt(settings, tmp_path / day, "run", "--select", *HISTORY_MODELS, window=window)
-    incremental = rows_of(settings.build_duckdb_path)
-    assert incremental == full_rebuild(settings, tmp_path / "rebuilt")
+    day_1, day_2, day_3 = "2026-11-20", "2026-11-21", "2026-11-22"
+    steps = [(day_1, "day_1", noon(day_1)), (day_3, "day_1", noon(day_3)), (day_2, "day_2", noon(day_2))]
+    settings = lake_of_fetches(two_days, tmp_path, steps)
+    assert rows_of(settings.build_duckdb_path) == full_rebuild(settings, tmp_path / "rebuilt")
     ((three_versions,),) = query(settings.build_duckdb_path, "SELECT count(DISTINCT movie_id) FROM gold.dim_movie_history WHERE version_number = 3")
-    assert three_versions == len(two_days["day_2"]["gold.dim_movie_history"]) - 3086 > 0
+    assert three_versions == len(two_days["after_day_2"]["gold.dim_movie_history"]) - 3086 > 0
+
+
+def test_late_fetches_count_on_the_day_they_were_made(two_days: dict, raw: dict, tmp_path: Path):
+    """A backfill with refetch files the values of the day it runs under past days. On time:
+    the first file on day A and on day A+2. Late, run after them as backfills: the later file
+    under A-10, fetched on A+2 (that day's on-time fetch is its observation), and under A-9,
+    fetched on A+3. The history starts on A, the revisions date from A+3, and the daily runs
+    equal a full rebuild."""
+    day_a = "2026-10-01"
+    day_c, day_d = next_day(day_a, 2), next_day(day_a, 3)
+    steps = [
+        (day_a, "day_1", noon(day_a)),
+        (day_c, "day_1", noon(day_c, 8)),
+        (next_day(day_a, -10), "day_2", noon(day_c, 10)),
+        (next_day(day_a, -9), "day_2", noon(day_d, 9)),
+    ]
+    settings = lake_of_fetches(two_days, tmp_path, steps)
+    path = settings.build_duckdb_path
+    assert rows_of(path) == full_rebuild(settings, tmp_path / "rebuilt")
+    found = dict(query(path, "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes GROUP BY attribute"))
+    assert found == dict(expected_changes(raw))
+    ((first_day, change_days),) = query(
+        path, "SELECT (SELECT min(valid_from) FROM gold.dim_movie_history), (SELECT list(DISTINCT date_id) FROM gold.fct_movie_attribute_changes)"
+    )
+    assert first_day == date.fromisoformat(day_a) and change_days == [date_id(day_d)]
+    # A changed movie's first version was last seen on A+2: the on-time fetch of the first
+    # file, not the late fetch of the later one made the same day.
+    versions = query(
+        path,
+        "SELECT DISTINCT version_number, valid_from, last_seen_date, valid_to FROM gold.dim_movie_history WHERE movie_id IN "
+        "(SELECT movie_id FROM gold.fct_movie_attribute_changes) ORDER BY 1",
+    )
+    a, c, d = (date.fromisoformat(day) for day in (day_a, day_c, day_d))
+    assert versions == [(1, a, c, d), (2, d, d, None)]

@@ -22,6 +22,7 @@ from conftest import DAY, REFETCH_RUN_CONFIG, SampleRun, make_settings
 from graph import later_snapshot, run_dbt_unit_tests, run_selection
 from movie_assets.definitions import build_definitions
 from movie_assets.settings import Settings
+from movie_assets.tmdb.observation import utc_now
 from movie_assets.transform.project import build_dbt_project, prepare_manifest
 from movie_assets.transform.spark_cluster import StandaloneCluster
 from support.dbt_cli import dbt
@@ -73,9 +74,18 @@ def run_day(settings: Settings, day: str):
 
 @pytest.fixture(scope="module")
 def spark_run(tmp_path_factory: pytest.TempPathFactory, spark_master: str, sample_run: SampleRun) -> dict:
-    """The whole graph for :data:`DAY` with the Spark engine on the cluster, into a fresh root."""
+    """The whole graph for :data:`DAY` with the Spark engine on the cluster, into a fresh root.
+    With the maximum grace hours, so that yesterday's partition fetched today is on time
+    (``test_history_of_two_days_on_spark_equals_duckdbs``); :data:`DAY` is late either way."""
     root = tmp_path_factory.mktemp("spark_run")
-    settings = make_settings(root, engine="spark", spark_master=spark_master, spark_warehouse=root / "spark-warehouse", spark_driver_memory="1g")
+    settings = make_settings(
+        root,
+        engine="spark",
+        spark_master=spark_master,
+        spark_warehouse=root / "spark-warehouse",
+        spark_driver_memory="1g",
+        observation_grace_hours=24,
+    )
     prepare_manifest(build_dbt_project(settings), settings)
     result = run_day(settings, DAY)
     assert result.success, "the Spark run failed; see the step failures above"
@@ -208,11 +218,17 @@ def test_two_days_on_spark_keep_one_fact_row_per_movie_per_day_and_a_rerun_repla
 
 
 def test_history_of_two_days_on_spark_equals_duckdbs(spark_run: dict, tmp_path: Path):
-    """Day 2 (the later file) on Spark: the history tables, with their changes, hold the rows
-    dbt-duckdb builds from the same lake (a full rebuild of those models on a copy of the build file)."""
+    """Two history days on Spark: :data:`DAY_2` refetched today serving the later file, then
+    yesterday's partition, fetched on time, serving the first. The late fetches of :data:`DAY`
+    and :data:`DAY_2` both count today, where the newer partition's (the later file) is the
+    day's observation, so the revisions run from yesterday's first file to today's later one.
+    The history tables hold the rows dbt-duckdb builds from the same lake (a full rebuild of
+    those models on a copy of the build file)."""
     settings = spark_run["settings"]
+    yesterday = (utc_now().date() - timedelta(days=1)).isoformat()
     assert run_selection(settings, HISTORY_CHAIN, partition_key=DAY_2, resources={"tmdb": later_snapshot(settings)}).success
-    on_duckdb = make_settings(tmp_path, lake_dir=settings.lake_dir)
+    assert run_selection(settings, HISTORY_CHAIN, partition_key=yesterday).success
+    on_duckdb = make_settings(tmp_path, lake_dir=settings.lake_dir, observation_grace_hours=settings.observation_grace_hours)
     on_duckdb.build_duckdb_path.parent.mkdir(parents=True)
     shutil.copyfile(settings.build_duckdb_path, on_duckdb.build_duckdb_path)
     dbt(

@@ -14,25 +14,51 @@
 -- lines sqlfluff's layout rules cannot place: those rules are off for this file.
 -- noqa: disable=LT02,LT05,RF03
 --
+-- Days are history days (silver's history_date): an on-time fetch counts on its partition's
+-- day, a late one (a backfill with refetch, a dead-letter retry) on the day it was made, since
+-- TMDB answered with that day's values. A movie has one observation per history day: the
+-- on-time fetch when there is one, else the late fetch of the newest partition (the rule
+-- silver.tmdb_latest_bodies, and so dim_movie, uses for the latest values).
+--
 -- Incremental rule (DuckDB), per movie observed in the window [min_date, max_date) or whose
--- history overlaps it:
+-- history reaches it (last_seen_date >= min_date):
 -- * its history so far ends before the window (a daily run of the newest day): its versions
 --   so far are kept as they are and the window's observations are appended to them;
 -- * otherwise (a re-fetched day, a backfill of a day older than the newest one, a new movie):
 --   its whole history is derived again from every day in silver.
--- Either way the movie's rows are replaced (delete+insert on movie_id), and a movie left with
--- no fetch at all loses its rows (post-hook). Versions are runs of equal values in day order,
--- so appending later days to the runs so far gives the runs of all days: the result equals a
--- full rebuild whatever order the days come in. Movies neither observed in the window nor
--- overlapping it are not touched. Without the window vars every movie is derived again.
--- On Spark a Parquet table cannot delete rows: the history is a table derived in every run
--- (the same rows).
+-- A fetch's history day is never before its partition's day, so the window's observations
+-- come after a history that ends before the window. Either way the movie's rows are replaced
+-- (delete+insert on movie_id), and a movie left with no fetch at all loses its rows
+-- (post-hook). Versions are runs of equal values in day order, so appending later days to the
+-- runs so far gives the runs of all days: the result equals a full rebuild whatever order the
+-- days come in. Other movies are not touched. Without the window vars every movie is derived
+-- again. On Spark a Parquet table cannot delete rows: the history is a table derived in every
+-- run (the same rows).
 {% set columns = movie_tracked_columns() %}
 {% set windowed = is_incremental() and var('min_date') %}
 -- The daily fetches are read where each select needs them, not through one import CTE: DuckDB
 -- materializes a CTE that is read more than once, which copied every day's fetches (30M rows
--- at 100k movies x 300 days) in each daily run.
+-- at 100k movies x 300 days) in each daily run. Each read is this subquery: the on-time
+-- fetches, and the late fetches that are their history day's observation. A day typed before
+-- silver had history_date (NULL there until retyped, README "Movie history") counts on its
+-- partition's day, as it did then.
 {% set observations = ref('tmdb_movie_attribute_snapshots') %}
+{% set observed_days %}
+(
+        select movie_id, snapshot_date, coalesce(history_date, snapshot_date) as history_date, {{ columns | join(', ') }}
+        from {{ observations }}
+        where history_date = snapshot_date or history_date is null
+        union all
+        select late.movie_id, late.snapshot_date, late.history_date, {% for column in columns %}late.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+        from {{ observations }} as late
+        inner join newest_late_fetches
+            on
+                late.movie_id = newest_late_fetches.movie_id
+                and late.history_date = newest_late_fetches.history_date
+                and late.snapshot_date = newest_late_fetches.snapshot_date
+        where late.history_date <> late.snapshot_date
+    )
+{%- endset %}
 -- The segments are selected twice, narrow (the values' fingerprint, for the window that tells
 -- where versions start) and wide (the values, read for the versions' first segments only): a
 -- window carrying every tracked column over every daily fetch took several times as long.
@@ -41,13 +67,25 @@
     'segment_values': columns | join(', '),
 } %}
 with
+-- Per movie and history day that has a late fetch, the newest partition observed that day (an
+-- on-time fetch's, when there is one). Empty unless late fetches exist.
+newest_late_fetches as (
+    select
+        movie_id,
+        history_date,
+        max(snapshot_date) as snapshot_date
+    from {{ observations }}
+    where history_date in (select history_date from {{ observations }} where history_date <> snapshot_date)
+    group by movie_id, history_date
+),
+
 {% if windowed %}
 previous as (
     select * from {{ this }}
 ),
 
 previous_spans as (
-    select movie_id, min(valid_from) as first_day, max(last_seen_date) as last_day
+    select movie_id, max(last_seen_date) as last_day
     from previous
     group by movie_id
 ),
@@ -55,8 +93,9 @@ previous_spans as (
 affected as (
     select movie_id from {{ observations }} where {{ in_partition_window('snapshot_date') }}
     union
+    -- A re-fetched day may have lost a movie's fetch; a late fetch's history day lies after its partition.
     select movie_id from previous_spans
-    where first_day < cast('{{ var("max_date") }}' as date) and last_day >= cast('{{ var("min_date") }}' as date)
+    where last_day >= cast('{{ var("min_date") }}' as date)
 ),
 
 -- Affected movies whose history so far ends before the window: extended, not derived again.
@@ -75,18 +114,18 @@ extended as (
     from previous
     where movie_id in (select movie_id from extended)
     union all
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
-    from {{ observations }}
+    select movie_id, history_date as first_seen_date, history_date as last_seen_date, {{ select_list }}
+    from {{ observed_days }} as observed
     where {{ in_partition_window('snapshot_date') }} and movie_id in (select movie_id from extended)
     union all
     -- Two selects rather than one with an OR, so that the window's days are pruned by date.
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
-    from {{ observations }}
+    select movie_id, history_date as first_seen_date, history_date as last_seen_date, {{ select_list }}
+    from {{ observed_days }} as observed
     where movie_id in (select movie_id from affected except select movie_id from extended)
     {%- else %}
     -- Each observation is a segment of one day.
-    select movie_id, snapshot_date as first_seen_date, snapshot_date as last_seen_date, {{ select_list }}
-    from {{ observations }}
+    select movie_id, history_date as first_seen_date, history_date as last_seen_date, {{ select_list }}
+    from {{ observed_days }} as observed
     {%- endif %}
 ),
 {% endfor %}

@@ -5,7 +5,9 @@
     )
 }}
 -- The tracked descriptive attributes of every successful TMDB fetch, typed: one row per
--- (snapshot_date, movie_id). The input of gold.dim_movie_history. Typed the way
+-- (snapshot_date, movie_id), with the day the history files them under (history_date: the
+-- partition day for an on-time fetch, the UTC day of fetched_at for a late one, macro
+-- observed_late). The input of gold.dim_movie_history. Typed the way
 -- silver.tmdb_movies types the latest fetch (0 and '' read as unknown), so the history's
 -- current version and dim_movie agree. Incremental by day exactly like
 -- silver.tmdb_movie_snapshots (same config and pre-hook): with the window vars only the
@@ -20,7 +22,8 @@ with successful_fetches as (
     select
         movie_id,
         payload,
-        partition_date
+        partition_date,
+        fetched_at
     from {{ source('bronze', 'tmdb_movies') }}
     where http_status = 200
     {%- if is_incremental() %}
@@ -32,6 +35,12 @@ parsed as (
     select
         partition_date,
         movie_id,
+        -- TMDB serves current values only: a late fetch (a refetched backfill, a dead-letter
+        -- retry) observed them on the day it ran, not on the partition's day.
+        case
+            when {{ observed_late('fetched_at', 'partition_date') }} then cast({{ utc_timestamp('fetched_at') }} as date)
+            else partition_date
+        end as history_date,
         {{ from_json('payload', attributes_shape) }} as body
     from successful_fetches
 )
@@ -39,6 +48,7 @@ parsed as (
 select
     parsed.partition_date as snapshot_date,
     parsed.movie_id,
+    parsed.history_date,
     body.title,
     body.original_title,
     nullif(body.status, '') as status,
