@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -131,6 +132,16 @@ def next_day(day: str, days: int = 1) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
+def wait_if_near_midnight(margin: timedelta = timedelta(minutes=5)) -> None:
+    """Sleeps past the next UTC midnight when it is less than ``margin`` away, so that days taken
+    from the clock stay yesterday and today while the runs fetch (yesterday's fetch made after
+    that midnight would be late)."""
+    now = utc_now()
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    if midnight - now < margin:
+        time.sleep((midnight - now).total_seconds() + 1)
+
+
 def full_rebuild(settings: Settings, work: Path) -> dict[str, Counter]:
     """The history tables of a ``dbt run --full-refresh`` (no window) on a copy of the build
     file over the same lake; the build file itself is left as it was."""
@@ -160,6 +171,7 @@ def two_days(tmp_path_factory: pytest.TempPathFactory, history_input: Path, dbt_
     re-run and of full rebuilds."""
     root = tmp_path_factory.mktemp("history")
     settings = make_settings(root / "run", input_dir=history_input, observation_grace_hours=GRACE_HOURS)
+    wait_if_near_midnight()
     today = utc_now().date()
     day_1, day_2 = (today - timedelta(days=1)).isoformat(), today.isoformat()
     result = run_selection(settings, HISTORY_CHAIN, partition_key=day_1)
@@ -316,21 +328,33 @@ def noon(day: str, hour: int = 12) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC) + timedelta(hours=hour)
 
 
-def lake_of_fetches(two_days: dict, root: Path, steps: list[tuple[str, str, datetime]]) -> Settings:
-    """A fresh build over a lake assembled from the Dagster days' bronze: each step files
-    ``two_days``' fetches of ``served`` ("day_1" or "day_2") under ``day``, as made at
-    ``fetched_at``, then runs the history models for that day's window, in the steps' order."""
-    source = Lake(two_days["settings"].lake_dir)
+def empty_build(two_days: dict, root: Path) -> Settings:
+    """Settings of a fresh build file and lake under ``root`` (the Dagster days' dead letters
+    copied), for :func:`file_and_run`."""
     settings = make_settings(root / "run", input_dir=two_days["settings"].input_dir, observation_grace_hours=GRACE_HOURS)
     settings.build_duckdb_path.parent.mkdir(parents=True)
-    lake = Lake(settings.lake_dir)
-    shutil.copytree(source.table_dir("tmdb_dead_letter"), lake.table_dir("tmdb_dead_letter"))
-    for day, served, fetched_at in steps:
-        rows = pq.read_table(source.partition_file(TMDB_MOVIES_TABLE, two_days[served]))
-        column = rows.schema.get_field_index("fetched_at")
-        field = rows.schema.field(column)
-        lake.write_partition(TMDB_MOVIES_TABLE, day, rows.set_column(column, field, pa.array([fetched_at] * rows.num_rows, field.type)))
-        dbt(settings, root / day, "run", "--select", *HISTORY_MODELS, window={"min_date": day, "max_date": next_day(day)})
+    source = Lake(two_days["settings"].lake_dir)
+    shutil.copytree(source.table_dir("tmdb_dead_letter"), Lake(settings.lake_dir).table_dir("tmdb_dead_letter"))
+    return settings
+
+
+def file_and_run(two_days: dict, settings: Settings, root: Path, day: str, served: str, fetched_at: datetime) -> None:
+    """Files ``two_days``' bronze fetches of ``served`` ("day_1" or "day_2") under ``day`` in
+    ``settings``' lake, as made at ``fetched_at``, then runs the history models for that day's window."""
+    rows = pq.read_table(Lake(two_days["settings"].lake_dir).partition_file(TMDB_MOVIES_TABLE, two_days[served]))
+    column = rows.schema.get_field_index("fetched_at")
+    field = rows.schema.field(column)
+    Lake(settings.lake_dir).write_partition(
+        TMDB_MOVIES_TABLE, day, rows.set_column(column, field, pa.array([fetched_at] * rows.num_rows, field.type))
+    )
+    dbt(settings, root / day, "run", "--select", *HISTORY_MODELS, window={"min_date": day, "max_date": next_day(day)})
+
+
+def lake_of_fetches(two_days: dict, root: Path, steps: list[tuple[str, str, datetime]]) -> Settings:
+    """A fresh build through :func:`file_and_run` of each ``(day, served, fetched_at)`` step, in order."""
+    settings = empty_build(two_days, root)
+    for step in steps:
+        file_and_run(two_days, settings, root, *step)
     return settings
 
 
@@ -377,3 +401,27 @@ def test_late_fetches_count_on_the_day_they_were_made(two_days: dict, raw: dict,
     )
     a, c, d = (date.fromisoformat(day) for day in (day_a, day_c, day_d))
     assert versions == [(1, a, c, d), (2, d, d, None)]
+
+
+def test_a_late_fetch_appended_by_a_daily_run_gives_way_to_its_days_on_time_fetch(two_days: dict, raw: dict, tmp_path: Path):
+    """The daily path (a history that ends before the window is extended, not derived again)
+    with a late fetch: day A on time (first file); the later file under A+1 fetched on A+3, so
+    it counts on A+3 and its revisions are appended; then A+3's own on-time fetch (first file),
+    which is that day's observation: no change is left, as a full rebuild gives."""
+    day_a = "2026-10-01"
+    day_d = next_day(day_a, 3)
+    settings = empty_build(two_days, tmp_path)
+    path = settings.build_duckdb_path
+    file_and_run(two_days, settings, tmp_path, day_a, "day_1", noon(day_a))
+    file_and_run(two_days, settings, tmp_path, next_day(day_a), "day_2", noon(day_d, 9))
+    found = dict(
+        query(path, "SELECT attribute, count(*) FROM gold.fct_movie_attribute_changes WHERE date_id = ? GROUP BY attribute", [date_id(day_d)])
+    )
+    assert found == dict(expected_changes(raw))
+    file_and_run(two_days, settings, tmp_path, day_d, "day_1", noon(day_d, 15))
+    assert rows_of(path) == full_rebuild(settings, tmp_path / "rebuilt")
+    ((changes, versions, last_seen),) = query(
+        path,
+        "SELECT (SELECT count(*) FROM gold.fct_movie_attribute_changes), count(*), list(DISTINCT last_seen_date) FROM gold.dim_movie_history",
+    )
+    assert (changes, versions, last_seen) == (0, 3086, [date.fromisoformat(day_d)])

@@ -17,8 +17,7 @@
 -- Days are history days (silver's history_date): an on-time fetch counts on its partition's
 -- day, a late one (a backfill with refetch, a dead-letter retry) on the day it was made, since
 -- TMDB answered with that day's values. A movie has one observation per history day: the
--- on-time fetch when there is one, else the late fetch of the newest partition (the rule
--- silver.tmdb_latest_bodies, and so dim_movie, uses for the latest values).
+-- on-time fetch when there is one, else the late fetch filed under the newest partition.
 --
 -- Incremental rule (DuckDB), per movie observed in the window [min_date, max_date) or whose
 -- history reaches it (last_seen_date >= min_date):
@@ -51,12 +50,11 @@
         union all
         select late.movie_id, late.snapshot_date, late.history_date, {% for column in columns %}late.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
         from {{ observations }} as late
-        inner join newest_late_fetches
+        inner join late_observations
             on
-                late.movie_id = newest_late_fetches.movie_id
-                and late.history_date = newest_late_fetches.history_date
-                and late.snapshot_date = newest_late_fetches.snapshot_date
-        where late.history_date <> late.snapshot_date
+                late.movie_id = late_observations.movie_id
+                and late.history_date = late_observations.history_date
+                and late.snapshot_date = late_observations.snapshot_date
     )
 {%- endset %}
 -- The segments are selected twice, narrow (the values' fingerprint, for the window that tells
@@ -67,16 +65,31 @@
     'segment_values': columns | join(', '),
 } %}
 with
--- Per movie and history day that has a late fetch, the newest partition observed that day (an
--- on-time fetch's, when there is one). Empty unless late fetches exist.
+-- Per movie and history day with late fetches, the newest partition they were filed under.
+-- Only late fetches are grouped: usually none, so a daily run does not group silver.
 newest_late_fetches as (
     select
         movie_id,
         history_date,
         max(snapshot_date) as snapshot_date
     from {{ observations }}
-    where history_date in (select history_date from {{ observations }} where history_date <> snapshot_date)
+    where history_date <> snapshot_date
     group by movie_id, history_date
+),
+
+-- Those that are their day's observation: the movie has no on-time fetch that day.
+late_observations as (
+    select
+        newest_late_fetches.movie_id,
+        newest_late_fetches.history_date,
+        newest_late_fetches.snapshot_date
+    from newest_late_fetches
+    left join {{ observations }} as on_time
+        on
+            newest_late_fetches.movie_id = on_time.movie_id
+            and newest_late_fetches.history_date = on_time.snapshot_date
+            and (on_time.history_date = on_time.snapshot_date or on_time.history_date is null)
+    where on_time.movie_id is null
 ),
 
 {% if windowed %}

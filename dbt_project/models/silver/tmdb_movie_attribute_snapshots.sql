@@ -9,7 +9,7 @@
 -- partition day for an on-time fetch, the UTC day of fetched_at for a late one, macro
 -- observed_late). The input of gold.dim_movie_history. Typed the way
 -- silver.tmdb_movies types the latest fetch (0 and '' read as unknown), so the history's
--- current version and dim_movie agree. Incremental by day exactly like
+-- values compare with dim_movie's. Incremental by day exactly like
 -- silver.tmdb_movie_snapshots (same config and pre-hook): with the window vars only the
 -- window's bronze partitions are parsed; without them, and on the first build, every day.
 {% set attributes_shape = {
