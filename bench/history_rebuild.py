@@ -60,13 +60,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "history_rebuild")
     args = parser.parse_args()
     projects = [path.resolve() for path in args.project_dir or [DBT_PROJECT]]
-    build_dir = args.build.resolve()
+    build_dir, out = args.build.resolve(), args.out.resolve()
     lake = args.lake.resolve()
     runs = []
     for pair in range(1, args.pairs + 1):
         for index, project in enumerate(projects):
             label = f"{index}:{project}"
-            result = rebuild(build_dir, lake, project, args.out / f"run-{pair}-{index}", args.memory_limit)
+            result = rebuild(build_dir, lake, project, out / f"run-{pair}-{index}", args.memory_limit)
             runs.append({"project": label, "pair": pair, **result})
             print(f"[{label} pair {pair}] {result['node_seconds']} node-s, {result['seconds']} s wall, {result['nodes']}", flush=True)
     summary = []
@@ -76,9 +76,9 @@ def main() -> None:
         summary.append({"project": label, "median_node_seconds": statistics.median(run["node_seconds"] for run in mine)})
     for row in summary:
         row["ratio_to_first"] = round(row["median_node_seconds"] / summary[0]["median_node_seconds"], 3)
-    save_json(args.out / "history_rebuild.json", {"machine": machine_info(), "build": str(build_dir), "runs": runs, "summary": summary})
+    save_json(out / "history_rebuild.json", {"machine": machine_info(), "build": str(build_dir), "runs": runs, "summary": summary})
     table = markdown_table(summary, ["project", "median_node_seconds", "ratio_to_first"])
-    (args.out / "history_rebuild.md").write_text(table + "\n")
+    (out / "history_rebuild.md").write_text(table + "\n")
     print(table)
 
 
