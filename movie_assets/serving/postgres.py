@@ -493,28 +493,44 @@ def ensure_reader_role(conn: psycopg.Connection, reader_password: str | None) ->
     conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
 
 
-def _drop_stale_staging(conn: psycopg.Connection) -> None:
-    """Drop a failed publication's staging schemas. Its foreign keys from published tables to
-    staging tables go with them, which locks those published tables: like the swap, give way
-    to readers (``lock_timeout``) and retry."""
+def _giving_way_to_readers(conn: psycopg.Connection, what: str, work: Callable[[], None], log: Callable[[str], None]) -> None:
+    """Run ``work`` (statements on ``conn``) in one transaction whose locks wait at most
+    ``SWAP_LOCK_TIMEOUT``; when one is not granted in time, roll back, sleep 20-200 ms and
+    start again, up to ``SWAP_ATTEMPTS`` times. A reader holds a published table this
+    transaction waits for, and may wait for one it holds: giving way lets the reader finish
+    instead of queueing every later reader behind this transaction.
+
+    Raises:
+        PostgresPublicationError: no attempt got its locks; names ``what`` and the other sessions.
+    """
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction():
                 conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
-                for schema in PUBLISHED_SCHEMAS:
-                    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
+                work()
             return
         except psycopg.errors.LockNotAvailable:
             if attempt == SWAP_ATTEMPTS:
                 raise PostgresPublicationError(
-                    f"a failed publication's staging schemas could not be dropped in {SWAP_ATTEMPTS} attempts; "
-                    f"other sessions: {_other_sessions(conn)}"
+                    f"{what} did not get its locks in {SWAP_ATTEMPTS} attempts; other sessions: {_other_sessions(conn)}"
                 ) from None
+            if attempt % 10 == 0:
+                log(f"{what} waiting for readers (attempt {attempt})")
             time.sleep(random.uniform(0.02, 0.2))
 
 
+def _drop_stale_staging(conn: psycopg.Connection, log: Callable[[str], None]) -> None:
+    """Drop a failed publication's staging schemas. Its foreign keys from published tables to
+    staging tables go with them, which locks those published tables: give way to readers."""
+
+    def drop() -> None:
+        for schema in PUBLISHED_SCHEMAS:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + STAGING_SUFFIX)))
+
+    _giving_way_to_readers(conn, "dropping a failed publication's staging schemas", drop, log)
+
+
 def _create_staging(conn: psycopg.Connection, tables: list[ServedTable], keys: Keys, plan: PublicationPlan) -> None:
-    _drop_stale_staging(conn)
     for schema in PUBLISHED_SCHEMAS:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema + STAGING_SUFFIX)))
     for table in tables:
@@ -631,60 +647,47 @@ def _other_sessions(conn: psycopg.Connection) -> str:
 
 def _swap(conn: psycopg.Connection, plan: PublicationPlan, fingerprints: dict[Part, str], log: Callable[[str], None]) -> None:
     """One transaction: lock the published tables, move the kept tables and partitions, swap
-    the schemas, grant the reader, drop the old schemas, record the fingerprints. Retried
-    when it would wait on a reader."""
+    the schemas, grant the reader, drop the old schemas, record the fingerprints; giving way
+    to readers (:func:`_giving_way_to_readers`)."""
     reader = sql.Identifier(READER_ROLE)
     staging = sql.Identifier("gold" + STAGING_SUFFIX)
-    for attempt in range(1, SWAP_ATTEMPTS + 1):
-        try:
-            with conn.transaction():
-                conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
-                old = _published_tables(conn)
-                if old:
-                    conn.execute(
-                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                            sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in old)
-                        )
+
+    def swap() -> None:
+        old = _published_tables(conn)
+        if old:
+            conn.execute(
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in old))
+            )
+        for table, days in plan.kept_days.items():
+            parent = sql.Identifier(table)
+            for date_id in days:
+                name = sql.Identifier(_partition_name(table, date_id))
+                conn.execute(sql.SQL("ALTER TABLE gold.{} DETACH PARTITION gold.{}").format(parent, name))
+                conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, staging))
+                conn.execute(
+                    sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
+                        staging, parent, staging, name, sql.Literal(date_id)
                     )
-                for table, days in plan.kept_days.items():
-                    parent = sql.Identifier(table)
-                    for date_id in days:
-                        name = sql.Identifier(_partition_name(table, date_id))
-                        conn.execute(sql.SQL("ALTER TABLE gold.{} DETACH PARTITION gold.{}").format(parent, name))
-                        conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(name, staging))
-                        conn.execute(
-                            sql.SQL("ALTER TABLE {}.{} ATTACH PARTITION {}.{} FOR VALUES IN ({})").format(
-                                staging, parent, staging, name, sql.Literal(date_id)
-                            )
-                        )
-                for table in plan.kept_tables:
-                    conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(sql.Identifier(table), staging))
-                for schema in PUBLISHED_SCHEMAS:
-                    if _exists(conn, schema):
-                        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
-                        conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema), sql.Identifier(schema + OLD_SUFFIX)))
-                    conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema + STAGING_SUFFIX), sql.Identifier(schema)))
-                    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
-                    conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
-                    conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
-                state = sql.Identifier(STATE_SCHEMA, STATE_TABLE)
-                conn.execute(sql.SQL("DELETE FROM {}").format(state))
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        sql.SQL("INSERT INTO {} (table_name, date_id, fingerprint) VALUES (%s, %s, %s)").format(state),
-                        [(table, day, fingerprint) for (table, day), fingerprint in fingerprints.items()],
-                    )
-            return
-        except psycopg.errors.LockNotAvailable:
-            # A reader holds an old table this transaction waits for, and may wait for one it
-            # holds: give way, let the reader finish, try again.
-            if attempt == SWAP_ATTEMPTS:
-                raise PostgresPublicationError(
-                    f"the schema swap did not get its locks in {SWAP_ATTEMPTS} attempts; other sessions: {_other_sessions(conn)}"
-                ) from None
-            if attempt % 10 == 0:
-                log(f"schema swap waiting for readers (attempt {attempt})")
-            time.sleep(random.uniform(0.02, 0.2))
+                )
+        for table in plan.kept_tables:
+            conn.execute(sql.SQL("ALTER TABLE gold.{} SET SCHEMA {}").format(sql.Identifier(table), staging))
+        for schema in PUBLISHED_SCHEMAS:
+            if _exists(conn, schema):
+                conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
+                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema), sql.Identifier(schema + OLD_SUFFIX)))
+            conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(schema + STAGING_SUFFIX), sql.Identifier(schema)))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
+            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), reader))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema + OLD_SUFFIX)))
+        state = sql.Identifier(STATE_SCHEMA, STATE_TABLE)
+        conn.execute(sql.SQL("DELETE FROM {}").format(state))
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                sql.SQL("INSERT INTO {} (table_name, date_id, fingerprint) VALUES (%s, %s, %s)").format(state),
+                [(table, day, fingerprint) for (table, day), fingerprint in fingerprints.items()],
+            )
+
+    _giving_way_to_readers(conn, "the schema swap", swap, log)
 
 
 def publish_postgres(
@@ -737,6 +740,7 @@ def publish_postgres(
             f"loading {len(tables) - len(plan.kept_tables)} tables into staging, keeping {len(plan.kept_tables)}; "
             f"fact days: {len(fact_loaded)} to load, {len(fact_kept)} kept"
         )
+        _drop_stale_staging(conn, log)
         _create_staging(conn, tables, keys, plan)
         loaded = 0
         for table in tables:
