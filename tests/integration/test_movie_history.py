@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from dagster import AssetKey, AssetSelection
@@ -39,7 +40,7 @@ from graph import LATER_FILE, later_snapshot, run_selection
 from movie_assets.serving.publish import publish_snapshot
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
-from movie_assets.tmdb.observation import utc_now
+from movie_assets.tmdb.observation import observation_deadline, utc_now
 from movie_assets.warehouse.lake import Lake
 from support.dbt_cli import dbt
 
@@ -137,7 +138,7 @@ def wait_if_near_midnight(margin: timedelta = timedelta(minutes=5)) -> None:
     from the clock stay yesterday and today while the runs fetch (yesterday's fetch made after
     that midnight would be late)."""
     now = utc_now()
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    midnight = observation_deadline(now.date(), grace_hours=0)
     if midnight - now < margin:
         time.sleep((midnight - now).total_seconds() + 1)
 
@@ -338,10 +339,15 @@ def empty_build(two_days: dict, root: Path) -> Settings:
     return settings
 
 
-def file_and_run(two_days: dict, settings: Settings, root: Path, day: str, served: str, fetched_at: datetime) -> None:
+def file_and_run(
+    two_days: dict, settings: Settings, root: Path, day: str, served: str, fetched_at: datetime, leave_out: frozenset[int] = frozenset()
+) -> None:
     """Files ``two_days``' bronze fetches of ``served`` ("day_1" or "day_2") under ``day`` in
-    ``settings``' lake, as made at ``fetched_at``, then runs the history models for that day's window."""
+    ``settings``' lake, as made at ``fetched_at``, without the movies ``leave_out``, then runs
+    the history models for that day's window."""
     rows = pq.read_table(Lake(two_days["settings"].lake_dir).partition_file(TMDB_MOVIES_TABLE, two_days[served]))
+    if leave_out:
+        rows = rows.filter(pc.invert(pc.is_in(rows["movie_id"], pa.array(sorted(leave_out), rows.schema.field("movie_id").type))))
     column = rows.schema.get_field_index("fetched_at")
     field = rows.schema.field(column)
     Lake(settings.lake_dir).write_partition(
@@ -425,3 +431,25 @@ def test_a_late_fetch_appended_by_a_daily_run_gives_way_to_its_days_on_time_fetc
         "SELECT (SELECT count(*) FROM gold.fct_movie_attribute_changes), count(*), list(DISTINCT last_seen_date) FROM gold.dim_movie_history",
     )
     assert (changes, versions, last_seen) == (0, 3086, [date.fromisoformat(day_d)])
+
+
+def test_a_refetched_day_that_loses_late_fetches_gives_a_full_rebuilds_history(two_days: dict, raw: dict, tmp_path: Path):
+    """Partition A-10 holds late fetches made on A+2, after day A's on-time ones. Movie
+    ``only_late`` was fetched in A-10 only, so its history starts on A+2; ``also_on_time`` was
+    fetched on A too. A-10 fetched again without both: ``only_late`` loses its rows, and
+    ``also_on_time`` is last seen on A, as a full rebuild gives. Both histories start after
+    the re-run's day, so the run looks at every movie whose history reaches the window."""
+    day_a = "2026-10-01"
+    day_p = next_day(day_a, -10)
+    only_late, also_on_time = sorted(raw["later"])[-2:]
+    settings = empty_build(two_days, tmp_path)
+    path = settings.build_duckdb_path
+    file_and_run(two_days, settings, tmp_path, day_a, "day_1", noon(day_a), leave_out=frozenset({only_late}))
+    file_and_run(two_days, settings, tmp_path, day_p, "day_2", noon(next_day(day_a, 2)))
+    assert query(path, "SELECT count(*) FROM gold.dim_movie_history WHERE movie_id = ?", [only_late]) == [(1,)]
+    file_and_run(two_days, settings, tmp_path, day_p, "day_2", noon(next_day(day_a, 2)), leave_out=frozenset({only_late, also_on_time}))
+    assert rows_of(path) == full_rebuild(settings, tmp_path / "rebuilt")
+    last_seen = dict(
+        query(path, "SELECT movie_id, max(last_seen_date) FROM gold.dim_movie_history WHERE movie_id IN (?, ?) GROUP BY 1", [only_late, also_on_time])
+    )
+    assert last_seen == {also_on_time: date.fromisoformat(day_a)}
