@@ -10,9 +10,9 @@ For each history length (``--history 30,300`` days of ``--movies`` movies) it
 3. lands the next day: the full body of every movie (the newest day's bodies, fetched again)
    as a new ``bronze.tmdb_movies`` partition and an empty dead-letter partition;
 4. times the daily job's dbt work for that partition: the same two invocations Dagster makes
-   (``movie_assets/transform/dbt_assets.py``), with the window vars ``min_date`` / ``max_date``:
-   ``dbt build`` of every model but ``tag:daily``, then of ``tag:daily``. Each command's
-   manifest is parsed first with the same vars (not timed, as ``transform.py`` does: the parse
+   (``movie_assets/transform/dbt_assets.py``), with the partition window:
+   ``dbt build`` of ``tag:daily``'s silver models, of every model but ``tag:daily``, then of
+   the fact. Each command's manifest is parsed first with the same vars and window (not timed, as ``transform.py`` does: the parse
    does not depend on the data); the peak RSS is the dbt process tree's.
 
 5. times what the run adds before publication on the same day: the TMDB body contract over
@@ -60,11 +60,13 @@ from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  
 from movie_assets.transform.dbt_assets import DAILY_MODELS  # noqa: E402
 from movie_assets.warehouse.lake import Lake  # noqa: E402
 
-# The two dbt invocations of a daily run, in Dagster's order, restricted like transform.py to
-# the models fed by TMDB bronze (and what they read) and without unit tests.
+# The three dbt invocations of a daily run, in Dagster's order (the day-by-day silver models,
+# the unpartitioned ones, the fact), restricted like transform.py to the models fed by TMDB
+# bronze (and what they read) and without unit tests.
 INVOCATIONS = {
+    "daily-silver": ["build", "--select", DAILY_MODELS, "--exclude", "fact_movie_daily", *DBT_EXCLUDE],
     "unpartitioned": ["build", "--select", DBT_SELECT, "--exclude", DAILY_MODELS, *DBT_EXCLUDE],
-    "daily": ["build", "--select", DAILY_MODELS, *DBT_EXCLUDE],
+    "daily-fact": ["build", "--select", "fact_movie_daily", *DBT_EXCLUDE],
 }
 
 
@@ -152,12 +154,12 @@ def bench_history(
     newest = json.loads((catalogue / "catalogue.json").read_text())["end_date"]
     snapshots = {"snapshot_before": publish(build_path, lake, work, newest)} if publish_snapshots else {}
     day = land_next_day(lake, catalogue, history)
-    window = {**profile_vars, "min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
+    window = {"min_date": day, "max_date": (date.fromisoformat(day) + timedelta(days=1)).isoformat()}
     print(f"[{label}x{days}] daily run of {day}", flush=True)
     seconds, peak, nodes = 0.0, 0, {}
     for name, command in INVOCATIONS.items():
-        run_dbt(["parse"], window, work / name, project)
-        result = run_dbt(command, window, work / name, project)
+        run_dbt(["parse"], profile_vars, work / name, project, window)
+        result = run_dbt(command, profile_vars, work / name, project, window)
         seconds += result["seconds"]
         peak = max(peak, result["peak_rss_bytes"])
         nodes[name] = sorted(node_stats(build_path, work / name / "target"), key=lambda node: -node["seconds"])

@@ -72,6 +72,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_SCHEMA, TMDB_MOVIES_TABLE  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
+from movie_assets.transform.project import window_environment  # noqa: E402
 from movie_assets.transform.spark_tables import copy_spark_table  # noqa: E402
 from movie_assets.warehouse.lake import Lake, schema_ddl  # noqa: E402
 
@@ -330,8 +331,10 @@ def time_reads(lake: Lake, db_path: Path, memory_limit: str) -> dict:
     return seconds
 
 
-def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: Path = DBT_PROJECT) -> dict:
-    """Run ``dbt <command>`` in ``project`` with ``--vars dbt_vars``, target and logs under ``work``.
+def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: Path = DBT_PROJECT, window: dict[str, str] | None = None) -> dict:
+    """Run ``dbt <command>`` in ``project`` with ``--vars dbt_vars`` and the partition
+    ``window`` (``{"min_date", "max_date"}``, as the Dagster steps pass it; None for every
+    day), target and logs under ``work``.
 
     Returns:
         wall seconds, peak RSS of the dbt process tree (bytes), and the path of
@@ -357,7 +360,8 @@ def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: P
     work.mkdir(parents=True, exist_ok=True)
     log = (work / f"dbt_{command[0]}.log").open("w")
     started = time.monotonic()
-    process = subprocess.Popen(args, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, **window_environment(window)}
+    process = subprocess.Popen(args, cwd=project, stdout=log, stderr=subprocess.STDOUT, env=env)
     with PeakRSS(process.pid) as rss:
         code = process.wait()
     wall = round(time.monotonic() - started, 3)

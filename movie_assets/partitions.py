@@ -5,7 +5,7 @@ The first partition is ``MOVIES_PARTITION_START`` (``Settings.partition_start``,
 to shorten the partition list in the UI, or earlier to backfill older days.
 """
 
-from dagster import BackfillPolicy, DailyPartitionsDefinition
+from dagster import AssetExecutionContext, BackfillPolicy, DailyPartitionsDefinition
 
 from movie_assets.settings import Settings
 
@@ -22,3 +22,18 @@ def build_daily_partitions(settings: Settings) -> DailyPartitionsDefinition:
 #: Every daily asset backfills one day per run: the TMDB snapshot is one day per request, and
 #: one policy for all daily assets lets ``daily_refresh`` span them without a mixed-policy warning.
 ONE_DAY_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
+
+
+def partition_window(context: AssetExecutionContext) -> dict[str, str] | None:
+    """The run's partition window, ``{"min_date": "YYYY-MM-DD", "max_date": ...}``, from
+    ``context.partition_time_window``; None for a run without a partition.
+
+    ``max_date`` is exclusive (the day after the last partition), so a one-day run of
+    ``2026-11-20`` gives ``min_date=2026-11-20, max_date=2026-11-21``; a single-run backfill
+    of several days gives the whole range. An unpartitioned asset of a partitioned run gets
+    the run's window too (Dagster gives its context the run's partitions).
+    """
+    if not (context.has_partition_key or context.has_partition_key_range):
+        return None
+    window = context.partition_time_window
+    return {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}

@@ -1,6 +1,6 @@
 {#- daily_incremental_config(date_column='date_id', day_type='date_id'): the config of a daily
     incremental model, partitioned by `date_column` and rebuilt per Dagster partition window
-    [var min_date, var max_date), for `config(materialized='incremental', **...)`.
+    [window_min_date(), window_max_date()), for `config(materialized='incremental', **...)`.
     day_type: 'date_id' when date_column holds yyyymmdd integers, 'date' for a DATE column.
 
     Returns a dict of incremental_strategy, its key (DuckDB unique_key, Spark partition_by),
@@ -24,16 +24,16 @@
 
 {#- delete_partition_window(date_column='date_id', day_type='date_id'): pre-hook of daily
     incremental models: one statement emptying every day of the Dagster partition window
-    [var min_date, var max_date) in {{ this }}, so a day re-loaded with no rows ends up empty
+    [window_min_date(), window_max_date()) in {{ this }}, so a day re-loaded with no rows ends up empty
     rather than keeping its old rows (delete+insert or insert_overwrite alone only replace
-    the days present in the new batch). Without the window vars the model selects every day,
+    the days present in the new batch). Without a partition window the model selects every day,
     so every row goes first: an incremental run without a window is an exact rebuild, even
     of days that have since lost all their rows. day_type as in daily_incremental_config.
     Renders nothing on a full refresh, the first build or an empty window. -#}
 {% macro delete_partition_window(date_column='date_id', day_type='date_id') -%}
     {%- if is_incremental() -%}
         {%- do check_partition_window() -%}
-        {%- set days = partition_window_days() if var('min_date') else none -%}
+        {%- set days = partition_window_days() if window_min_date() else none -%}
         {%- if days is none or days -%}
             {{ return(adapter.dispatch('delete_partition_window', 'movies')(date_column, day_type, days)) }}
         {%- endif -%}
@@ -60,11 +60,11 @@
 {%- endmacro %}
 
 
-{#- partition_window_days(): every day of [var min_date, var max_date) as a Python date,
-    oldest first; empty when max_date is not after min_date. -#}
+{#- partition_window_days(): every day of [window_min_date(), window_max_date()) as a Python date,
+    oldest first; empty when the end is not after the start. -#}
 {% macro partition_window_days() -%}
-    {%- set first_day = modules.datetime.date.fromisoformat(var('min_date')) -%}
-    {%- set end_day = modules.datetime.date.fromisoformat(var('max_date')) -%}
+    {%- set first_day = modules.datetime.date.fromisoformat(window_min_date()) -%}
+    {%- set end_day = modules.datetime.date.fromisoformat(window_max_date()) -%}
     {%- set days = [] -%}
     {%- for offset in range((end_day - first_day).days) -%}
         {%- do days.append(first_day + modules.datetime.timedelta(days=offset)) -%}

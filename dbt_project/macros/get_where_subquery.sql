@@ -2,7 +2,7 @@
     parses, where project macros are not available, so a daily table's per-day tests say
     `where: "__in_partition_window__(<column>)"` (or `(<column>, as_date_id)` for a yyyymmdd
     key) and this override, which dbt calls when the test runs, renders in_partition_window
-    for that column. Without the window vars the test reads the whole table (no subquery).
+    for that column. Without a partition window the test reads the whole table (no subquery).
     Any other `where` is applied as dbt does. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}

@@ -42,16 +42,16 @@
 {#- delete_vanished_movie_history(): post-hook of gold.dim_movie_history on DuckDB: deletes
     the history of movies that no longer have any fetch in silver.tmdb_movie_attribute_snapshots
     (every day they were fetched was re-fetched without them), which delete+insert cannot
-    remove since such a movie gives no new row. With the window vars only movies whose history
-    reaches the window (last_seen_date on or after min_date) are looked at. -#}
+    remove since such a movie gives no new row. With the partition window only movies whose history
+    reaches the window (last_seen_date on or after its first day) are looked at. -#}
 {% macro delete_vanished_movie_history() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where movie_id in (
         select movie_id from {{ this }}
-        {%- if var('min_date') %}
+        {%- if window_min_date() %}
         group by movie_id
-        having max(last_seen_date) >= cast('{{ var("min_date") }}' as date)
+        having max(last_seen_date) >= cast('{{ window_min_date() }}' as date)
         {%- endif %}
         except
         select movie_id from {{ ref('tmdb_movie_attribute_snapshots') }}

@@ -778,7 +778,7 @@ def publish_postgres(
 
 def window_days(window: dict[str, str] | None) -> list[date] | None:
     """The days of a run window ``{"min_date": first, "max_date": day after last}`` (ISO), as
-    :func:`movie_assets.transform.project.run_window` gives it; None for None."""
+    :func:`movie_assets.partitions.partition_window` gives it; None for None."""
     if window is None:
         return None
     first, end = date.fromisoformat(window["min_date"]), date.fromisoformat(window["max_date"])

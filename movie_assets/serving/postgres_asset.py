@@ -12,9 +12,9 @@ from pathlib import Path
 from dagster import AssetExecutionContext, ConfigurableResource, Failure, MaterializeResult, MetadataValue, asset
 from pydantic import SecretStr
 
+from movie_assets.partitions import partition_window
 from movie_assets.serving.postgres import READER_ROLE, publish_postgres, window_days
 from movie_assets.serving.publish import current_snapshot
-from movie_assets.transform.project import run_window
 
 
 class PostgresServingResource(ConfigurableResource):
@@ -74,7 +74,7 @@ def postgres_publication(context: AssetExecutionContext, postgres_serving: Postg
     snapshot = current_snapshot(Path(postgres_serving.readers_path))
     if snapshot is None:
         raise Failure(description=f"no published snapshot at {postgres_serving.readers_path} to publish to PostgreSQL")
-    window = run_window(context.run.tags)
+    window = partition_window(context)
     try:
         publication = publish_postgres(
             snapshot=snapshot,

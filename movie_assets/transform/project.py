@@ -8,7 +8,9 @@ the test session, and by ``dagster dev`` through dagster-dbt's ``prepare_if_dev`
 dbt runs in a child process and is told where everything is: ``profiles.yml`` renders
 ``var('duckdb_path')`` (the build file) and ``var('memory_limit')``, and the bronze sources
 ``var('lake_dir')``, all passed as ``--vars`` from
-:meth:`~movie_assets.settings.Settings.dbt_profile_vars` on every invocation.
+:meth:`~movie_assets.settings.Settings.dbt_profile_vars` on every invocation. A run's
+partition window reaches dbt as environment variables (:func:`window_environment`), so that
+every invocation starts from the prepared partial-parse state.
 """
 
 from __future__ import annotations
@@ -18,33 +20,23 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from dagster import InitResourceContext
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from movie_assets.settings import REPO_ROOT, InvalidSettings, Settings, load_settings_or_explain
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # Recorded beside the manifest: the vars it was parsed with. dbt discards its partial-parse
-# state (seconds of re-parsing in every run) when a run's vars differ from the parse's.
+# state (seconds of re-parsing in every invocation) when an invocation's vars differ from it.
 PARSED_WITH = "parsed_with_vars.json"
-# Longest wait for the run's window parse (it takes ~5 s; a slower one is left to dbt build).
-WINDOW_PARSE_TIMEOUT_SECONDS = 120
-# dbt's partial-parse state, in its target folder.
-PARTIAL_PARSE_FILE_NAME = "partial_parse.msgpack"
-
-# The run tags Dagster sets on a partitioned run (documented under "Run tags"): one day, or the
-# first and last day of a backfill's range. Named here because Dagster exports them only
-# from a private module.
-PARTITION_NAME_TAG = "dagster/partition"
-ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
-ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+# The environment variables of a run's partition window, read by the dbt macros
+# window_min_date / window_max_date (dbt_project/macros/partition_window.sql).
+WINDOW_ENVIRONMENT = {"min_date": "MOVIES_WINDOW_MIN_DATE", "max_date": "MOVIES_WINDOW_MAX_DATE"}
 
 
 def dbt_executable() -> str:
@@ -77,7 +69,8 @@ def manifest_is_current(project: DbtProject, settings: Settings) -> bool:
 
 
 def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = False) -> bool:
-    """Run ``dbt parse`` for ``settings`` unless the manifest is current (a few stat calls).
+    """Run ``dbt parse`` for ``settings``, without a partition window, unless the manifest is
+    current (a few stat calls).
 
     Returns:
         True when dbt parse ran.
@@ -102,74 +95,45 @@ def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = F
             "--profiles-dir",
             str(project.profiles_dir),
         ],
+        env={**os.environ, **window_environment(None)},
         check=True,
     )
     project.manifest_path.with_name(PARSED_WITH).write_text(profile_vars)
     return True
 
 
-def run_window(tags: Mapping[str, str]) -> dict[str, str] | None:
-    """The partition window of a run with these tags, as the dbt models get it
-    (:func:`movie_assets.transform.dbt_assets.partition_vars`): ``{"min_date": first day,
-    "max_date": day after the last}``, ISO dates; None for a run without a daily partition.
+def window_environment(window: Mapping[str, str] | None) -> dict[str, str]:
+    """The environment variables that give dbt a partition window ``{"min_date": first day,
+    "max_date": day after the last}`` (ISO dates): ``MOVIES_WINDOW_MIN_DATE`` and
+    ``MOVIES_WINDOW_MAX_DATE``, both empty for None (every day).
+
+    Why not ``--vars``: dbt re-parses the whole project when an invocation's vars differ from
+    its partial-parse state's (4-5 s a dbt invocation, measured in bench/README.md, "Partition
+    window"), and the window differs every day; a changed ``env_var`` re-parses only the
+    files that read it. Both are always set, so an invocation without a window matches the
+    prepared state exactly.
     """
-    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
-    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    return {name: (window or {}).get(key, "") for key, name in WINDOW_ENVIRONMENT.items()}
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` for the duration of the block, then restore the
+    previous values (removing those that were unset).
+
+    Why: ``DbtCliResource.cli`` starts dbt with a copy of this process's environment and has
+    no argument for more; dbt's child process keeps what it was started with.
+    """
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
-        end = date.fromisoformat(last) + timedelta(days=1) if first and last else None
-        return {"min_date": date.fromisoformat(first).isoformat(), "max_date": end.isoformat()} if end else None
-    except ValueError:
-        return None
-
-
-class WindowParse:
-    """A ``dbt parse`` with one invocation's vars, run in the background into its own target folder.
-
-    dbt re-parses the whole project (~5 s, more under load) when an invocation's ``--vars``
-    differ from the last parse's, which the partition window does on every daily run. Parsed
-    while the run fetches from TMDB (rate-limited, idle CPU), the daily models' build then
-    starts from this parse's partial-parse state. dbt still compares the vars it was parsed
-    with, so a state that does not match is re-parsed, never used.
-
-    Args:
-        vars_args: ``["--vars", JSON]`` of the invocation to prepare.
-        target: the folder for the parse's state and log (``<project>/target/...``).
-        dbt: the resource (executable, project and profiles folders).
-    """
-
-    def __init__(self, vars_args: list[str], target: Path, dbt: DbtCliResource):
-        self.vars_args = vars_args
-        self.target = target
-        env = {**os.environ, "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        self.process = subprocess.Popen(
-            [dbt.dbt_executable, "parse", "--quiet", *vars_args, "--profiles-dir", str(dbt.profiles_dir or dbt.project_dir)],
-            cwd=dbt.project_dir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def matches(self, args: Sequence[str]) -> bool:
-        """True when ``args`` carry exactly this parse's vars."""
-        return any(args[i : i + 2] == self.vars_args for i in range(len(args) - 1))
-
-    def state(self) -> Path | None:
-        """Wait for the parse; its partial-parse state file, or None when the parse failed or
-        took longer than ``WINDOW_PARSE_TIMEOUT_SECONDS``."""
-        try:
-            returncode = self.process.wait(timeout=WINDOW_PARSE_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return None
-        state = self.target / PARTIAL_PARSE_FILE_NAME
-        return state if returncode == 0 and state.exists() else None
-
-    def close(self) -> None:
-        """Stop the parse if it still runs and remove its folder."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.target, ignore_errors=True)
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _last_written(folder: Path) -> float:
@@ -231,35 +195,19 @@ def build_dbt_project(settings: Settings) -> DbtProject:
     )
 
 
-def invocation_target_path(context: Any) -> Path:
-    """A new artifact folder for one dbt invocation, relative to the dbt project folder:
-    ``target/<op name>-<run id[:7]>-<random 7>`` in a run (the name dagster-dbt gives its own
-    folders, which :func:`prune_invocation_folders` relies on), ``target/<random 7>`` without
-    ``context``. Chosen here because :meth:`WarehouseDbtCliResource.cli` places the
-    partial-parse state in it before dbt starts."""
-    unique = uuid.uuid4().hex[:7]
-    if context is None:
-        return Path("target") / unique
-    return Path("target") / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{unique}"
-
-
 class WarehouseDbtCliResource(DbtCliResource):
-    """The ``dbt`` resource: ``DbtCliResource`` that passes the warehouse path and memory limit
-    as dbt vars and starts each invocation from a prepared partial-parse state.
+    """The ``dbt`` resource: ``DbtCliResource`` that passes the warehouse's profile vars and a
+    run's partition window, and starts every invocation from the engine's prepared
+    partial-parse state.
 
-    It overrides only public methods (``setup_for_execution``, ``teardown_after_execution``,
-    ``cli``). dagster-dbt's own start-up work stays: before a ``dbt`` command it runs
-    ``dbt --version`` once per resource instance and builds a dbt adapter in this process for
-    ``fetch_column_metadata`` / ``fetch_row_counts``, which this project does not call (it
-    reads table metadata from DuckDB itself, :func:`movie_assets.warehouse.metadata.table_metadata`).
-    Skipping both took private overrides; their cost is measured in bench/README.md
-    ("dbt resource: public methods only").
-
-    Every invocation starts from a partial-parse state: dagster-dbt would copy it from
-    ``target/``, but the manifest is prepared per engine in ``target/<engine>``
-    (:func:`manifest_target_path`), so :meth:`cli` places that one. A run with a daily
-    partition starts, when the resource is set up, a :class:`WindowParse` with the vars its
-    dbt invocations will get; they start from that parse instead.
+    It overrides one public method, :meth:`cli`, to set dbt's environment for the invocation
+    (:func:`environment`): ``DBT_TARGET_PATH`` is the engine's manifest folder
+    (:func:`manifest_target_path`), so dagster-dbt creates the invocation's artifact folder
+    there and copies that folder's ``partial_parse.msgpack`` into it, as it does from
+    ``target/`` by default; the window variables (:func:`window_environment`). dagster-dbt's
+    own start-up work stays: ``dbt --version`` once per resource instance and an in-process
+    dbt adapter per invocation (measured in bench/README.md, "dbt resource: public methods
+    only").
 
     Attributes:
         profile_vars: JSON object of the vars every invocation gets
@@ -276,38 +224,18 @@ class WarehouseDbtCliResource(DbtCliResource):
     engine: str = Field(default="duckdb", description="MOVIES_ENGINE: duckdb or spark.")
     spark_warehouse: str | None = Field(default=None, description="MOVIES_SPARK_WAREHOUSE with the spark engine.")
     artifacts_keep: int = Field(default=30, ge=1, description="MOVIES_DBT_ARTIFACTS_KEEP: invocation folders kept per dbt asset.")
-    _window_parse: WindowParse | None = PrivateAttr(default=None)
 
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        super().setup_for_execution(context)
-        window = run_window(context.dagster_run.tags) if context.dagster_run else None
-        if window:
-            target = Path(self.project_dir) / "target" / f"window-parse-{context.dagster_run.run_id}"
-            self._window_parse = WindowParse(self.vars_args(window), target, self)
+    def cli(self, args: Sequence[str], *, window: Mapping[str, str] | None = None, **kwargs: Any) -> DbtCliInvocation:
+        """``DbtCliResource.cli`` with the partition ``window`` (``{"min_date", "max_date"}``,
+        ISO dates, end exclusive; None for every day) and the engine's target folder in dbt's
+        environment."""
+        variables = {"DBT_TARGET_PATH": str(manifest_target_path(self.engine)), **window_environment(window)}
+        with environment(variables):
+            return super().cli(args, **kwargs)
 
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        if self._window_parse is not None:
-            self._window_parse.close()
-
-    def cli(self, args: Sequence[str], *, context: Any = None, target_path: Path | None = None, **kwargs: Any) -> DbtCliInvocation:
-        """``DbtCliResource.cli`` starting from the partial-parse state of this run's window
-        parse when ``args`` carry its vars, else from the engine's prepared manifest; an
-        explicit ``target_path`` is used as given."""
-        if target_path is None:
-            target_path = invocation_target_path(context)
-            if self._window_parse is not None and self._window_parse.matches(args):
-                state = self._window_parse.state()
-            else:
-                state = Path(self.project_dir) / manifest_target_path(self.engine) / PARTIAL_PARSE_FILE_NAME
-            if state is not None and state.exists():
-                destination = Path(self.project_dir) / target_path
-                destination.mkdir(parents=True, exist_ok=True)
-                shutil.copy(state, destination / PARTIAL_PARSE_FILE_NAME)
-        return super().cli(args, context=context, target_path=target_path, **kwargs)
-
-    def vars_args(self, extra: dict[str, str] | None = None) -> list[str]:
-        """``["--vars", JSON]`` with the profile vars and ``extra`` (e.g. a partition window)."""
-        return ["--vars", json.dumps({**json.loads(self.profile_vars), **(extra or {})}, sort_keys=True)]
+    def vars_args(self) -> list[str]:
+        """``["--vars", JSON]`` with the profile vars."""
+        return ["--vars", self.profile_vars]
 
 
 def build_dbt_resource(settings: Settings) -> WarehouseDbtCliResource:

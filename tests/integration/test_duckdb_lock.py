@@ -143,7 +143,7 @@ def test_dbt_step_on_a_locked_warehouse_fails_before_starting_dbt(settings: Sett
     settings = settings.model_copy(update={"duckdb_lock_timeout": 1.0})
     # Only the unpartitioned models: they need no partition key, and their step meets the lock
     # before it starts dbt, so no dbt build runs.
-    movie_dbt_models, _ = build_dbt_assets(build_dbt_project(settings), build_daily_partitions(settings))
+    movie_dbt_models, *_ = build_dbt_assets(build_dbt_project(settings), build_daily_partitions(settings))
     settings.build_duckdb_path.parent.mkdir(parents=True)
     holder = hold_lock(settings.build_duckdb_path, at_most=120)
     try:

@@ -1,4 +1,5 @@
-"""Retention of dbt's per-invocation artifact folders (``dbt_project/target/<op>-<run>-<id>``):
+"""Retention of dbt's per-invocation artifact folders (``dbt_project/target/<engine>/<op>-<run>-<id>``,
+beside the engine's prepared manifest):
 a pipeline that runs every day must not fill the disk with them."""
 
 import os
@@ -23,16 +24,15 @@ def test_keeps_the_newest_folders_of_the_same_asset_and_nothing_else(tmp_path):
     old = [make_folder(tmp_path, f"movie_dbt_models-run{i:04d}-abc{i:04d}", 1_000 + i) for i in range(5)]
     newest = make_folder(tmp_path, "movie_dbt_models-run9999-fffffff", 2_000)
     other_asset = make_folder(tmp_path, "movie_dbt_daily_models-run0000-0000000", 10)
-    manifest_folder = make_folder(tmp_path, "duckdb", 10)
-    window_parse = make_folder(tmp_path, "window-parse-0a1b2c3d-1111-2222-3333-444455556666", 10)
+    prepared = [tmp_path / name for name in ("manifest.json", "partial_parse.msgpack", "parsed_with_vars.json")]
+    for path in prepared:
+        path.write_text("{}")
     contextless = make_folder(tmp_path, "abc1234", 10)
 
     deleted = prune_invocation_folders(newest, keep=3)
 
     assert sorted(deleted) == sorted(old[:3])
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
-        path.name for path in [*old[3:], newest, other_asset, manifest_folder, window_parse, contextless]
-    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in [*old[3:], newest, other_asset, *prepared, contextless])
 
 
 def test_a_folder_whose_log_is_still_written_counts_as_recent(tmp_path):

@@ -19,8 +19,8 @@
 -- TMDB answered with that day's values. A movie has one observation per history day: the
 -- on-time fetch when there is one, else the late fetch filed under the newest partition.
 --
--- Incremental rule (DuckDB), per movie observed in the window [min_date, max_date) or whose
--- history reaches it (last_seen_date >= min_date):
+-- Incremental rule (DuckDB), per movie observed in the partition window or whose history
+-- reaches it (last_seen_date >= window_min_date()):
 -- * its history so far ends before the window (a daily run of the newest day): its versions
 --   so far are kept as they are and the window's observations are appended to them;
 -- * otherwise (a re-fetched day, a backfill of a day older than the newest one, a new movie):
@@ -30,11 +30,11 @@
 -- (delete+insert on movie_id), and a movie left with no fetch at all loses its rows
 -- (post-hook). Versions are runs of equal values in day order, so appending later days to the
 -- runs so far gives the runs of all days: the result equals a full rebuild whatever order the
--- days come in. Other movies are not touched. Without the window vars every movie is derived
+-- days come in. Other movies are not touched. Without a partition window every movie is derived
 -- again. On Spark a Parquet table cannot delete rows: the history is a table derived in every
 -- run (the same rows).
 {% set columns = movie_tracked_columns() %}
-{% set windowed = is_incremental() and var('min_date') %}
+{% set windowed = is_incremental() and window_min_date() %}
 -- The daily fetches are read where each select needs them, not through one import CTE: DuckDB
 -- materializes a CTE that is read more than once, which copied every day's fetches (30M rows
 -- at 100k movies x 300 days) in each daily run. Each read is this subquery: the on-time
@@ -108,7 +108,7 @@ affected as (
     union
     -- A re-fetched day may have lost a movie's fetch; a late fetch's history day lies after its partition.
     select movie_id from previous_spans
-    where last_day >= cast('{{ var("min_date") }}' as date)
+    where last_day >= cast('{{ window_min_date() }}' as date)
 ),
 
 -- Affected movies whose history so far ends before the window: extended, not derived again.
@@ -116,7 +116,7 @@ extended as (
     select affected.movie_id
     from affected
     inner join previous_spans on affected.movie_id = previous_spans.movie_id
-    where previous_spans.last_day < cast('{{ var("min_date") }}' as date)
+    where previous_spans.last_day < cast('{{ window_min_date() }}' as date)
 ),
 
 {% endif %}

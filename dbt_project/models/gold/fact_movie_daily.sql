@@ -6,7 +6,7 @@
     )
 }}
 -- Daily movie facts: one row per (date_id, movie_id) fetched that day. Built per Dagster
--- partition: the window [var min_date, var max_date) is selected from silver and its days
+-- partition: the window [window_min_date(), window_max_date()) is selected from silver and its days
 -- replace the same days in this table (the pre-hook empties the whole window first, so a day
 -- re-loaded with no rows is emptied too; see macro daily_incremental_config); other days are
 -- untouched.

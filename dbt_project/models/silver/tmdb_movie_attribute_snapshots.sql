@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        tags=['daily'],
         **daily_incremental_config('snapshot_date', 'date'),
     )
 }}
@@ -10,7 +11,7 @@
 -- observed_late). The input of gold.dim_movie_history. Typed the way
 -- silver.tmdb_movies types the latest fetch (0 and '' read as unknown), so the history's
 -- values compare with dim_movie's. Incremental by day exactly like
--- silver.tmdb_movie_snapshots (same config and pre-hook): with the window vars only the
+-- silver.tmdb_movie_snapshots (same config and pre-hook): with a partition window only the
 -- window's bronze partitions are parsed; without them, and on the first build, every day.
 {% set attributes_shape = {
     "imdb_id": "VARCHAR", "title": "VARCHAR", "original_title": "VARCHAR", "status": "VARCHAR",

@@ -1,13 +1,14 @@
 {{
     config(
         materialized='incremental',
+        tags=['daily'],
         **daily_incremental_config('snapshot_date', 'date'),
     )
 }}
 -- The daily measures of every successful TMDB fetch, typed: one row per (snapshot_date, movie_id).
 -- Only what the daily fact reads is parsed here, from every body of every day; the descriptive
 -- fields and lists are parsed once per movie, from its latest fetch (silver.tmdb_latest_bodies).
--- Incremental by day like gold.fact_movie_daily: with the window vars only the window's bronze
+-- Incremental by day like gold.fact_movie_daily: with a partition window only the window's bronze
 -- partitions are read and typed, and they replace the same days here (the pre-hook empties the
 -- whole window first, so a re-fetched day with no successful fetch ends empty). Without them,
 -- and on the first build (the unpartitioned models read every day from here), every day in
