@@ -75,7 +75,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """
     from movie_assets.automation.alerts import run_failure_alert_sensor
     from movie_assets.automation.freshness import build_freshness_alert_sensor, build_freshness_checks, build_freshness_checks_sensor
-    from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job
+    from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job, build_rebuild_silver_and_gold_job
     from movie_assets.automation.schedules import build_daily_refresh_schedule, build_full_table_tests_schedule
     from movie_assets.partitions import build_daily_partitions
     from movie_assets.providers import assets as provider_assets
@@ -111,7 +111,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *dg.load_assets_from_modules(unpartitioned),
         ],
         asset_checks=[*build_tmdb_checks(partitions), *dg.load_asset_checks_from_modules(unpartitioned), *freshness_checks],
-        jobs=[daily_refresh, full_table_tests, build_retry_dead_letters_job(partitions, settings.observation_grace_hours)],
+        jobs=[
+            daily_refresh,
+            full_table_tests,
+            build_rebuild_silver_and_gold_job(dbt_models),
+            build_retry_dead_letters_job(partitions, settings.observation_grace_hours),
+        ],
         schedules=[
             build_daily_refresh_schedule(daily_refresh, settings.schedule_enabled),
             build_full_table_tests_schedule(full_table_tests, settings.schedule_enabled),

@@ -110,6 +110,9 @@ class RecordedRun:
     def get_asset_materialization_events(self) -> list[DagsterEvent]:
         return self._events(DagsterEventType.ASSET_MATERIALIZATION)
 
+    def get_asset_observation_events(self) -> list[DagsterEvent]:
+        return self._events(DagsterEventType.ASSET_OBSERVATION)
+
 
 @dataclass(frozen=True)
 class SampleRun:

@@ -7,7 +7,7 @@ later file lacks are gone from that day); then day 2 is re-fetched with no movie
 only those two tables are rebuilt for its window with dbt; last, day 2 comes back, day 1 is
 emptied and the two are built incrementally without a window. After each step both tables are
 compared row for row (with duplicates) against a ``dbt run --full-refresh`` of a copy of the
-build file without window vars. Day 1's typed snapshots carry a sentinel before day 2's run,
+build file without a window. Day 1's typed snapshots carry a sentinel before day 2's run,
 so that run is seen to leave the other days alone.
 """
 
@@ -17,17 +17,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetPartitionStatus, DagsterInstance
 
 from conftest import SampleRun, copy_run, make_settings
 from graph import run_selection
-from movie_assets.automation.jobs import FULL_TABLE_TESTS
+from movie_assets.automation.jobs import DAY_BY_DAY_TABLES, FULL_TABLE_TESTS, REBUILD_SILVER_AND_GOLD
 from movie_assets.definitions import build_definitions
+from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
 from movie_assets.tmdb.assets import TMDB_MOVIES_TABLE
 from movie_assets.warehouse.lake import Lake
 from support.dbt_cli import dbt
 from test_star_schema import DAY_1, DAY_2, TMDB_CHAIN, expected, later_snapshot  # noqa: F401 (expected: a fixture)
 
+DAY_AFTER = "2026-11-22"
 DAY_BY_DAY = {"silver.tmdb_movie_snapshots": "snapshot_date", "gold.fact_movie_daily": "date_id"}
 # A value no fetch gives, written over day 1's typed rows: still there after day 2's run means
 # that run did not re-type day 1.
@@ -81,10 +84,15 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) 
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         conn.execute("UPDATE silver.tmdb_movie_snapshots SET popularity = ?", [SENTINEL_POPULARITY])
     observed: dict = {"settings": settings}
+    instance = DagsterInstance.ephemeral()
     for step, partition in [("day_2", DAY_2), ("day_1_again", DAY_1)]:
-        result = run_selection(settings, TMDB_CHAIN, resources=later, partition_key=partition)
+        result = run_selection(settings, TMDB_CHAIN, resources=later, partition_key=partition, instance=instance)
         assert result.success, step
         observed[step] = {"rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / step)}
+    # What the UI's partitions view of each day-by-day asset shows: its status per day.
+    observed["partition_status"] = {
+        key: instance.get_status_by_partition(key, [DAY_1, DAY_2, DAY_AFTER], build_daily_partitions(settings)) for key in DAY_BY_DAY_TABLES
+    }
     # A re-fetch of day 2 in which no movie answered: the partition holds no row.
     lake = Lake(settings.lake_dir)
     with duckdb.connect() as conn:
@@ -110,6 +118,11 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) 
 @pytest.mark.parametrize("step", ["day_1_again", "day_2_empty", "no_window"])
 def test_day_by_day_tables_equal_a_full_rebuild(daily_runs: dict, step: str):
     assert daily_runs[step]["differences"] == {table: (0, 0) for table in DAY_BY_DAY}
+
+
+def test_the_partitions_view_of_each_day_by_day_table_lists_the_days_its_runs_built(daily_runs: dict):
+    materialized = {DAY_1: AssetPartitionStatus.MATERIALIZED, DAY_2: AssetPartitionStatus.MATERIALIZED, DAY_AFTER: None}
+    assert daily_runs["partition_status"] == dict.fromkeys(DAY_BY_DAY_TABLES, materialized)
 
 
 def test_a_daily_run_types_only_its_own_days(daily_runs: dict, expected: dict):  # noqa: F811 (expected: the fixture)
@@ -170,6 +183,22 @@ def test_a_column_added_to_the_snapshots_reaches_a_build_file_made_before_it(sam
             [DAY_1],
         ).fetchone()
     assert filled[0] > 0 and filled == (filled[0],) * 3
+
+
+def test_the_rebuild_job_retypes_every_day_and_fills_a_column_added_since(sample_run: SampleRun, tmp_path: Path):
+    """The upgrade path of README "Daily partitions and the schedule": ``rebuild_silver_and_gold``
+    runs the partitioned dbt models without a partition, so every day is typed again."""
+    settings = copy_run(sample_run, tmp_path / "run")
+    with duckdb.connect(str(settings.build_duckdb_path)) as conn:
+        conn.execute("ALTER TABLE silver.tmdb_movie_snapshots DROP COLUMN tmdb_source")
+        days = conn.execute("SELECT snapshot_date, count(*) FROM silver.tmdb_movie_snapshots GROUP BY ALL ORDER BY 1").fetchall()
+    result = build_definitions(settings).resolve_job_def(REBUILD_SILVER_AND_GOLD).execute_in_process(raise_on_error=False)
+    assert result.success
+    with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
+        filled = conn.execute(
+            "SELECT snapshot_date, count(*), count(tmdb_source) FROM silver.tmdb_movie_snapshots GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert days and filled == [(day, rows, rows) for day, rows in days]
 
 
 def test_window_scoped_tests_skip_other_days_and_the_weekly_job_catches_them(sample_run: SampleRun, tmp_path: Path):

@@ -75,3 +75,26 @@ def test_a_dbt_invocation_without_a_window_starts_from_the_engines_prepared_pars
         assert "UnableToPartialParse" not in log and "Unable to do partial parsing" not in log
     finally:
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def test_each_dbt_table_is_observed_with_its_row_count_after_its_step(sample_run):
+    """dbt's materializations stream as dbt builds; with DuckDB each built table's metadata
+    follows as an observation once dbt has released the build file."""
+    observed = {
+        event.asset_key: event.asset_observation_data.asset_observation.metadata for event in sample_run.result.get_asset_observation_events()
+    }
+    dbt_tables = {
+        AssetKey(["silver", "tmdb_movie_snapshots"]),
+        AssetKey(["silver", "tmdb_movies"]),
+        AssetKey(["gold", "dim_movie"]),
+        AssetKey(["gold", "fact_movie_daily"]),
+        AssetKey(["gold", "bridge_movie_genre"]),
+    }
+    assert dbt_tables <= set(observed)
+    with duckdb.connect(str(sample_run.settings.build_duckdb_path), read_only=True) as conn:
+        for key in dbt_tables:
+            count = conn.execute(f"SELECT count(*) FROM {'.'.join(key.path)}").fetchone()[0]
+            assert observed[key]["dagster/row_count"].value == count > 0, key
+            assert [column.name for column in observed[key]["dagster/column_schema"].schema.columns] == [
+                row[0] for row in conn.execute(f"DESCRIBE {'.'.join(key.path)}").fetchall()
+            ], key
