@@ -72,7 +72,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from movie_assets.serving.publish import publish_snapshot  # noqa: E402
 from movie_assets.tmdb.assets import TMDB_MOVIES_SCHEMA, TMDB_MOVIES_TABLE  # noqa: E402
 from movie_assets.tmdb.dead_letters import DEAD_LETTER_TABLE, dead_letter_rows  # noqa: E402
-from movie_assets.transform.project import window_environment  # noqa: E402
+from movie_assets.transform.project import child_environment  # noqa: E402
 from movie_assets.transform.spark_tables import copy_spark_table  # noqa: E402
 from movie_assets.warehouse.lake import Lake, schema_ddl  # noqa: E402
 
@@ -360,7 +360,7 @@ def run_dbt(command: list[str], dbt_vars: dict[str, str], work: Path, project: P
     work.mkdir(parents=True, exist_ok=True)
     log = (work / f"dbt_{command[0]}.log").open("w")
     started = time.monotonic()
-    env = {**os.environ, **window_environment(window)}
+    env = child_environment(window)
     process = subprocess.Popen(args, cwd=project, stdout=log, stderr=subprocess.STDOUT, env=env)
     with PeakRSS(process.pid) as rss:
         code = process.wait()

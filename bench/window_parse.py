@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -42,9 +41,9 @@ from movie_assets.settings import load_settings_or_explain  # noqa: E402
 from movie_assets.transform.project import (  # noqa: E402
     DBT_PROJECT_DIR,
     build_dbt_project,
+    child_environment,
     dbt_executable,
     prepare_manifest,
-    window_environment,
 )
 
 WINDOW = {"min_date": "2026-11-20", "max_date": "2026-11-21"}
@@ -57,7 +56,7 @@ def timed_parse(state: Path, profile_vars: dict, way: str) -> float:
         subprocess.CalledProcessError: dbt parse failed.
     """
     dbt_vars = {**profile_vars, **WINDOW} if way == "window as vars" else profile_vars
-    env = {**os.environ, **window_environment(WINDOW if way == "window as env" else None), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**child_environment(WINDOW if way == "window as env" else None), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     with tempfile.TemporaryDirectory() as target:
         shutil.copy(state, Path(target) / state.name)
         args = [dbt_executable(), "parse", "--quiet", "--vars", json.dumps(dbt_vars, sort_keys=True), "--target-path", target]

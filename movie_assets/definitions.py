@@ -75,7 +75,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """
     from movie_assets.automation.alerts import run_failure_alert_sensor
     from movie_assets.automation.freshness import build_freshness_alert_sensor, build_freshness_checks, build_freshness_checks_sensor
-    from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job, build_rebuild_silver_and_gold_job
+    from movie_assets.automation.jobs import build_daily_refresh_job, build_full_table_tests_job, build_retype_every_day_job
     from movie_assets.automation.schedules import build_daily_refresh_schedule, build_full_table_tests_schedule
     from movie_assets.partitions import build_daily_partitions
     from movie_assets.providers import assets as provider_assets
@@ -96,6 +96,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     dbt_project.prepare_if_dev()
     unpartitioned = [provider_assets, transform_checks, workbook, charts, report_checks]
     dbt_models = build_dbt_assets(dbt_project, partitions)
+    unpartitioned_models, daily_silver_models, _ = dbt_models
     audited = [key for models in dbt_models for key in models.keys if key.path[0] in ("silver", "gold")]
     freshness_checks = build_freshness_checks(settings)
     daily_refresh = build_daily_refresh_job(partitions, without_checks=freshness_checks)
@@ -114,7 +115,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[
             daily_refresh,
             full_table_tests,
-            build_rebuild_silver_and_gold_job(dbt_models),
+            build_retype_every_day_job(daily_silver_models, unpartitioned_models),
             build_retry_dead_letters_job(partitions, settings.observation_grace_hours),
         ],
         schedules=[

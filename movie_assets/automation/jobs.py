@@ -1,8 +1,9 @@
 """The jobs: ``daily_refresh`` materializes the whole graph for one daily partition;
 ``full_table_tests`` runs the dbt tests of the day-by-day tables over every day (both
-scheduled); ``rebuild_silver_and_gold`` rebuilds every dbt model from every day, by hand.
+scheduled); ``retype_every_day`` types every day again in silver, by hand.
 
-The partitioned assets (bronze TMDB snapshot, the daily fact) run for that day, the
+The partitioned assets (bronze TMDB snapshot, the typed snapshots in silver, the daily fact)
+run for that day, the
 unpartitioned ones (dimensions, provider loads, reports) once per run from the latest data.
 """
 
@@ -14,7 +15,7 @@ from movie_assets.run_tags import WRITES_WAREHOUSE_TAGS
 
 DAILY_REFRESH = "daily_refresh"
 FULL_TABLE_TESTS = "full_table_tests"
-REBUILD_SILVER_AND_GOLD = "rebuild_silver_and_gold"
+RETYPE_EVERY_DAY = "retype_every_day"
 #: The tables built day by day, whose per-day dbt tests a daily run scopes to its window.
 DAY_BY_DAY_TABLES = (
     AssetKey(["silver", "tmdb_movie_snapshots"]),
@@ -53,18 +54,22 @@ def build_full_table_tests_job():
     )
 
 
-def build_rebuild_silver_and_gold_job(dbt_models: Sequence[AssetsDefinition]):
-    """The job ``rebuild_silver_and_gold``: every dbt model of ``dbt_models`` and its tests, in
-    a run without a partition, so the day-by-day models type every day in bronze and the
-    movie history is derived again for every movie.
+def build_retype_every_day_job(daily_silver: AssetsDefinition, unpartitioned: AssetsDefinition):
+    """The job ``retype_every_day``: the day-by-day silver models (``daily_silver``) and the
+    unpartitioned dbt models (``unpartitioned``) with their tests, in a run without a
+    partition, so silver types every day in bronze again and the movie history is derived
+    again for every movie.
 
-    For after an upgrade that adds a column to a day-by-day table (README, "Daily partitions
-    and the schedule"): ``dagster asset materialize`` refuses partitioned assets without a
-    partition, and a run per day would take one dbt build per day.
+    For after an upgrade that adds a column to a day-by-day silver table (README, "Daily
+    partitions and the schedule"): ``dagster asset materialize`` refuses partitioned assets
+    without a partition, and a run per day would take one dbt build per day. The daily fact is
+    left out: Dagster cannot run a partitioned asset fed by another partitioned asset without
+    a partition (it asks the run for the input's partitions). Launched from the UI, leave the
+    partition empty: with one, it is that day's run.
     """
     return define_asset_job(
-        REBUILD_SILVER_AND_GOLD,
-        selection=AssetSelection.assets(*dbt_models),
+        RETYPE_EVERY_DAY,
+        selection=AssetSelection.assets(daily_silver, unpartitioned),
         tags=WRITES_WAREHOUSE_TAGS,
-        description="Rebuild silver and gold from every day in bronze (no partition window).",
+        description="Type every day in bronze again in silver and rebuild the unpartitioned models (no partition).",
     )

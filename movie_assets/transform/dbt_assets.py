@@ -27,12 +27,14 @@ partition (a manual materialization, the weekly full-table tests) gets none, so 
 built or tested, which is always exact.
 """
 
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, AssetObservation, AssetsDefinition, DailyPartitionsDefinition, Output
-from dagster_dbt import DbtProject, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtProject, dbt_assets
 
 from movie_assets.partitions import ONE_DAY_PER_RUN, partition_window
 from movie_assets.transform.project import WarehouseDbtCliResource, prune_invocation_folders
@@ -78,6 +80,7 @@ def build_and_describe(
             tests that did finish are yielded).
         DuckDBLockedError: another process kept the build file locked beyond the resource's
             lock timeout.
+        SparkTableMissing: with Spark, a built model has no table in Spark's warehouse.
     """
     # dbt opens the file in a child process: wait here (bounded, with a clear error) for
     # another process to release it, rather than fail inside dbt with a raw lock error.
@@ -93,13 +96,35 @@ def build_and_describe(
                 built.append(key)
             yield event
     finally:
+        # The step may stop between two events (a failed copy, a terminated run): dbt must not
+        # go on writing, nor keep the build file locked for the next run.
+        stop(invocation)
         deleted = prune_invocation_folders(invocation.target_path, dbt.artifacts_keep)
         if deleted:
             context.log.debug(f"deleted {len(deleted)} older dbt artifact folders of {context.op_execution_context.op.name}")
-    # After a failure too: the models dbt did build are in the file.
-    yield from describe(duckdb, built)
-    if not invocation.is_successful():
-        raise invocation.get_error()
+    partition = context.partition_key if context.assets_def.partitions_def is not None and context.has_partition_key else None
+    if invocation.is_successful():
+        yield from describe(duckdb, built, partition)
+        return
+    # After a failure too, the models dbt did build are in the file; the failure is dbt's.
+    try:
+        yield from describe(duckdb, built, partition)
+    except Exception as error:
+        context.log.warning(f"no table metadata after the failed dbt build: {error}")
+    raise invocation.get_error()
+
+
+def stop(invocation: DbtCliInvocation) -> None:
+    """Interrupt ``invocation``'s dbt if it still runs (SIGINT, as dagster-dbt forwards a
+    terminated run's), kill it after the invocation's ``termination_timeout_seconds``."""
+    if invocation.process.poll() is not None:
+        return
+    invocation.process.send_signal(signal.SIGINT)
+    try:
+        invocation.process.wait(timeout=invocation.termination_timeout_seconds)
+    except subprocess.TimeoutExpired:
+        invocation.process.kill()
+        invocation.process.wait()
 
 
 def materialized_key(context: AssetExecutionContext, event: Any) -> AssetKey | None:
@@ -124,21 +149,25 @@ def copy_from_spark(duckdb: DuckDBWarehouseResource, warehouse: Path, key: Asset
         return table_metadata(conn, relation)
 
 
-def describe(duckdb: DuckDBWarehouseResource, keys: list[AssetKey]) -> Iterator[AssetObservation]:
-    """One ``AssetObservation`` per model in ``keys`` with its table's
-    :func:`movie_assets.warehouse.metadata.table_metadata` (row count, column schema, preview)
-    from the build file; nothing for an empty ``keys``."""
+def describe(duckdb: DuckDBWarehouseResource, keys: list[AssetKey], partition: str | None = None) -> Iterator[AssetObservation]:
+    """One ``AssetObservation`` per model in ``keys`` (of ``partition``, for a partitioned step
+    of one day) with its table's :func:`movie_assets.warehouse.metadata.table_metadata` (row
+    count, column schema, preview) from the build file; nothing for an empty ``keys``.
+
+    Raises:
+        duckdb.Error: a table cannot be read.
+    """
     if not keys:
         return
     with duckdb.get_connection() as conn:
         for key in keys:
-            yield AssetObservation(asset_key=key, metadata=table_metadata(conn, ".".join(key.path)))
+            yield AssetObservation(asset_key=key, partition=partition, metadata=table_metadata(conn, ".".join(key.path)))
 
 
 def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
-    """The dbt models of ``project``'s manifest as three asset definitions: every model but the
-    daily ones (unpartitioned), then silver's and gold's daily ones, partitioned by
-    ``partitions``.
+    """The dbt models of ``project``'s manifest as three asset definitions, in this order: every
+    model but the daily ones (unpartitioned), silver's daily ones and gold's daily ones (both
+    partitioned by ``partitions``).
 
     Raises:
         dagster_dbt.errors.DagsterDbtManifestNotFoundError: the manifest is missing (run

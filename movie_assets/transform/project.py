@@ -95,45 +95,61 @@ def prepare_manifest(project: DbtProject, settings: Settings, *, force: bool = F
             "--profiles-dir",
             str(project.profiles_dir),
         ],
-        env={**os.environ, **window_environment(None)},
+        env=child_environment(None),
         check=True,
     )
     project.manifest_path.with_name(PARSED_WITH).write_text(profile_vars)
     return True
 
 
-def window_environment(window: Mapping[str, str] | None) -> dict[str, str]:
+def window_environment(window: Mapping[str, str] | None) -> dict[str, str | None]:
     """The environment variables that give dbt a partition window ``{"min_date": first day,
     "max_date": day after the last}`` (ISO dates): ``MOVIES_WINDOW_MIN_DATE`` and
-    ``MOVIES_WINDOW_MAX_DATE``, both empty for None (every day).
+    ``MOVIES_WINDOW_MAX_DATE``; both None (to be unset) for no window, every day.
 
     Why not ``--vars``: dbt re-parses the whole project when an invocation's vars differ from
-    its partial-parse state's (4-5 s a dbt invocation, measured in bench/README.md, "Partition
-    window"), and the window differs every day; a changed ``env_var`` re-parses only the
-    files that read it. Both are always set, so an invocation without a window matches the
-    prepared state exactly.
+    its partial-parse state's (+5.9 s a dbt invocation, measured in bench/README.md,
+    "Partition window"), and the window differs every day; a changed ``env_var`` re-parses
+    only the files that read it (+1.0 s). Unset, not empty, without a window: that is how
+    ``make install`` and ``dagster dev`` (``prepare_if_dev``) parse, and dbt counts an empty
+    value as a change from an unset one.
     """
-    return {name: (window or {}).get(key, "") for key, name in WINDOW_ENVIRONMENT.items()}
+    return {name: (window or {}).get(key) for key, name in WINDOW_ENVIRONMENT.items()}
+
+
+def child_environment(window: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of ``os.environ`` for a ``dbt`` child process started by hand, with the window
+    variables of ``window`` (:func:`window_environment`; unset for None)."""
+    variables = window_environment(window)
+    env = {name: value for name, value in os.environ.items() if name not in variables}
+    env.update({name: value for name, value in variables.items() if value is not None})
+    return env
 
 
 @contextmanager
-def environment(variables: Mapping[str, str]) -> Iterator[None]:
-    """Set ``variables`` in ``os.environ`` for the duration of the block, then restore the
-    previous values (removing those that were unset).
+def environment(variables: Mapping[str, str | None]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ`` (unset those that are None) for the duration of the
+    block, then restore the previous values.
 
     Why: ``DbtCliResource.cli`` starts dbt with a copy of this process's environment and has
-    no argument for more; dbt's child process keeps what it was started with.
+    no argument for more; dbt's child process keeps what it was started with. Safe because a
+    run's steps run one at a time in its process (README, "Storage tiers"), so no other
+    thread starts dbt meanwhile.
     """
     previous = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
+
+    def apply(values: Mapping[str, str | None]) -> None:
+        for name, value in values.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    apply(variables)
+    try:
+        yield
+    finally:
+        apply(previous)
 
 
 def _last_written(folder: Path) -> float:
@@ -154,7 +170,7 @@ def prune_invocation_folders(newest: Path, keep: int) -> list[Path]:
 
     dagster-dbt gives each invocation its own folder beside ``newest``, named
     ``<op name>-<run id[:7]>-<random 7>`` (manifest, ``run_results.json``, compiled SQL,
-    ``dbt.log``; 3-8 MB each on the sample, two per daily run), and never deletes one.
+    ``dbt.log``; 3-8 MB each on the sample, three per daily run), and never deletes one.
     dagster-dbt has no retention setting, hence this function. Folders of other assets
     (another ``<op name>``) and anything else in the folder are left alone; a folder that
     cannot be removed is skipped.

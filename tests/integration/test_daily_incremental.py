@@ -17,11 +17,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetPartitionStatus, DagsterInstance
+from dagster import AssetKey, AssetPartitionStatus, DagsterInstance
 
 from conftest import SampleRun, copy_run, make_settings
 from graph import run_selection
-from movie_assets.automation.jobs import DAY_BY_DAY_TABLES, FULL_TABLE_TESTS, REBUILD_SILVER_AND_GOLD
+from movie_assets.automation.jobs import FULL_TABLE_TESTS, RETYPE_EVERY_DAY
 from movie_assets.definitions import build_definitions
 from movie_assets.partitions import build_daily_partitions
 from movie_assets.settings import Settings
@@ -31,6 +31,8 @@ from support.dbt_cli import dbt
 from test_star_schema import DAY_1, DAY_2, TMDB_CHAIN, expected, later_snapshot  # noqa: F401 (expected: a fixture)
 
 DAY_AFTER = "2026-11-22"
+# The day-by-day assets of TMDB_CHAIN (the movie history's silver table is not in it).
+CHAIN_DAY_BY_DAY = [AssetKey(["silver", "tmdb_movie_snapshots"]), AssetKey(["gold", "fact_movie_daily"])]
 DAY_BY_DAY = {"silver.tmdb_movie_snapshots": "snapshot_date", "gold.fact_movie_daily": "date_id"}
 # A value no fetch gives, written over day 1's typed rows: still there after day 2's run means
 # that run did not re-type day 1.
@@ -89,16 +91,16 @@ def daily_runs(tmp_path_factory: pytest.TempPathFactory, sample_run: SampleRun) 
         result = run_selection(settings, TMDB_CHAIN, resources=later, partition_key=partition, instance=instance)
         assert result.success, step
         observed[step] = {"rows": day_rows(settings), "differences": differences_from_full_refresh(settings, root / step)}
-    # What the UI's partitions view of each day-by-day asset shows: its status per day.
+    # What the UI's partitions view of the day-by-day assets the chain builds shows: the status per day.
     observed["partition_status"] = {
-        key: instance.get_status_by_partition(key, [DAY_1, DAY_2, DAY_AFTER], build_daily_partitions(settings)) for key in DAY_BY_DAY_TABLES
+        key: instance.get_status_by_partition(key, [DAY_1, DAY_2, DAY_AFTER], build_daily_partitions(settings)) for key in CHAIN_DAY_BY_DAY
     }
     # A re-fetch of day 2 in which no movie answered: the partition holds no row.
     lake = Lake(settings.lake_dir)
     with duckdb.connect() as conn:
         day_2 = conn.sql(f"SELECT * FROM read_parquet('{lake.partition_file(TMDB_MOVIES_TABLE, DAY_2)}')").to_arrow_table()
     lake.write_partition(TMDB_MOVIES_TABLE, DAY_2, day_2.slice(0, 0))
-    window = {"min_date": DAY_2, "max_date": "2026-11-22"}
+    window = {"min_date": DAY_2, "max_date": DAY_AFTER}
     dbt(settings, root / "empty_day", "run", "--select", "tmdb_movie_snapshots", "fact_movie_daily", window=window)
     observed["day_2_empty"] = {
         "rows": day_rows(settings),
@@ -122,7 +124,7 @@ def test_day_by_day_tables_equal_a_full_rebuild(daily_runs: dict, step: str):
 
 def test_the_partitions_view_of_each_day_by_day_table_lists_the_days_its_runs_built(daily_runs: dict):
     materialized = {DAY_1: AssetPartitionStatus.MATERIALIZED, DAY_2: AssetPartitionStatus.MATERIALIZED, DAY_AFTER: None}
-    assert daily_runs["partition_status"] == dict.fromkeys(DAY_BY_DAY_TABLES, materialized)
+    assert daily_runs["partition_status"] == dict.fromkeys(CHAIN_DAY_BY_DAY, materialized)
 
 
 def test_a_daily_run_types_only_its_own_days(daily_runs: dict, expected: dict):  # noqa: F811 (expected: the fixture)
@@ -185,14 +187,14 @@ def test_a_column_added_to_the_snapshots_reaches_a_build_file_made_before_it(sam
     assert filled[0] > 0 and filled == (filled[0],) * 3
 
 
-def test_the_rebuild_job_retypes_every_day_and_fills_a_column_added_since(sample_run: SampleRun, tmp_path: Path):
-    """The upgrade path of README "Daily partitions and the schedule": ``rebuild_silver_and_gold``
-    runs the partitioned dbt models without a partition, so every day is typed again."""
+def test_the_retype_job_types_every_day_and_fills_a_column_added_since(sample_run: SampleRun, tmp_path: Path):
+    """The upgrade path of README "Daily partitions and the schedule": ``retype_every_day``
+    runs the partitioned silver models without a partition, so every day is typed again."""
     settings = copy_run(sample_run, tmp_path / "run")
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         conn.execute("ALTER TABLE silver.tmdb_movie_snapshots DROP COLUMN tmdb_source")
         days = conn.execute("SELECT snapshot_date, count(*) FROM silver.tmdb_movie_snapshots GROUP BY ALL ORDER BY 1").fetchall()
-    result = build_definitions(settings).resolve_job_def(REBUILD_SILVER_AND_GOLD).execute_in_process(raise_on_error=False)
+    result = build_definitions(settings).resolve_job_def(RETYPE_EVERY_DAY).execute_in_process(raise_on_error=False)
     assert result.success
     with duckdb.connect(str(settings.build_duckdb_path), read_only=True) as conn:
         filled = conn.execute(
@@ -208,7 +210,7 @@ def test_window_scoped_tests_skip_other_days_and_the_weekly_job_catches_them(sam
     with duckdb.connect(str(settings.build_duckdb_path)) as conn:
         conn.execute("INSERT INTO gold.fact_movie_daily SELECT * FROM gold.fact_movie_daily LIMIT 1")
     fact_tests = ("test", "--select", "fact_movie_daily", "--exclude-resource-type", "unit_test")
-    dbt(settings, tmp_path / "window", *fact_tests, window={"min_date": DAY_2, "max_date": "2026-11-22"})
+    dbt(settings, tmp_path / "window", *fact_tests, window={"min_date": DAY_2, "max_date": DAY_AFTER})
     with pytest.raises(subprocess.CalledProcessError):
         dbt(settings, tmp_path / "no_window", *fact_tests)
     result = build_definitions(settings).resolve_job_def(FULL_TABLE_TESTS).execute_in_process(raise_on_error=False)

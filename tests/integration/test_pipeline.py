@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 from dagster import AssetKey, AssetSelection
 
 from conftest import DAY, copy_run, make_settings
@@ -59,15 +60,17 @@ def test_rerunning_a_partition_does_not_duplicate(sample_run, tmp_path: Path):
         assert conn.execute("SELECT count(*) FROM gold.fact_movie_daily").fetchone() == (300,)
 
 
-def test_a_dbt_invocation_without_a_window_starts_from_the_engines_prepared_parse(dbt_manifest: Path, tmp_path: Path):
-    """The manifest and its partial-parse state live in ``target/<engine>``, where dagster-dbt
-    does not look: the resource places that state, so dbt parses only what changed."""
+@pytest.mark.parametrize("window", [None, {"min_date": DAY, "max_date": "2026-11-21"}], ids=["no_window", "window"])
+def test_a_dbt_invocation_starts_from_the_engines_prepared_parse(dbt_manifest: Path, window: dict | None):
+    """The manifest and its partial-parse state live in ``target/<engine>``: the resource points
+    dagster-dbt there (``DBT_TARGET_PATH``), which copies the state, so dbt parses only what
+    changed; a partition window (environment variables, not ``--vars``) keeps that state."""
     settings = make_settings(REPO_ROOT / "data")  # the settings dbt_manifest was prepared with
     # Another test (the service's `make up`) may have re-parsed the shared manifest for its own
     # data paths meanwhile: prepare it for these settings again (a no-op when unchanged).
     prepare_manifest(build_dbt_project(settings), settings)
     dbt = build_dbt_resource(settings)
-    invocation = dbt.cli(["ls", "--select", "dim_movie", *dbt.vars_args()], raise_on_error=False)
+    invocation = dbt.cli(["ls", "--select", "dim_movie", *dbt.vars_args()], window=window, raise_on_error=False)
     try:
         invocation.wait()
         log = (invocation.target_path / "dbt.log").read_text()

@@ -4,12 +4,11 @@ outside the Dagster graph (order of days, engines, a changed project)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 from movie_assets.settings import Settings
-from movie_assets.transform.project import DBT_PROJECT_DIR, dbt_executable, window_environment
+from movie_assets.transform.project import DBT_PROJECT_DIR, child_environment, dbt_executable
 
 
 def dbt(settings: Settings, work: Path, *args: str, window: dict[str, str] | None = None, project_dir: Path = DBT_PROJECT_DIR) -> None:
@@ -38,7 +37,7 @@ def dbt(settings: Settings, work: Path, *args: str, window: dict[str, str] | Non
             str(work / "logs"),
         ],
         cwd=project_dir,
-        env={**os.environ, **window_environment(window)},
+        env=child_environment(window),
         check=True,
         capture_output=True,
         text=True,

@@ -23,7 +23,7 @@ def make_folder(parent, name, written_at, log_written_at=None):
 def test_keeps_the_newest_folders_of_the_same_asset_and_nothing_else(tmp_path):
     old = [make_folder(tmp_path, f"movie_dbt_models-run{i:04d}-abc{i:04d}", 1_000 + i) for i in range(5)]
     newest = make_folder(tmp_path, "movie_dbt_models-run9999-fffffff", 2_000)
-    other_asset = make_folder(tmp_path, "movie_dbt_daily_models-run0000-0000000", 10)
+    other_asset = make_folder(tmp_path, "movie_dbt_daily_gold-run0000-0000000", 10)
     prepared = [tmp_path / name for name in ("manifest.json", "partial_parse.msgpack", "parsed_with_vars.json")]
     for path in prepared:
         path.write_text("{}")
