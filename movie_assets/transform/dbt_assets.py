@@ -165,9 +165,16 @@ def describe(duckdb: DuckDBWarehouseResource, keys: list[AssetKey], partition: s
 
 
 def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition) -> list[AssetsDefinition]:
-    """The dbt models of ``project``'s manifest as three asset definitions, in this order: every
-    model but the daily ones (unpartitioned), silver's daily ones and gold's daily ones (both
-    partitioned by ``partitions``).
+    """The dbt models of ``project``'s manifest as three asset definitions, in this order:
+
+    - ``movie_dbt_models``: every model but the daily ones, unpartitioned;
+    - ``movie_dbt_daily_silver``: silver's daily models (the TMDB snapshots typed by day);
+    - ``movie_dbt_daily_gold``: gold's daily models (the fact);
+
+    the daily ones partitioned by ``partitions``, one day per backfill run. Each builds (runs
+    and tests) its selected models with :func:`build_and_describe`: a partitioned one empties
+    and inserts its window's days and tests those days; a run of the daily models' checks
+    alone builds no model and gets no window.
 
     Raises:
         dagster_dbt.errors.DagsterDbtManifestNotFoundError: the manifest is missing (run
@@ -175,47 +182,23 @@ def build_dbt_assets(project: DbtProject, partitions: DailyPartitionsDefinition)
     """
     translator = MovieDbtTranslator()
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        dagster_dbt_translator=translator,
-        project=project,
-        select=DAILY_SILVER_MODELS,
-        partitions_def=partitions,
-        backfill_policy=ONE_DAY_PER_RUN,
-        name="movie_dbt_daily_silver",
-    )
-    def movie_dbt_daily_silver(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
-        """Type the run's partition window of the TMDB snapshots in silver (the window's days
-        are emptied, then inserted), and test those days."""
-        yield from build_and_describe(context, dbt, duckdb)
+    def definition(name: str, daily: bool, **selection: str) -> AssetsDefinition:
+        @dbt_assets(
+            manifest=project.manifest_path,
+            dagster_dbt_translator=translator,
+            project=project,
+            name=name,
+            partitions_def=partitions if daily else None,
+            backfill_policy=ONE_DAY_PER_RUN if daily else None,
+            **selection,
+        )
+        def models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
+            yield from build_and_describe(context, dbt, duckdb)
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        dagster_dbt_translator=translator,
-        project=project,
-        exclude=DAILY_MODELS,
-        name="movie_dbt_models",
-    )
-    def movie_dbt_models(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
-        """Build (run + test) the unpartitioned silver and gold models in the warehouse DuckDB file."""
-        yield from build_and_describe(context, dbt, duckdb)
+        return models
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        dagster_dbt_translator=translator,
-        project=project,
-        select=DAILY_GOLD_MODELS,
-        partitions_def=partitions,
-        backfill_policy=ONE_DAY_PER_RUN,
-        name="movie_dbt_daily_gold",
-    )
-    def movie_dbt_daily_gold(context: AssetExecutionContext, dbt: WarehouseDbtCliResource, duckdb: DuckDBWarehouseResource):
-        """Build the daily fact for the run's partition window (the window's days are emptied,
-        then inserted), and test those days.
-
-        A run of the daily models' checks alone (dbt tests over the whole table) builds no
-        model, needs no window and may carry no partition, so it gets no window.
-        """
-        yield from build_and_describe(context, dbt, duckdb)
-
-    return [movie_dbt_models, movie_dbt_daily_silver, movie_dbt_daily_gold]
+    return [
+        definition("movie_dbt_models", daily=False, exclude=DAILY_MODELS),
+        definition("movie_dbt_daily_silver", daily=True, select=DAILY_SILVER_MODELS),
+        definition("movie_dbt_daily_gold", daily=True, select=DAILY_GOLD_MODELS),
+    ]
