@@ -3,8 +3,8 @@
 scheduled); ``retype_every_day`` types every day again in silver, by hand.
 
 The partitioned assets (bronze TMDB snapshot, the typed snapshots in silver, the daily fact)
-run for that day, the
-unpartitioned ones (dimensions, provider loads, reports) once per run from the latest data.
+run for that day, the unpartitioned ones (dimensions, provider loads, reports) once per run
+from the latest data.
 """
 
 from collections.abc import Sequence
